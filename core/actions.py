@@ -1,0 +1,646 @@
+"""Lifecycle actions over a target set: preview, apply in bounded chunks, audit, record a job.
+
+One path serves one endpoint and a million: a target set (ids or a filter) is cut into
+chunks of at most CHUNK endpoints; each chunk is one IMMEDIATE transaction that
+classifies the rows by the transition table, writes the audit with ``INSERT … SELECT``,
+applies the change with one ``UPDATE … WHERE id IN (…)`` and moves the job's cursor.
+A job killed between two chunks has every endpoint wholly before or after, and
+``resume`` carries on after the last chunk it committed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import socket
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import peewee as pw
+
+from . import models
+from .auth import Actor
+from .db import database, retrying
+from .errors import Busy, InputError, NotFound, Refused
+from .lifecycle import ACTIONS, RETENTION_DAYS, Action, Outcome, Role, State, Target
+from .models import AuditEvent, Endpoint, EndpointGroup, EndpointTag, Imsi, Job, JobItem, Sim
+from .queries import Filter, endpoint_ids
+
+#: Endpoints per transaction: small enough that another operator waits well under 0.5 s.
+CHUNK = 2000
+#: A running job whose heartbeat is older than this, on another host, counts as interrupted.
+STALE_AFTER = dt.timedelta(seconds=60)
+
+Progress = Callable[[int, int], None]
+Cancelled = Callable[[], bool]
+
+MISSING = "no longer exists"
+TOO_RECENT = f"terminated less than {RETENTION_DAYS} days ago"
+TOO_OLD = f"terminated {RETENTION_DAYS} days ago or more"
+OUTSIDE_POOL = "static IP outside the group's IP pool"
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The endpoints an action is for: explicit ids (marks, a REF) or everything a filter matches."""
+
+    ids: tuple[int, ...] = ()
+    filter: Filter | None = None
+
+    @classmethod
+    def one(cls, endpoint_id: int) -> Targets:
+        """Just one endpoint."""
+        return cls(ids=(endpoint_id,))
+
+    def query(self) -> pw.Select:
+        """A subquery of the target ids."""
+        if self.filter is not None:
+            return endpoint_ids(self.filter)
+        return Endpoint.select(Endpoint.id).where(Endpoint.id.in_(list(self.ids)))
+
+    def is_single(self) -> bool:
+        """True for exactly one explicit endpoint."""
+        return self.filter is None and len(self.ids) == 1
+
+    def describe(self) -> str:
+        """In words, for a preview or a job."""
+        if self.filter is not None:
+            return "all matching " + self.filter.describe()
+        return f"{len(self.ids)} endpoint{'s' if len(self.ids) != 1 else ''}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, stored with the job."""
+        if self.filter is not None:
+            return {"filter": self.filter.to_dict()}
+        return {"ids": len(self.ids)}
+
+
+@dataclass
+class Preview:
+    """What an action would do to a target set, before it is asked for."""
+
+    action: str
+    total: int
+    eligible: int
+    skipped: dict[str, int]
+
+    def lines(self) -> list[str]:
+        """The preview in words."""
+        act = ACTIONS[self.action]
+        out = [f"{act.label}: {self.eligible} of {self.total} endpoints will change."]
+        out += [f"  {n} skipped — {reason}" for reason, n in sorted(self.skipped.items())]
+        return out
+
+
+@dataclass
+class Result:
+    """What an action did: applied, skipped by reason, failed; the job that recorded it."""
+
+    action: str
+    applied: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    failed: int = 0
+    job: int | None = None
+    total: int = 0
+    status: str = "done"
+    message: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The interface.md result object."""
+        return {
+            "job": self.job,
+            "applied": self.applied,
+            "skipped": dict(self.skipped),
+            "failed": self.failed,
+        }
+
+    def lines(self) -> list[str]:
+        """The result in words."""
+        act = ACTIONS[self.action]
+        job = f" (job {self.job})" if self.job else ""
+        out = [f"{act.label}{job}: {self.applied} applied, "
+               f"{sum(self.skipped.values())} skipped, {self.failed} failed."]
+        out += [f"  {n} skipped — {reason}" for reason, n in sorted(self.skipped.items())]
+        if self.message:
+            out.append(self.message)
+        return out
+
+
+# --- the transition table, in SQL ---------------------------------------------------
+
+
+def _target_sql(target: Target) -> Any:
+    if isinstance(target, State):
+        return target.value
+    if target is Outcome.SAME:
+        return Endpoint.state
+    ai = Endpoint.activate_immediately == True  # noqa: E712 - SQL, not Python truth
+    if target is Outcome.BY_ACTIVATE_IMMEDIATELY:
+        return pw.Case(None, [(ai, State.ACTIVE.value)], State.PRE_ACTIVE.value)
+    if target is Outcome.BY_GROUP:
+        return pw.Case(
+            None,
+            [(Endpoint.group.is_null(), State.PENDING.value), (ai, State.ACTIVE.value)],
+            State.PRE_ACTIVE.value,
+        )
+    if target is Outcome.BEFORE_TERMINATION:
+        return Endpoint.state_before_termination
+    return None
+
+
+def to_state_sql(act: Action) -> Any:
+    """The new state of each row as one SQL CASE, read from the transition table."""
+    return pw.Case(
+        None,
+        [(Endpoint.state == src.value, _target_sql(tgt)) for src, tgt in act.transitions.items()],
+        Endpoint.state,
+    )
+
+
+# --- one chunk ----------------------------------------------------------------------
+
+
+@dataclass
+class _Run:
+    """Everything a chunk needs to know about the action being applied."""
+
+    act: Action
+    actor: Actor
+    job_id: int | None = None
+    group: EndpointGroup | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+    now: dt.datetime = field(default_factory=models.utcnow)
+
+    @property
+    def cutoff(self) -> dt.datetime:
+        return self.now - dt.timedelta(days=RETENTION_DAYS)
+
+    def reason(self, state: str, terminated_at: dt.datetime | None, static_ip: str | None) -> str:
+        """Why a row is skipped, or '' when it is eligible."""
+        if not self.act.allowed(state):
+            return self.act.refusal(state)
+        name = self.act.name
+        if name == "purge" and (terminated_at is None or terminated_at > self.cutoff):
+            return TOO_RECENT
+        if name == "reinstate" and terminated_at is not None and terminated_at <= self.cutoff:
+            return TOO_OLD
+        if (
+            name == "assign_group"
+            and static_ip
+            and self.group is not None
+            and self.group.ip_pool
+            and not _in_pool(static_ip, self.group.ip_pool)
+        ):
+            return OUTSIDE_POOL
+        return ""
+
+
+def _in_pool(ip: str, pool: str) -> bool:
+    from .identifiers import ip_in_pool
+
+    return ip_in_pool(ip, pool)
+
+
+def _apply_chunk(run: _Run, chunk: Sequence[int]) -> tuple[list[int], Counter[str]]:
+    """Apply the action to the eligible endpoints of ``chunk``; inside a write transaction."""
+    rows = list(
+        Endpoint.select(Endpoint.id, Endpoint.state, Endpoint.terminated_at, Endpoint.static_ip)
+        .where(Endpoint.id.in_(list(chunk)))
+        .tuples()
+    )
+    skipped: Counter[str] = Counter()
+    eligible: list[int] = []
+    reasons: dict[str, list[int]] = {}
+    for eid, state, terminated_at, static_ip in rows:
+        why = run.reason(state, terminated_at, static_ip)
+        if why:
+            skipped[why] += 1
+            reasons.setdefault(why, []).append(eid)
+        else:
+            eligible.append(eid)
+    missing = len(chunk) - len(rows)
+    if missing:
+        skipped[MISSING] += missing
+    if eligible:
+        _write(run, eligible)
+    if run.job_id is not None:
+        items = JobItem.update(outcome="applied").where(
+            (JobItem.job == run.job_id) & JobItem.endpoint_id.in_(eligible)
+        )
+        if eligible:
+            items.execute()
+        for why, ids_ in reasons.items():
+            JobItem.update(outcome=why).where(
+                (JobItem.job == run.job_id) & JobItem.endpoint_id.in_(ids_)
+            ).execute()
+        if missing:
+            found = {r[0] for r in rows}
+            JobItem.update(outcome=MISSING).where(
+                (JobItem.job == run.job_id)
+                & JobItem.endpoint_id.in_([i for i in chunk if i not in found])
+            ).execute()
+    return eligible, skipped
+
+
+def _write(run: _Run, eligible: list[int]) -> None:
+    """The set-based statements of one action on rows known to be eligible."""
+    act, now = run.act, run.now
+    audit_action = "purged" if act.name == "purge" else act.name
+    detail = json.dumps(run.detail) if run.detail else ""
+    in_set = Endpoint.id.in_(eligible)
+    audit_rows = Endpoint.select(
+        pw.Value(now),
+        pw.Value(run.actor.name),
+        pw.Value(audit_action),
+        Endpoint.id,
+        Endpoint.iccid,
+        Endpoint.state,
+        to_state_sql(act),
+        pw.Value(detail),
+        pw.Value(run.job_id),
+    ).where(in_set)
+    AuditEvent.insert_from(
+        audit_rows,
+        fields=[
+            AuditEvent.at, AuditEvent.actor, AuditEvent.action, AuditEvent.endpoint_id,
+            AuditEvent.iccid, AuditEvent.from_state, AuditEvent.to_state, AuditEvent.detail,
+            AuditEvent.job,
+        ],
+    ).execute()
+
+    if act.name == "purge":
+        sims = Sim.select(Sim.id).where(Sim.endpoint.in_(eligible))
+        Imsi.delete().where(Imsi.sim.in_(sims)).execute()
+        Sim.delete().where(Sim.endpoint.in_(eligible)).execute()
+        EndpointTag.delete().where(EndpointTag.endpoint.in_(eligible)).execute()
+        Endpoint.delete().where(in_set).execute()
+        return
+
+    changes: dict[Any, Any] = {
+        Endpoint.state: to_state_sql(act),
+        Endpoint.version: Endpoint.version + 1,
+        Endpoint.updated_at: now,
+    }
+    if act.name == "assign_group" and run.group is not None:
+        changes[Endpoint.group] = run.group.id
+    elif act.name == "delink":
+        Sim.update(endpoint=None).where(Sim.endpoint.in_(eligible)).execute()
+        changes[Endpoint.iccid] = ""
+    elif act.name == "terminate":
+        changes[Endpoint.state_before_termination] = Endpoint.state
+        changes[Endpoint.terminated_at] = now
+    elif act.name == "reinstate":
+        changes[Endpoint.state_before_termination] = None
+        changes[Endpoint.terminated_at] = None
+    Endpoint.update(changes).where(in_set).execute()
+
+
+# --- preview and run ----------------------------------------------------------------
+
+
+def _prepare(actor: Actor, name: str, group: str | None) -> _Run:
+    try:
+        act = ACTIONS[name.replace("-", "_")]
+    except KeyError:
+        raise InputError(f"action {name!r} does not exist") from None
+    actor.require(act.role, act.label.lower())
+    run = _Run(act, actor)
+    if act.name == "resume" and not allow_resume():
+        raise Refused(
+            "resume is not allowed by this deployment's policy (allow_resume is off): a "
+            "Suspended endpoint stays Suspended or is terminated. An admin can change the "
+            "policy with: simdeck settings set allow_resume true"
+        )
+    if act.name == "assign_group":
+        if not group:
+            raise InputError("assign to group needs a group name")
+        run.group = EndpointGroup.get_or_none(EndpointGroup.name == group.strip())
+        if run.group is None:
+            raise NotFound(f"group {group}: no Endpoint Group has this name")
+        run.detail = {"group": run.group.name}
+    return run
+
+
+def preview(actor: Actor, name: str, targets: Targets, *, group: str | None = None) -> Preview:
+    """How many of ``targets`` the action would change, and why the others are skipped."""
+    run = _prepare(actor, name, group)
+    q = Endpoint.select(Endpoint.state, pw.fn.COUNT(Endpoint.id)).where(
+        Endpoint.id.in_(targets.query())
+    )
+    skipped: Counter[str] = Counter()
+    total = eligible = 0
+    special = run.act.name in ("purge", "reinstate") or (
+        run.act.name == "assign_group" and run.group is not None and run.group.ip_pool
+    )
+    if special:
+        rows = Endpoint.select(
+            Endpoint.state, Endpoint.terminated_at, Endpoint.static_ip
+        ).where(Endpoint.id.in_(targets.query())).tuples()
+        for state, terminated_at, static_ip in rows:
+            total += 1
+            why = run.reason(state, terminated_at, static_ip)
+            if why:
+                skipped[why] += 1
+            else:
+                eligible += 1
+    else:
+        for state, n in q.group_by(Endpoint.state).tuples():
+            total += n
+            if run.act.allowed(state):
+                eligible += n
+            else:
+                skipped[run.act.refusal(state)] += n
+    if targets.filter is None and total < len(set(targets.ids)):
+        skipped[MISSING] += len(set(targets.ids)) - total
+        total = len(set(targets.ids))
+    return Preview(run.act.name, total, eligible, dict(skipped))
+
+
+def run(
+    actor: Actor,
+    name: str,
+    targets: Targets,
+    *,
+    group: str | None = None,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+) -> Result:
+    """Apply action ``name`` to ``targets``; more than one endpoint runs as a recorded job."""
+    prepared = _prepare(actor, name, group)
+    if targets.is_single():
+        return _run_single(prepared, targets.ids[0])
+    job = _start_job(prepared, targets)
+    return _process(job, prepared, progress, cancelled)
+
+
+def _run_single(prepared: _Run, endpoint_id: int) -> Result:
+    def do() -> tuple[list[int], Counter[str]]:
+        prepared.now = models.utcnow()
+        return _apply_chunk(prepared, [endpoint_id])
+
+    applied, skipped = retrying(do)
+    result = Result(prepared.act.name, len(applied), dict(skipped), total=1)
+    if not applied:
+        reason = next(iter(skipped), "not applied")
+        result.status = "refused"
+        result.message = f"endpoint {endpoint_id}: {reason}"
+    return result
+
+
+def _start_job(prepared: _Run, targets: Targets) -> Job:
+    """Record the job and the ids it will act on, in bounded transactions."""
+    params = {
+        "targets": targets.to_dict(),
+        "group": prepared.group.name if prepared.group else None,
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+    }
+    job: Job = retrying(
+        lambda: Job.create(
+            action=prepared.act.name, actor=prepared.actor.name, params=json.dumps(params)
+        )
+    )
+    prepared.job_id = job.id
+    last = 0
+    total = 0
+    base = targets.query()
+    while True:
+        batch = list(
+            Endpoint.select(Endpoint.id, Endpoint.iccid)
+            .where(Endpoint.id.in_(base) & (Endpoint.id > last))
+            .order_by(Endpoint.id)
+            .limit(20_000)
+            .tuples()
+        )
+        if not batch:
+            break
+
+        def store(rows: list[tuple[int, str]] = batch) -> None:
+            JobItem.insert_many(
+                [(job.id, i, c) for i, c in rows],
+                fields=[JobItem.job, JobItem.endpoint_id, JobItem.iccid],
+            ).execute()
+
+        for start in range(0, len(batch), 5000):
+            retrying(lambda part=batch[start:start + 5000]: store(part))
+        total += len(batch)
+        last = batch[-1][0]
+    if targets.filter is None and total < len(set(targets.ids)):
+        missing = len(set(targets.ids)) - total
+        job.skipped = missing
+        job.message = f"{missing} endpoints no longer existed when the job started"
+    job.total = total
+    retrying(lambda: Job.update(total=total, skipped=job.skipped, message=job.message)
+             .where(Job.id == job.id).execute())
+    return job
+
+
+def _process(
+    job: Job, prepared: _Run, progress: Progress | None, cancelled: Cancelled | None
+) -> Result:
+    """Apply the job chunk after chunk from its cursor; stop cleanly when cancelled."""
+    prepared.job_id = job.id
+    done = job.applied + job.skipped + job.failed
+    skipped: Counter[str] = Counter(_skipped_reasons(job.id))
+    result = Result(prepared.act.name, job.applied, dict(skipped), job.failed, job.id, job.total)
+    if progress:
+        progress(done, job.total)
+    while True:
+        if cancelled is not None and cancelled():
+            _finish(job.id, "cancelled", "cancelled by the operator; resume to finish it")
+            result.status = "cancelled"
+            result.message = f"Cancelled: resume with simdeck jobs resume {job.id}"
+            break
+        chunk = [
+            i for (i,) in JobItem.select(JobItem.endpoint_id)
+            .where((JobItem.job == job.id) & (JobItem.endpoint_id > job.last_id))
+            .order_by(JobItem.endpoint_id)
+            .limit(CHUNK)
+            .tuples()
+        ]
+        if not chunk:
+            _finish(job.id, "done", "")
+            result.status = "done"
+            break
+
+        def do(chunk: list[int] = chunk) -> tuple[list[int], Counter[str]]:
+            prepared.now = models.utcnow()
+            applied, why = _apply_chunk(prepared, chunk)
+            Job.update(
+                applied=Job.applied + len(applied),
+                skipped=Job.skipped + sum(why.values()),
+                last_id=chunk[-1],
+                heartbeat=prepared.now,
+                status="running",
+            ).where(Job.id == job.id).execute()
+            return applied, why
+
+        try:
+            applied, why = retrying(do)
+        except Busy as exc:
+            _finish(job.id, "interrupted", str(exc))
+            result.status = "interrupted"
+            result.message = f"{exc} (resume with simdeck jobs resume {job.id})"
+            break
+        job.last_id = chunk[-1]
+        result.applied += len(applied)
+        skipped.update(why)
+        done += len(chunk)
+        if progress:
+            progress(done, job.total)
+    result.skipped = dict(skipped)
+    return result
+
+
+def _finish(job_id: int, status: str, message: str) -> None:
+    retrying(
+        lambda: Job.update(
+            status=status, finished_at=models.utcnow(), message=message,
+            heartbeat=models.utcnow(),
+        ).where(Job.id == job_id).execute()
+    )
+
+
+def _skipped_reasons(job_id: int) -> dict[str, int]:
+    q = (
+        JobItem.select(JobItem.outcome, pw.fn.COUNT(JobItem.endpoint_id))
+        .where((JobItem.job == job_id) & JobItem.outcome.is_null(False)
+               & (JobItem.outcome != "applied"))
+        .group_by(JobItem.outcome)
+    )
+    return {reason: int(n) for reason, n in q.tuples()}
+
+
+# --- jobs ---------------------------------------------------------------------------
+
+
+def job_status(job: Job) -> str:
+    """running, done, cancelled, failed, or interrupted for a running job whose process died."""
+    if job.status != "running":
+        return str(job.status)
+    params = json.loads(job.params or "{}")
+    if params.get("host") == socket.gethostname():
+        try:
+            os.kill(int(params.get("pid", 0)), 0)
+        except (ProcessLookupError, ValueError):
+            return "interrupted"
+        except PermissionError:
+            pass
+        return "running"
+    if models.utcnow() - job.heartbeat > STALE_AFTER:
+        return "interrupted"
+    return "running"
+
+
+def job_view(job: Job) -> dict[str, Any]:
+    """A job as the Jobs screen and ``simdeck jobs`` show it."""
+    params = json.loads(job.params or "{}")
+    return {
+        "id": job.id,
+        "action": job.action,
+        "actor": job.actor,
+        "status": job_status(job),
+        "total": job.total,
+        "applied": job.applied,
+        "skipped": job.skipped,
+        "failed": job.failed,
+        "pending": max(job.total - job.applied - job.skipped - job.failed, 0),
+        "skipped_by_reason": _skipped_reasons(job.id),
+        "targets": params.get("targets"),
+        "group": params.get("group"),
+        "created_at": job.created_at.isoformat(timespec="seconds") + "Z",
+        "finished_at": job.finished_at.isoformat(timespec="seconds") + "Z"
+        if job.finished_at else None,
+        "message": job.message,
+    }
+
+
+def get_job(job_id: int) -> Job:
+    """The job with this id."""
+    job = Job.get_or_none(Job.id == job_id)
+    if job is None:
+        raise NotFound(f"job {job_id}: no such job")
+    return job
+
+
+def list_jobs(limit: int = 100) -> list[dict[str, Any]]:
+    """The latest jobs, newest first."""
+    return [job_view(j) for j in Job.select().order_by(Job.id.desc()).limit(limit)]
+
+
+def resume(
+    actor: Actor,
+    job_id: int,
+    *,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+) -> Result:
+    """Carry on an interrupted or cancelled job from the last chunk it committed."""
+    job = get_job(job_id)
+    status = job_status(job)
+    if status == "done":
+        raise Refused(f"job {job_id} is already done: nothing to resume")
+    if status == "running":
+        raise Refused(f"job {job_id} is still running in another process")
+    params = json.loads(job.params or "{}")
+    prepared = _prepare(actor, job.action, params.get("group"))
+    params.update(pid=os.getpid(), host=socket.gethostname(), resumed_by=actor.name)
+    retrying(
+        lambda: Job.update(status="running", params=json.dumps(params), heartbeat=models.utcnow(),
+                           finished_at=None).where(Job.id == job_id).execute()
+    )
+    return _process(get_job(job_id), prepared, progress, cancelled)
+
+
+def job_skipped(job_id: int) -> list[tuple[str, str]]:
+    """(ICCID, reason) of every endpoint a job skipped, for the CSV export."""
+    get_job(job_id)
+    q = (
+        JobItem.select(JobItem.iccid, JobItem.outcome, JobItem.endpoint_id)
+        .where((JobItem.job == job_id) & JobItem.outcome.is_null(False)
+               & (JobItem.outcome != "applied"))
+        .order_by(JobItem.endpoint_id)
+    )
+    return [(iccid or f"endpoint {eid}", why) for iccid, why, eid in q.tuples()]
+
+
+# --- settings -----------------------------------------------------------------------
+
+SETTINGS = {"allow_resume": "false"}
+
+
+def setting(key: str) -> str:
+    """A deployment setting's value (its default when never set)."""
+    row = models.Setting.get_or_none(models.Setting.key == key)
+    return row.value if row else SETTINGS[key]
+
+
+def allow_resume() -> bool:
+    """The deployment's policy: may a Suspended endpoint be resumed?"""
+    return setting("allow_resume").lower() in ("1", "true", "yes", "on")
+
+
+def set_setting(actor: Actor, key: str, value: str) -> None:
+    """Change a deployment setting (admins), audited."""
+    actor.require(Role.ADMIN, "change settings")
+    if key not in SETTINGS:
+        raise InputError(f"setting {key!r} does not exist; settings: {', '.join(SETTINGS)}")
+    norm = value.strip().lower()
+    if norm not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+        raise InputError(f"setting {key}: {value!r} is not true or false")
+    norm = "true" if norm in ("true", "1", "yes", "on") else "false"
+
+    def do() -> None:
+        models.Setting.replace(key=key, value=norm).execute()
+        AuditEvent.insert(
+            at=models.utcnow(), actor=actor.name, action="setting_changed",
+            detail=json.dumps({key: norm}),
+        ).execute()
+
+    retrying(do)
+
+
+__all__ = ["Targets", "Preview", "Result", "preview", "run", "resume", "database"]

@@ -1,0 +1,144 @@
+"""Who is acting: the OS account running the process, and the role it holds here."""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+from dataclasses import dataclass
+
+from .db import database, retrying
+from .errors import InputError, NotFound, PermissionDenied, Refused
+from .lifecycle import Role
+from .models import AuditEvent, Operator, utcnow
+
+NETWORK = "network"
+
+
+def os_user() -> str:
+    """The login name of the process's real uid (never an environment variable)."""
+    uid = os.getuid()
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid{uid}"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The operator behind an action, with the role checked by every core function."""
+
+    name: str
+    role: Role
+    read_only: bool = False
+
+    def can(self, needed: Role) -> bool:
+        """True when this actor may do what ``needed`` allows (read-only allows nothing)."""
+        return not self.read_only and self.role.allows(needed)
+
+    def require(self, needed: Role, what: str) -> None:
+        """Raise PermissionDenied unless this actor may ``what``."""
+        if self.read_only and needed is not Role.VIEWER:
+            raise PermissionDenied(f"cannot {what}: the console is open read-only")
+        if not self.role.allows(needed):
+            raise PermissionDenied(
+                f"cannot {what}: {self.name} has the {self.role.value} role, "
+                f"and this needs {needed.value} or above"
+            )
+
+
+def grant_hint(user: str) -> str:
+    """The sentence that tells an unknown user how to get access."""
+    return (
+        f"{user} is not an operator of this database. Ask an admin to run: "
+        f"simdeck users add {user} --role operator   (roles: viewer, operator, admin, support)"
+    )
+
+
+def login(*, user: str | None = None, read_only: bool = False) -> Actor:
+    """The actor for this process; on a database with no operators yet, its creator is admin."""
+    name = user or os_user()
+    op = Operator.get_or_none(Operator.username == name)
+    if op is None and not read_only and not Operator.select().exists():
+
+        def first_admin() -> Operator:
+            if Operator.select().exists():
+                return Operator.get_or_none(Operator.username == name)
+            made = Operator.create(username=name, role=Role.ADMIN.value, created_by=name)
+            _audit_operator(name, "operator_added", name, Role.ADMIN.value)
+            return made
+
+        op = retrying(first_admin)
+    if op is None:
+        raise PermissionDenied(grant_hint(name))
+    return Actor(name, Role(op.role), read_only)
+
+
+def _audit_operator(actor: str, action: str, user: str, role: str | None) -> None:
+    AuditEvent.insert(
+        at=utcnow(),
+        actor=actor,
+        action=action,
+        detail=json.dumps({"user": user, "role": role}),
+    ).execute()
+
+
+def parse_role(value: str) -> Role:
+    """A role by name, or a ValidationError-like InputError listing the roles."""
+    try:
+        return Role(value.strip().lower())
+    except ValueError:
+        names = ", ".join(r.value for r in Role)
+        raise InputError(f"role {value!r} is not a role; use one of {names}") from None
+
+
+def list_operators(actor: Actor) -> list[dict[str, str]]:
+    """Every operator and role."""
+    actor.require(Role.VIEWER, "list operators")
+    return [
+        {"username": o.username, "role": o.role, "created_by": o.created_by}
+        for o in Operator.select().order_by(Operator.username)
+    ]
+
+
+def add_operator(actor: Actor, user: str, role: str) -> None:
+    """Grant ``user`` the ``role`` (or change it); admins only, support only by support."""
+    actor.require(Role.ADMIN, "manage operators")
+    new_role = parse_role(role)
+    user = user.strip()
+    if not user or any(c.isspace() or not c.isprintable() for c in user):
+        raise InputError(f"user {user!r} is not a valid OS account name")
+    if new_role is Role.SUPPORT and actor.role is not Role.SUPPORT:
+        raise PermissionDenied("only a support operator can grant the support role")
+
+    def do() -> None:
+        existing = Operator.get_or_none(Operator.username == user)
+        if existing:
+            Operator.update(role=new_role.value).where(Operator.username == user).execute()
+        else:
+            Operator.create(username=user, role=new_role.value, created_by=actor.name)
+        _audit_operator(actor.name, "operator_added", user, new_role.value)
+
+    retrying(do)
+
+
+def remove_operator(actor: Actor, user: str) -> None:
+    """Take away ``user``'s access; the last admin cannot be removed."""
+    actor.require(Role.ADMIN, "manage operators")
+    op = Operator.get_or_none(Operator.username == user)
+    if op is None:
+        raise NotFound(f"user {user}: not an operator of this database")
+
+    def do() -> None:
+        admins = Operator.select().where(
+            Operator.role.in_([Role.ADMIN.value, Role.SUPPORT.value])
+        ).count()
+        if op.role in (Role.ADMIN.value, Role.SUPPORT.value) and admins <= 1:
+            raise Refused(f"user {user} is the last admin; add another admin first")
+        Operator.delete().where(Operator.username == user).execute()
+        _audit_operator(actor.name, "operator_removed", user, None)
+
+    retrying(do)
+
+
+__all__ = ["Actor", "NETWORK", "database", "login", "os_user"]

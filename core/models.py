@@ -1,0 +1,253 @@
+"""The tables: Endpoint Group, SIM (with ordered IMSIs), Endpoint, tags, operators, audit, jobs.
+
+Decisions worth knowing:
+- The link lives on the SIM (``sim.endpoint_id``, unique): one constraint keeps both
+  halves of rule 1 (a SIM on one endpoint, an endpoint with one SIM). A SIM whose
+  ``endpoint_id`` is null is Ready to Activate; otherwise its status is its endpoint's.
+- ``endpoint.state`` holds the display state (lifecycle.State); the lifecycle state
+  ``active`` is the three display states Active, Idle and Detached.
+- ``endpoint.iccid`` and ``endpoint.tags`` are copies kept by core in the same
+  statement that changes the SIM link or the tags, so the list can sort and page by
+  them at a million rows; the invariant tests check they agree.
+- ``last_activity`` is epoch seconds, 0 for never seen, so it sorts by key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import peewee as pw
+
+from .db import database, is_sqlite
+
+SCHEMA_VERSION = 1
+
+
+def utcnow() -> dt.datetime:
+    """The current time in UTC, without tzinfo, as stored."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class BaseModel(pw.Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class Setting(BaseModel):
+    """Deployment settings and the schema version (key → value)."""
+
+    key = pw.CharField(primary_key=True)
+    value = pw.TextField()
+
+
+class EndpointGroup(BaseModel):
+    name = pw.CharField(max_length=64, unique=True)
+    description = pw.TextField(default="")
+    apn = pw.CharField(default="")
+    ip_pool = pw.CharField(null=True)
+    created_at = pw.DateTimeField(default=utcnow)
+
+
+class Endpoint(BaseModel):
+    iccid = pw.CharField(default="")
+    name = pw.CharField(default="")
+    reference = pw.CharField(default="")
+    tags = pw.CharField(default="")
+    group = pw.ForeignKeyField(EndpointGroup, null=True, on_delete="RESTRICT", column_name="group_id")
+    state = pw.CharField(default="hold")
+    state_before_termination = pw.CharField(null=True)
+    terminated_at = pw.DateTimeField(null=True)
+    activate_immediately = pw.BooleanField(default=True)
+    static_ip = pw.CharField(null=True)
+    imei_lock = pw.CharField(null=True)
+    last_activity = pw.BigIntegerField(default=0)
+    created_at = pw.DateTimeField(default=utcnow)
+    updated_at = pw.DateTimeField(default=utcnow)
+    version = pw.IntegerField(default=1)
+
+
+class Sim(BaseModel):
+    iccid = pw.CharField(unique=True)
+    eid = pw.CharField(null=True, unique=True)
+    endpoint = pw.ForeignKeyField(
+        Endpoint, null=True, unique=True, on_delete="RESTRICT", column_name="endpoint_id"
+    )
+    created_at = pw.DateTimeField(default=utcnow)
+
+
+class Imsi(BaseModel):
+    sim = pw.ForeignKeyField(Sim, on_delete="CASCADE", column_name="sim_id")
+    position = pw.SmallIntegerField()
+    imsi = pw.CharField(unique=True)
+
+    class Meta:
+        indexes = ((("sim", "position"), True),)
+
+
+class EndpointTag(BaseModel):
+    tag = pw.CharField()
+    endpoint = pw.ForeignKeyField(Endpoint, on_delete="CASCADE", column_name="endpoint_id")
+
+    class Meta:
+        primary_key = pw.CompositeKey("tag", "endpoint")
+
+
+class Operator(BaseModel):
+    username = pw.CharField(unique=True)
+    role = pw.CharField()
+    created_at = pw.DateTimeField(default=utcnow)
+    created_by = pw.CharField(default="")
+
+
+class Job(BaseModel):
+    action = pw.CharField()
+    actor = pw.CharField()
+    params = pw.TextField(default="{}")
+    status = pw.CharField(default="running")
+    total = pw.IntegerField(default=0)
+    applied = pw.IntegerField(default=0)
+    skipped = pw.IntegerField(default=0)
+    failed = pw.IntegerField(default=0)
+    #: Highest endpoint id already processed; resuming starts after it.
+    last_id = pw.BigIntegerField(default=0)
+    created_at = pw.DateTimeField(default=utcnow)
+    heartbeat = pw.DateTimeField(default=utcnow)
+    finished_at = pw.DateTimeField(null=True)
+    message = pw.TextField(default="")
+
+
+class JobItem(BaseModel):
+    """One endpoint of a job and what happened to it: null until processed."""
+
+    job = pw.ForeignKeyField(Job, on_delete="CASCADE", column_name="job_id")
+    endpoint_id = pw.BigIntegerField()
+    iccid = pw.CharField(default="")
+    outcome = pw.CharField(null=True)
+
+    class Meta:
+        primary_key = pw.CompositeKey("job", "endpoint_id")
+
+
+class AuditEvent(BaseModel):
+    at = pw.DateTimeField(default=utcnow)
+    actor = pw.CharField()
+    action = pw.CharField()
+    #: Not a foreign key: the trail outlives a purged endpoint.
+    endpoint_id = pw.BigIntegerField(null=True)
+    iccid = pw.CharField(default="")
+    from_state = pw.CharField(null=True)
+    to_state = pw.CharField(null=True)
+    detail = pw.TextField(default="")
+    job = pw.BigIntegerField(null=True, column_name="job_id")
+
+
+TABLES: list[type[BaseModel]] = [
+    Setting,
+    EndpointGroup,
+    Endpoint,
+    Sim,
+    Imsi,
+    EndpointTag,
+    Operator,
+    Job,
+    JobItem,
+    AuditEvent,
+]
+
+#: Indexes created after the tables, so a bulk load (the demo) can add them last.
+INDEXES: list[str] = [
+    "CREATE INDEX IF NOT EXISTS endpoint_iccid ON endpoint (iccid)",
+    "CREATE INDEX IF NOT EXISTS endpoint_name ON endpoint (name)",
+    "CREATE INDEX IF NOT EXISTS endpoint_state ON endpoint (state, iccid)",
+    "CREATE INDEX IF NOT EXISTS endpoint_group_state ON endpoint (group_id, state)",
+    "CREATE INDEX IF NOT EXISTS endpoint_last_activity ON endpoint (last_activity)",
+    "CREATE INDEX IF NOT EXISTS endpoint_tags ON endpoint (tags)",
+    "CREATE INDEX IF NOT EXISTS endpoint_reference ON endpoint (reference)",
+    "CREATE INDEX IF NOT EXISTS endpoint_terminated_at ON endpoint (terminated_at)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS endpoint_static_ip ON endpoint (static_ip)"
+    " WHERE static_ip IS NOT NULL AND state <> 'terminated'",
+    "CREATE INDEX IF NOT EXISTS endpoint_imei_lock ON endpoint (imei_lock)"
+    " WHERE imei_lock IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS sim_ready ON sim (iccid) WHERE endpoint_id IS NULL",
+    "CREATE INDEX IF NOT EXISTS endpoint_tag_endpoint ON endpoint_tag (endpoint_id)",
+    "CREATE INDEX IF NOT EXISTS audit_endpoint ON audit_event (endpoint_id, id)",
+    "CREATE INDEX IF NOT EXISTS audit_at ON audit_event (at)",
+    "CREATE INDEX IF NOT EXISTS audit_actor ON audit_event (actor, id)",
+    "CREATE INDEX IF NOT EXISTS job_item_outcome ON job_item (job_id, outcome)",
+]
+
+#: The substring index over name and reference (FTS5 trigram); kept by triggers.
+SQLITE_FTS: list[str] = [
+    "CREATE VIRTUAL TABLE IF NOT EXISTS endpoint_text USING fts5("
+    "name, reference, content='endpoint', content_rowid='id', tokenize='trigram')",
+    "CREATE TRIGGER IF NOT EXISTS endpoint_text_ai AFTER INSERT ON endpoint BEGIN "
+    "INSERT INTO endpoint_text(rowid, name, reference) VALUES (new.id, new.name, new.reference);"
+    " END",
+    "CREATE TRIGGER IF NOT EXISTS endpoint_text_ad AFTER DELETE ON endpoint BEGIN "
+    "INSERT INTO endpoint_text(endpoint_text, rowid, name, reference)"
+    " VALUES ('delete', old.id, old.name, old.reference); END",
+    "CREATE TRIGGER IF NOT EXISTS endpoint_text_au AFTER UPDATE OF name, reference ON endpoint"
+    " BEGIN INSERT INTO endpoint_text(endpoint_text, rowid, name, reference)"
+    " VALUES ('delete', old.id, old.name, old.reference);"
+    " INSERT INTO endpoint_text(rowid, name, reference) VALUES (new.id, new.name, new.reference);"
+    " END",
+]
+
+#: On PostgreSQL the substring index is pg_trgm, when the server has it.
+POSTGRES_TEXT: list[str] = [
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE INDEX IF NOT EXISTS endpoint_name_trgm ON endpoint USING gin (name gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS endpoint_reference_trgm ON endpoint"
+    " USING gin (reference gin_trgm_ops)",
+]
+
+
+def create_schema(*, indexes: bool = True) -> None:
+    """Create every table (and, unless told not to, every index) on the bound database."""
+    database.create_tables(TABLES, safe=True)
+    if indexes:
+        create_indexes()
+    Setting.insert(key="schema_version", value=str(SCHEMA_VERSION)).on_conflict_ignore().execute()
+
+
+def create_indexes() -> None:
+    """Create the secondary indexes and the substring index, if missing."""
+    for sql in INDEXES:
+        database.execute_sql(sql)
+    if is_sqlite():
+        for sql in SQLITE_FTS:
+            database.execute_sql(sql)
+    else:
+        for sql in POSTGRES_TEXT:
+            try:
+                with database.atomic():
+                    database.execute_sql(sql)
+            except pw.DatabaseError:
+                # Without pg_trgm, substring search still works, by a scan.
+                pass
+
+
+def has_schema() -> bool:
+    """True when the bound database already holds simdeck's tables."""
+    return Setting.table_exists()
+
+
+def schema_version() -> int:
+    """The schema version the bound database was written with."""
+    row = Setting.get_or_none(Setting.key == "schema_version")
+    return int(row.value) if row else 0
+
+
+#: version → function that brings a database from version-1 to version (playhouse.migrate).
+MIGRATIONS: dict[int, Any] = {}
+
+
+def migrate() -> None:
+    """Bring an older database up to SCHEMA_VERSION, one step at a time."""
+    current = schema_version()
+    for version in range(current + 1, SCHEMA_VERSION + 1):
+        with database.atomic():
+            MIGRATIONS[version]()
+            Setting.replace(key="schema_version", value=str(version)).execute()
