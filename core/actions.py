@@ -45,7 +45,7 @@ OUTSIDE_POOL = "static IP outside the group's IP pool"
 
 @dataclass(frozen=True)
 class Targets:
-    """The endpoints an action is for: explicit ids (marks, a REF) or everything a filter matches."""
+    """The endpoints an action is for: explicit ids (marks, a REF) or all a filter matches."""
 
     ids: tuple[int, ...] = ()
     filter: Filter | None = None
@@ -418,14 +418,14 @@ def _start_job(prepared: _Run, targets: Targets) -> Job:
         if not batch:
             break
 
-        def store(rows: list[tuple[int, str]] = batch) -> None:
-            JobItem.insert_many(
-                [(job.id, i, c) for i, c in rows],
-                fields=[JobItem.job, JobItem.endpoint_id, JobItem.iccid],
-            ).execute()
-
         for start in range(0, len(batch), 5000):
-            retrying(lambda part=batch[start:start + 5000]: store(part))
+            part = batch[start:start + 5000]
+            retrying(
+                lambda part=part: JobItem.insert_many(  # type: ignore[misc]
+                    [(job.id, i, c) for i, c in part],
+                    fields=[JobItem.job, JobItem.endpoint_id, JobItem.iccid],
+                ).execute()
+            )
         total += len(batch)
         last = batch[-1][0]
     if targets.filter is None and total < len(set(targets.ids)):

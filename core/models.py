@@ -55,7 +55,9 @@ class Endpoint(BaseModel):
     name = pw.CharField(default="")
     reference = pw.CharField(default="")
     tags = pw.CharField(default="")
-    group = pw.ForeignKeyField(EndpointGroup, null=True, on_delete="RESTRICT", column_name="group_id")
+    group = pw.ForeignKeyField(
+        EndpointGroup, null=True, on_delete="RESTRICT", column_name="group_id"
+    )
     state = pw.CharField(default="hold")
     state_before_termination = pw.CharField(null=True)
     terminated_at = pw.DateTimeField(null=True)

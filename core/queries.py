@@ -289,8 +289,8 @@ def page(
     backwards = before is not None or last
     groups = group_names()
     if sort == "group":
-        rows = _group_page(f, after if not backwards else before, limit,
-                           descending != backwards, groups, start=after is None and before is None)
+        rows = _group_page(f, before if backwards else after, limit,
+                           descending != backwards, groups)
     else:
         cols = _SORT_COLUMNS[sort]
         reverse = descending != backwards
@@ -313,8 +313,6 @@ def _group_page(
     limit: int,
     reverse: bool,
     groups: dict[int, str],
-    *,
-    start: bool,
 ) -> list[Row]:
     """Sorted by group name: walk the groups in name order, each by its (group_id) index."""
     segments: list[tuple[str, int | None]] = [("", None)] + sorted(
@@ -325,9 +323,8 @@ def _group_page(
     out: list[Row] = []
     base = _where(Endpoint.select(*_ROW_COLUMNS), f)
     for name, gid in segments:
-        if key is not None and not start:
-            if (name < key[0]) if not reverse else (name > key[0]):
-                continue
+        if key is not None and ((name > key[0]) if reverse else (name < key[0])):
+            continue
         query = base.where(Endpoint.group.is_null() if gid is None else Endpoint.group == gid)
         if key is not None and name == key[0]:
             query = query.where(Endpoint.id < key[1] if reverse else Endpoint.id > key[1])

@@ -1,0 +1,523 @@
+"""Import a batch of SIMs from a CSV file into the inventory (or as one endpoint per SIM).
+
+The file is read whole, decoded as strict UTF-8 (a byte-order mark is dropped, Windows
+line ends are fine), its delimiter sniffed from the header line (``,`` ``;`` or tab)
+and its header matched case-insensitively, spaces and underscores ignored:
+
+- ``iccid`` (required), ``imsi`` or ``imsis`` (required; several IMSIs in one cell are
+  separated by ``;``, or by ``|`` or spaces when the file's delimiter is ``;``), ``eid``
+  (empty for a plastic SIM);
+- with ``as_endpoints`` also ``name``, ``reference`` and ``tags``.
+
+An unknown column is refused rather than ignored: a typo in a header must not drop a
+column silently. Every value goes through ``core.identifiers``; every row error is
+collected (row numbers as a spreadsheet shows them: the header is row 1), duplicates
+inside the file and against the database included, the latter checked set-based.
+
+All or nothing by default: one error and nothing is written. ``partial`` writes the
+valid rows and reports the others; ``dry_run`` writes nothing and reports what would
+happen. The write itself is one transaction, so an import is atomic: another operator
+sees either none of the batch or all of it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import peewee as pw
+
+from . import identifiers as ids
+from . import models
+from .auth import Actor
+from .db import retrying
+from .errors import InputError, NotFound, Refused, ValidationError
+from .lifecycle import ACTIONS, Role, State, resolve
+from .models import AuditEvent, Endpoint, EndpointGroup, EndpointTag, Imsi, Sim
+
+#: A cell longer than this is refused by length before any other check.
+MAX_CELL = 64 * 1024
+#: Values per IN (...) list when checking against the database.
+IN_BATCH = 900
+#: Bound variables per INSERT statement (SQLite allows 32,766 since 3.32; stay well under).
+MAX_VARIABLES = 30_000
+DELIMITERS = (",", ";", "\t")
+
+#: Header name (lower case, spaces and underscores removed) → column.
+COLUMNS = {
+    "iccid": "iccid",
+    "imsi": "imsi",
+    "imsis": "imsi",
+    "eid": "eid",
+    "name": "name",
+    "reference": "reference",
+    "tags": "tags",
+    "tag": "tags",
+}
+ENDPOINT_COLUMNS = ("name", "reference", "tags")
+#: The field each column's errors are named by.
+LABELS = {
+    "iccid": "ICCID",
+    "imsi": "IMSI",
+    "eid": "EID",
+    "name": "name",
+    "reference": "reference",
+    "tags": "tags",
+}
+
+# Characters that separate several IMSIs (or tags) inside one cell besides ';' ',' space.
+_CELL_SEPARATORS = str.maketrans({"|": " "})
+_TAG_SEPARATORS = str.maketrans({"|": " ", ";": " "})
+
+
+@dataclass
+class ImportReport:
+    """What an import read, wrote and refused."""
+
+    rows: int
+    imported: int
+    endpoints: int
+    errors: list[tuple[int, str]]
+    dry_run: bool
+    #: The file as named by the caller.
+    file: str = ""
+    #: Rows that passed every check (written, or that would be on a dry run).
+    valid: int = 0
+    partial: bool = False
+    #: The state the created endpoints are in (``as_endpoints`` only).
+    endpoint_state: str | None = None
+
+    def ok(self) -> bool:
+        """True when every row was valid."""
+        return not self.errors
+
+    def lines(self, max_errors: int = 50) -> list[str]:
+        """A summary in words, then the row errors (at most ``max_errors`` of them)."""
+        n_bad = len({row for row, _ in self.errors})
+        noun = _plural(self.rows, "row")
+        state = f" ({State(self.endpoint_state).label})" if self.endpoint_state else ""
+        if self.dry_run:
+            out = [f"Dry run of {self.file}: {noun}, {self.valid} valid, {n_bad} with errors; "
+                   "nothing was written."]
+        elif self.imported:
+            out = [f"Imported {_plural(self.imported, 'SIM')} from {self.file}"
+                   + (f", created {_plural(self.endpoints, 'endpoint')}{state}"
+                      if self.endpoints else "")
+                   + (f"; {n_bad} rows with errors were left out." if n_bad else ".")]
+        elif self.errors:
+            hint = (" Fix the rows below and import again"
+                    + (f", or import with --partial to write only the {self.valid} valid rows."
+                       if self.valid and not self.partial else "."))
+            out = [f"Nothing was imported from {self.file}: {n_bad} of {noun} have errors."
+                   + hint]
+        else:
+            out = [f"Nothing was imported from {self.file}: {noun}."]
+        for row, message in self.errors[:max_errors]:
+            out.append(f"row {row}: {message}")
+        if len(self.errors) > max_errors:
+            out.append(f"… and {len(self.errors) - max_errors} more errors")
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready, for ``--format json``."""
+        return {
+            "file": self.file,
+            "rows": self.rows,
+            "valid": self.valid,
+            "imported": self.imported,
+            "endpoints": self.endpoints,
+            "endpoint_state": self.endpoint_state,
+            "dry_run": self.dry_run,
+            "ok": self.ok(),
+            "errors": [{"row": row, "message": message} for row, message in self.errors],
+        }
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+@dataclass
+class _Row:
+    """One data row, normalised."""
+
+    row: int
+    iccid: str | None = None
+    imsis: list[str] = field(default_factory=list)
+    eid: str | None = None
+    name: str = ""
+    reference: str = ""
+    tags: list[str] = field(default_factory=list)
+
+
+# --- reading ------------------------------------------------------------------------
+
+
+def _read_text(path: Path, shown: str) -> str:
+    """The file's text: BOM dropped, strict UTF-8, or an InputError naming byte and line."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{shown}: cannot read the file: {exc.strerror or exc}") from None
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    try:
+        return data.decode("utf-8", errors="strict")
+    except UnicodeDecodeError as exc:
+        byte = data[exc.start]
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(
+            f"{shown}: is not UTF-8 (byte 0x{byte:02x} at line {line}); save it as CSV UTF-8"
+        ) from None
+
+
+def _sniff(text: str) -> str:
+    """The delimiter used most in the first non-blank line; ',' when there is none."""
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    counts = {d: header.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _records(text: str, delimiter: str) -> Iterator[tuple[int, list[str] | None, str]]:
+    """(row number, cells or None, csv error) for every record, row 1 first."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    row = 0
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            row += 1
+            yield row, None, f"cannot be read as CSV: {exc}"
+            continue
+        row += 1
+        yield row, cells, ""
+
+
+def _blank(cells: Sequence[str]) -> bool:
+    return not any(c.strip() for c in cells)
+
+
+def _columns(header: list[str], shown: str, as_endpoints: bool) -> list[str]:
+    """The column of each header cell; InputError for unknown, doubled or missing ones."""
+    keys = [
+        h.replace("\ufeff", "").strip().lower().replace(" ", "").replace("_", "") for h in header
+    ]
+    found = ", ".join(h.strip() or "(empty)" for h in header)
+    unknown = [f"{h.strip()!r}" if h.strip() else f"column {i} (no name)"
+               for i, (h, k) in enumerate(zip(header, keys, strict=True), start=1)
+               if k not in COLUMNS]
+    if unknown:
+        raise InputError(
+            f"{shown}: unknown column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+            f"the columns are iccid, imsi, eid (and name, reference, tags with --as-endpoints). "
+            f"Found: {found}"
+        )
+    columns = [COLUMNS[k] for k in keys]
+    doubled = sorted({c for c in columns if columns.count(c) > 1})
+    if doubled:
+        raise InputError(f"{shown}: the column {', '.join(doubled)} appears twice. Found: {found}")
+    if "iccid" not in columns:
+        raise InputError(f"{shown}: has no iccid column. Found: {found}")
+    if "imsi" not in columns:
+        raise InputError(
+            f"{shown}: has no imsi column; every SIM needs at least one IMSI. Found: {found}"
+        )
+    for_endpoints = [c for c in columns if c in ENDPOINT_COLUMNS]
+    if for_endpoints and not as_endpoints:
+        raise InputError(
+            f"{shown}: the column{'s' if len(for_endpoints) > 1 else ''} "
+            f"{', '.join(for_endpoints)} describe endpoints; import with --as-endpoints "
+            "to create one endpoint per SIM, or remove them"
+        )
+    return columns
+
+
+def _parse(
+    text: str, shown: str, as_endpoints: bool
+) -> tuple[list[_Row], list[tuple[int, str]], int]:
+    """The normalised rows, the row errors and the number of data rows."""
+    if not text.strip():
+        raise InputError(
+            f"{shown}: is empty; expected a header line (iccid, imsi, eid) and one row per SIM"
+        )
+    delimiter = _sniff(text)
+    previous = csv.field_size_limit()
+    # Large enough that no field of this file trips the csv module: over-long cells are
+    # refused below, by length, as a row error rather than a csv.Error or a MemoryError.
+    csv.field_size_limit(max(previous, len(text) + 1))
+    try:
+        return _parse_records(_records(text, delimiter), shown, as_endpoints)
+    finally:
+        csv.field_size_limit(previous)
+
+
+def _parse_records(
+    records: Iterable[tuple[int, list[str] | None, str]], shown: str, as_endpoints: bool
+) -> tuple[list[_Row], list[tuple[int, str]], int]:
+    errors: list[tuple[int, str]] = []
+    rows: list[_Row] = []
+    columns: list[str] | None = None
+    count = 0
+    for number, cells, problem in records:
+        if columns is None:
+            if cells is None:
+                raise InputError(f"{shown}: the header line {problem}")
+            if _blank(cells):
+                continue
+            for i, c in enumerate(cells, start=1):
+                if len(c) > MAX_CELL:
+                    raise InputError(
+                        f"{shown}: header cell {i} is {len(c):,} characters long; "
+                        "is this a CSV file?"
+                    )
+            columns = _columns(cells, shown, as_endpoints)
+            continue
+        if cells is None:
+            count += 1
+            errors.append((number, problem))
+            continue
+        if _blank(cells):
+            continue
+        count += 1
+        rows.append(_parse_row(number, cells, columns, errors))
+    if columns is None:
+        raise InputError(
+            f"{shown}: is empty; expected a header line (iccid, imsi, eid) and one row per SIM"
+        )
+    if not count:
+        raise InputError(f"{shown}: has a header line but no SIM rows")
+    return rows, errors, count
+
+
+def _parse_row(
+    number: int, cells: list[str], columns: list[str], errors: list[tuple[int, str]]
+) -> _Row:
+    """One row normalised; its errors appended to ``errors`` (a row may have several)."""
+    row = _Row(number)
+    bad = False
+    for i, cell in enumerate(cells):
+        if len(cell) > MAX_CELL:
+            label = LABELS[columns[i]] if i < len(columns) else f"cell {i + 1}"
+            errors.append(
+                (number, f"{label}: cell is {len(cell):,} characters long, "
+                         f"at most {MAX_CELL:,} allowed")
+            )
+            bad = True
+    if len(cells) != len(columns):
+        errors.append(
+            (number, f"has {len(cells)} cells, the header has {len(columns)} "
+                     f"({', '.join(columns)})")
+        )
+        row.iccid = None
+        return row
+    if bad:
+        return row
+    for column, cell in zip(columns, cells, strict=True):
+        try:
+            if column == "iccid":
+                row.iccid = ids.normalize_iccid(cell)
+            elif column == "imsi":
+                row.imsis = ids.normalize_imsis(cell.translate(_CELL_SEPARATORS))
+            elif column == "eid":
+                row.eid = ids.normalize_eid(cell) if cell.strip() else None
+            elif column == "name":
+                row.name = ids.normalize_text("name", cell)
+            elif column == "reference":
+                row.reference = ids.normalize_text("reference", cell)
+            else:
+                row.tags = ids.normalize_tags(cell.translate(_TAG_SEPARATORS))
+        except ValidationError as exc:
+            errors.append((number, str(exc)))
+    return row
+
+
+# --- checking -----------------------------------------------------------------------
+
+
+def _in_file_duplicates(rows: list[_Row], errors: list[tuple[int, str]]) -> None:
+    """'ICCID x: also on row N' for every value already seen on an earlier row."""
+    seen: dict[str, dict[str, int]] = {"ICCID": {}, "IMSI": {}, "EID": {}}
+    for r in rows:
+        values = [("ICCID", r.iccid), *(("IMSI", i) for i in r.imsis), ("EID", r.eid)]
+        for label, value in values:
+            if value is None:
+                continue
+            first = seen[label].setdefault(value, r.row)
+            if first != r.row:
+                errors.append((r.row, f"{label} {value}: also on row {first}"))
+
+
+def _batches(values: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _against_database(rows: list[_Row], errors: list[tuple[int, str]]) -> None:
+    """ICCIDs, IMSIs and EIDs already in the inventory, queried in IN batches of 900."""
+    by_iccid = {r.iccid: r.row for r in rows if r.iccid}
+    by_imsi = {i: r.row for r in rows for i in r.imsis}
+    by_eid = {r.eid: r.row for r in rows if r.eid}
+    for batch in _batches(list(by_iccid), IN_BATCH):
+        for (iccid,) in Sim.select(Sim.iccid).where(Sim.iccid.in_(batch)).tuples():
+            errors.append((by_iccid[iccid], f"ICCID {iccid}: is already in the inventory"))
+    for batch in _batches(list(by_imsi), IN_BATCH):
+        q = Imsi.select(Imsi.imsi, Sim.iccid).join(Sim).where(Imsi.imsi.in_(batch)).tuples()
+        for imsi, owner in q:
+            errors.append((by_imsi[imsi], f"IMSI {imsi}: already used by SIM {owner}"))
+    for batch in _batches(list(by_eid), IN_BATCH):
+        for eid, owner in Sim.select(Sim.eid, Sim.iccid).where(Sim.eid.in_(batch)).tuples():
+            errors.append((by_eid[eid], f"EID {eid}: already used by SIM {owner}"))
+
+
+# --- writing ------------------------------------------------------------------------
+
+
+def _insert(model: type[models.BaseModel], fields: list[Any], rows: list[tuple[Any, ...]]) -> None:
+    """insert_many in statements of at most MAX_VARIABLES bound values."""
+    per = max(1, MAX_VARIABLES // len(fields))
+    for batch in _batches(rows, per):
+        model.insert_many(batch, fields=fields).execute()
+
+
+def _ids_by_iccid(query: pw.Select, column: Any, iccids: list[str]) -> dict[str, int]:
+    """iccid → id for the rows of ``query`` (id, iccid) with these ICCIDs, in IN batches."""
+    out: dict[str, int] = {}
+    for batch in _batches(iccids, IN_BATCH):
+        out.update((iccid, rid) for rid, iccid in query.where(column.in_(batch)).tuples())
+    return out
+
+
+def _write(
+    actor: Actor, rows: list[_Row], group_id: int | None, state: State | None, filename: str
+) -> int:
+    """Write the SIMs (and their endpoints); inside the import's one write transaction."""
+    now = models.utcnow()
+    iccids = [r.iccid for r in rows if r.iccid]
+    endpoint_of: dict[str, int] = {}
+    if state is not None:
+        group_name = None
+        if group_id is not None:
+            group = EndpointGroup.get_or_none(EndpointGroup.id == group_id)
+            if group is None:
+                raise NotFound("the Endpoint Group was deleted during the import; nothing imported")
+            group_name = group.name
+        before = Endpoint.select(pw.fn.MAX(Endpoint.id)).scalar() or 0
+        _insert(
+            Endpoint,
+            [Endpoint.iccid, Endpoint.name, Endpoint.reference, Endpoint.tags, Endpoint.group,
+             Endpoint.state, Endpoint.activate_immediately, Endpoint.last_activity,
+             Endpoint.created_at, Endpoint.updated_at, Endpoint.version],
+            [(r.iccid, r.name, r.reference, " ".join(r.tags), group_id, state.value, True, 0,
+              now, now, 1) for r in rows],
+        )
+        endpoint_of = _ids_by_iccid(
+            Endpoint.select(Endpoint.id, Endpoint.iccid).where(Endpoint.id > before),
+            Endpoint.iccid, iccids,
+        )
+        _insert(EndpointTag, [EndpointTag.tag, EndpointTag.endpoint],
+                [(t, endpoint_of[r.iccid]) for r in rows if r.iccid for t in r.tags])
+        fname = json.dumps(filename)
+        extra = f', "group": {json.dumps(group_name)}' if group_name else ""
+        _insert(
+            AuditEvent,
+            [AuditEvent.at, AuditEvent.actor, AuditEvent.action, AuditEvent.endpoint_id,
+             AuditEvent.iccid, AuditEvent.from_state, AuditEvent.to_state, AuditEvent.detail],
+            [(now, actor.name, "created", endpoint_of[r.iccid], r.iccid, None, state.value,
+              (f'{{"sim": "{r.iccid}", "import": {fname}{extra}'
+               + (f', "name": {json.dumps(r.name)}' if r.name else "") + "}"))
+             for r in rows if r.iccid],
+        )
+    _insert(
+        Sim,
+        [Sim.iccid, Sim.eid, Sim.endpoint, Sim.created_at],
+        [(r.iccid, r.eid, endpoint_of.get(r.iccid or ""), now) for r in rows],
+    )
+    sim_of = _ids_by_iccid(Sim.select(Sim.id, Sim.iccid), Sim.iccid, iccids)
+    _insert(
+        Imsi,
+        [Imsi.sim, Imsi.position, Imsi.imsi],
+        [(sim_of[r.iccid], pos, imsi) for r in rows if r.iccid
+         for pos, imsi in enumerate(r.imsis)],
+    )
+    detail: dict[str, Any] = {"file": filename, "count": len(rows)}
+    if state is not None:
+        detail["endpoints"] = len(rows)
+    AuditEvent.insert(
+        at=now, actor=actor.name, action="sims_imported", endpoint_id=None, iccid="",
+        detail=json.dumps(detail),
+    ).execute()
+    return len(rows)
+
+
+# --- the import ---------------------------------------------------------------------
+
+
+def import_sims(
+    actor: Actor,
+    path: str | Path,
+    *,
+    as_endpoints: bool = False,
+    group: str | None = None,
+    dry_run: bool = False,
+    partial: bool = False,
+) -> ImportReport:
+    """Import the SIMs of a CSV file; see the module docstring for the rules."""
+    actor.require(Role.OPERATOR, "import SIMs")
+    group_id: int | None = None
+    if group is not None and group.strip():
+        if not as_endpoints:
+            raise InputError(
+                "--group needs --as-endpoints: SIMs in the pool have no group, endpoints do"
+            )
+        found = EndpointGroup.get_or_none(EndpointGroup.name == group.strip())
+        if found is None:
+            raise NotFound(f"group {group.strip()}: no Endpoint Group has this name")
+        group_id = int(found.id)
+    state: State | None = None
+    if as_endpoints:
+        state = resolve(
+            ACTIONS["link"].transitions[State.HOLD], State.HOLD,
+            has_group=group_id is not None, activate_immediately=True,
+        )
+    shown = str(path)
+    text = _read_text(Path(path), shown)
+    rows, errors, count = _parse(text, shown, as_endpoints)
+    del text
+    _in_file_duplicates(rows, errors)
+    _against_database(rows, errors)
+    errors.sort(key=lambda e: e[0])
+    bad = {row for row, _ in errors}
+    good = [r for r in rows if r.row not in bad and r.iccid]
+    report = ImportReport(
+        rows=count, imported=0, endpoints=0, errors=errors, dry_run=dry_run, file=shown,
+        valid=len(good), partial=partial, endpoint_state=state.value if state else None,
+    )
+    if dry_run or (errors and not partial) or not good:
+        return report
+    filename = Path(path).name
+    try:
+        # The import is one write transaction, so it is atomic: all of the valid rows or
+        # none. Written set-based (insert_many), 100k SIMs take well under a second, so
+        # other operators wait only that long.
+        written = retrying(lambda: _write(actor, good, group_id, state, filename))
+    except pw.IntegrityError:
+        raise Refused(
+            f"{shown}: some of these ICCIDs, IMSIs or EIDs were added by someone else while "
+            "the file was being checked; nothing was imported. Run the import again to see "
+            "which rows clash."
+        ) from None
+    report.imported = written
+    report.endpoints = written if state is not None else 0
+    return report
+
+
+__all__ = ["ImportReport", "import_sims"]

@@ -1,0 +1,101 @@
+"""Shared fixtures: a fresh file database per test, and endpoints brought to any state
+through core's own operations (so their audit trail is real)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+
+from core import actions, auth, db, models, records
+from core.actions import Targets
+from core.identifiers import make_iccid
+from core.lifecycle import State
+from core.models import Imsi, Sim
+
+GROUP = "vantiq-connect-eu"
+OTHER_GROUP = "vantiq-connect-us"
+
+
+@pytest.fixture
+def store(tmp_path: object) -> Iterator[str]:
+    """A new, empty simdeck database file (never :memory:, so threads share it)."""
+    path = str(tmp_path) + "/simdeck.db"  # type: ignore[operator]
+    db.open_database(path)
+    models.create_schema()
+    yield path
+    db.database.close()
+
+
+@pytest.fixture
+def admin(store: str) -> auth.Actor:
+    """The database's first user, hence its admin."""
+    return auth.login(user="admin")
+
+
+@dataclass
+class Maker:
+    """Builds SIMs and endpoints in any display state, through core."""
+
+    actor: auth.Actor
+    serial: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def sim(self, *, eid: str | None = None, imsis: int = 1) -> str:
+        """A Ready to Activate SIM; returns its ICCID."""
+        n = next(self.serial)
+        iccid = make_iccid(f"894450{n:012d}")
+        sim = Sim.create(iccid=iccid, eid=eid)
+        for pos in range(imsis):
+            Imsi.create(sim=sim, position=pos, imsi=f"00101{n:08d}{pos:02d}")
+        return iccid
+
+    def group(self, name: str = GROUP, ip_pool: str | None = None) -> str:
+        from core.models import EndpointGroup
+
+        if not EndpointGroup.select().where(EndpointGroup.name == name).exists():
+            records.create_group(self.actor, name, apn="iot.example", ip_pool=ip_pool)
+        return name
+
+    def endpoint(self, state: State | str, **kw: object) -> int:
+        """An endpoint brought to ``state`` by the operations an operator would use."""
+        state = State(state)
+        group = self.group()
+        if state is State.HOLD:
+            return records.create_endpoint(self.actor, name=f"hold-{next(self.serial)}",
+                                           **kw).id  # type: ignore[arg-type]
+        if state is State.PENDING:
+            return records.create_endpoint(self.actor, sim=self.sim(), **kw).id  # type: ignore[arg-type]
+        if state is State.PRE_ACTIVE:
+            return records.create_endpoint(
+                self.actor, sim=self.sim(), group=group, activate_immediately=False, **kw  # type: ignore[arg-type]
+            ).id
+        ep = records.create_endpoint(self.actor, sim=self.sim(), group=group, **kw)  # type: ignore[arg-type]
+        if state is State.ACTIVE:
+            return ep.id
+        if state in (State.IDLE, State.DETACHED):
+            from core import network
+
+            event = "attach" if state is State.IDLE else "detach"
+            network.apply_events(self.actor, [{"iccid": ep.iccid, "event": event}])
+            return ep.id
+        action = {State.SUSPENDED: "suspend", State.TERMINATED: "terminate"}[state]
+        actions.run(self.actor, action, Targets.one(ep.id))
+        return ep.id
+
+
+@pytest.fixture
+def make(admin: auth.Actor) -> Maker:
+    """A Maker acting as the admin."""
+    return Maker(admin)
+
+
+def state_of(endpoint_id: int) -> str:
+    """The stored display state of one endpoint."""
+    return str(models.Endpoint.get_by_id(endpoint_id).state)
+
+
+def audit_count() -> int:
+    """How many audit events the store holds."""
+    return int(models.AuditEvent.select().count())
