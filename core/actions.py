@@ -634,7 +634,9 @@ def set_setting(actor: Actor, key: str, value: str) -> None:
     norm = "true" if norm in ("true", "1", "yes", "on") else "false"
 
     def do() -> None:
-        models.Setting.replace(key=key, value=norm).execute()
+        models.Setting.insert(key=key, value=norm).on_conflict(
+            conflict_target=[models.Setting.key], update={models.Setting.value: norm}
+        ).execute()
         AuditEvent.insert(
             at=models.utcnow(), actor=actor.name, action="setting_changed",
             detail=json.dumps({key: norm}),

@@ -252,4 +252,6 @@ def migrate() -> None:
     for version in range(current + 1, SCHEMA_VERSION + 1):
         with database.atomic():
             MIGRATIONS[version]()
-            Setting.replace(key="schema_version", value=str(version)).execute()
+            Setting.insert(key="schema_version", value=str(version)).on_conflict(
+                conflict_target=[Setting.key], update={Setting.value: str(version)}
+            ).execute()

@@ -4,6 +4,8 @@ through core's own operations (so their audit trail is real)."""
 from __future__ import annotations
 
 import itertools
+import os
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -19,14 +21,47 @@ GROUP = "vantiq-connect-eu"
 OTHER_GROUP = "vantiq-connect-us"
 
 
+#: Set to a PostgreSQL server URL to run the store-level suites against PostgreSQL.
+PG_URL = os.environ.get("SIMDECK_TEST_PG", "")
+
+
 @pytest.fixture
 def store(tmp_path: object) -> Iterator[str]:
-    """A new, empty simdeck database file (never :memory:, so threads share it)."""
+    """A new, empty database: a SQLite file (never :memory:, so threads share it), or a
+    fresh PostgreSQL database when SIMDECK_TEST_PG names a server."""
+    if PG_URL:
+        url = _fresh_pg_database()
+        db.open_database(url)
+        models.create_schema()
+        yield url
+        db.database.close()
+        _drop_pg_database(url)
+        return
     path = str(tmp_path) + "/simdeck.db"  # type: ignore[operator]
     db.open_database(path)
     models.create_schema()
     yield path
     db.database.close()
+
+
+def _admin_connection():  # type: ignore[no-untyped-def]
+    import psycopg
+
+    return psycopg.connect(PG_URL, autocommit=True)
+
+
+def _fresh_pg_database() -> str:
+    name = "simdeck_t_" + uuid.uuid4().hex[:12]
+    with _admin_connection() as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    base, _, _ = PG_URL.rpartition("/")
+    return f"{base}/{name}"
+
+
+def _drop_pg_database(url: str) -> None:
+    name = url.rpartition("/")[2]
+    with _admin_connection() as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 The model below is written from the spec's tables, independently of core.lifecycle:
 after every step the store must agree with it endpoint by endpoint, the invariants
 must hold, and each applied change must have written exactly one audit event.
-Examples: SIMDECK_STATEFUL_EXAMPLES (default 150; the slow lane runs 2,000).
+Examples: SIMDECK_STATEFUL_EXAMPLES (default 100; the slow lane runs 2,000).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from core.errors import Refused, SimdeckError
 from core.identifiers import make_iccid, make_imei
 from core.models import AuditEvent, Endpoint, Imsi, Sim
 
-EXAMPLES = int(os.environ.get("SIMDECK_STATEFUL_EXAMPLES", "150"))
+EXAMPLES = int(os.environ.get("SIMDECK_STATEFUL_EXAMPLES", "100"))
 GROUPS = ("g-eu", "g-us")
 IMEIS = (make_imei("49015420323751"), make_imei("35209900176148"))
 
