@@ -514,6 +514,12 @@ def _skipped_reasons(job_id: int) -> dict[str, int]:
     return {reason: int(n) for reason, n in q.tuples()}
 
 
+def purge_targets(now: dt.datetime | None = None) -> Targets:
+    """The endpoints due for purge: terminated RETENTION_DAYS days ago or more."""
+    cutoff = (now or models.utcnow()) - dt.timedelta(days=RETENTION_DAYS)
+    return Targets(filter=Filter(states=(State.TERMINATED.value,), terminated_before=cutoff))
+
+
 # --- jobs ---------------------------------------------------------------------------
 
 
@@ -609,13 +615,20 @@ def job_skipped(job_id: int) -> list[tuple[str, str]]:
 
 # --- settings -----------------------------------------------------------------------
 
-SETTINGS = {"allow_resume": "false"}
+#: Deployment settings: key → (default, what it decides).
+SETTINGS: dict[str, tuple[str, str]] = {
+    "allow_resume": (
+        "false",
+        "may a Suspended endpoint be resumed to Active (off as in the Stacuity document; "
+        "BICS, Soracom and emnify allow it)",
+    ),
+}
 
 
 def setting(key: str) -> str:
     """A deployment setting's value (its default when never set)."""
     row = models.Setting.get_or_none(models.Setting.key == key)
-    return row.value if row else SETTINGS[key]
+    return row.value if row else SETTINGS[key][0]
 
 
 def allow_resume() -> bool:

@@ -39,7 +39,7 @@ class Actor:
     def require(self, needed: Role, what: str) -> None:
         """Raise PermissionDenied unless this actor may ``what``."""
         if self.read_only and needed is not Role.VIEWER:
-            raise PermissionDenied(f"cannot {what}: the console is open read-only")
+            raise PermissionDenied(f"cannot {what}: the database is open read-only")
         if not self.role.allows(needed):
             raise PermissionDenied(
                 f"cannot {what}: {self.name} has the {self.role.value} role, "
@@ -102,14 +102,16 @@ def list_operators(actor: Actor) -> list[dict[str, str]]:
 
 
 def add_operator(actor: Actor, user: str, role: str) -> None:
-    """Grant ``user`` the ``role`` (or change it); admins only, support only by support."""
+    """Grant ``user`` the ``role`` (or change it); admins only.
+
+    An admin may grant support too: the deployment's own people hold that role, and a
+    database has no one above its admins who could grant it instead.
+    """
     actor.require(Role.ADMIN, "manage operators")
     new_role = parse_role(role)
     user = user.strip()
     if not user or any(c.isspace() or not c.isprintable() for c in user):
         raise InputError(f"user {user!r} is not a valid OS account name")
-    if new_role is Role.SUPPORT and actor.role is not Role.SUPPORT:
-        raise PermissionDenied("only a support operator can grant the support role")
 
     def do() -> None:
         existing = Operator.get_or_none(Operator.username == user)

@@ -101,7 +101,7 @@ def open_database(url: str | None = None, *, read_only: bool = False) -> peewee.
         db.connect(reuse_if_open=True)
     except peewee.OperationalError as exc:
         raise InputError(f"cannot open the database {describe(url)}: {exc}") from None
-    except peewee.InterfaceError as exc:
+    except (peewee.InterfaceError, peewee.DatabaseError) as exc:
         raise InputError(f"cannot open the database {describe(url)}: {exc}") from None
     return db
 

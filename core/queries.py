@@ -50,10 +50,13 @@ class Filter:
     group: str | None = None
     tag: str | None = None
     search: str = ""
+    #: Only endpoints terminated at or before this time (the purge's targets).
+    terminated_before: dt.datetime | None = None
 
     def is_empty(self) -> bool:
         """True when the filter matches every endpoint."""
-        return not (self.states or self.group or self.tag or self.search.strip())
+        return not (self.states or self.group or self.tag or self.search.strip()
+                    or self.terminated_before)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form, as stored with a bulk job."""
@@ -62,6 +65,8 @@ class Filter:
             "group": self.group,
             "tag": self.tag,
             "search": self.search,
+            "terminated_before": self.terminated_before.isoformat()
+            if self.terminated_before else None,
         }
 
     @classmethod
@@ -72,6 +77,8 @@ class Filter:
             group=data.get("group"),
             tag=data.get("tag"),
             search=data.get("search") or "",
+            terminated_before=dt.datetime.fromisoformat(data["terminated_before"])
+            if data.get("terminated_before") else None,
         )
 
     def describe(self) -> str:
@@ -85,6 +92,8 @@ class Filter:
             parts.append(f"tag {self.tag}")
         if self.search.strip():
             parts.append(f'search "{self.search.strip()}"')
+        if self.terminated_before:
+            parts.append(f"terminated before {self.terminated_before:%Y-%m-%d %H:%M}")
         return ", ".join(parts) or "all endpoints"
 
 
@@ -229,6 +238,8 @@ def condition(f: Filter) -> pw.Expression | None:
         conds.append(_token_condition(Token("group", f.group)))
     if f.tag:
         conds.append(_token_condition(Token("tag", f.tag)))
+    if f.terminated_before:
+        conds.append(Endpoint.terminated_at <= f.terminated_before)
     for tok in tokenize(f.search):
         cond = _token_condition(tok)
         conds.append(~cond if tok.negated else cond)

@@ -150,8 +150,7 @@ def test_terminate_terminates_the_sim_and_reinstate_restores_it(
     assert queries.sim_page(ready_only=True, search=iccid or "") == []
     with pytest.raises(PermissionDenied, match="support"):
         records.reinstate(admin, eid, "TICKET-1")
-    auth.add_operator(admin, "sam", "admin")
-    models.Operator.update(role="support").where(models.Operator.username == "sam").execute()
+    auth.add_operator(admin, "sam", "support")
     support = auth.login(user="sam")
     with pytest.raises(ValidationError, match="ticket"):
         records.reinstate(support, eid, " ")
@@ -171,8 +170,7 @@ def test_reinstate_refused_after_90_days_and_purge_deletes(
     Endpoint.update(terminated_at=models.utcnow() - dt.timedelta(days=91)).where(
         Endpoint.id == old
     ).execute()
-    auth.add_operator(admin, "sam", "admin")
-    models.Operator.update(role="support").where(models.Operator.username == "sam").execute()
+    auth.add_operator(admin, "sam", "support")
     with pytest.raises(Refused, match="90 days ago or more"):
         records.reinstate(auth.login(user="sam"), old, "T-2")
     preview = actions.preview(admin, "purge", Targets(ids=(old, recent)))

@@ -59,8 +59,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         db.open_database(os.path.join(self.dir.name, "sm.db"))
         models.create_schema()
         self.admin = auth.login(user="admin")
-        auth.add_operator(self.admin, "sam", "admin")
-        models.Operator.update(role="support").where(models.Operator.username == "sam").execute()
+        auth.add_operator(self.admin, "sam", "support")
         self.support = auth.login(user="sam")
         for g in GROUPS:
             records.create_group(self.admin, g)
