@@ -84,6 +84,11 @@ _REFUSED_CATEGORIES = {
 # --------------------------------------------------------------------------- helpers
 
 
+def shown(text: str) -> str:
+    """A typed value as it may be repeated in a message (control characters escaped)."""
+    return _shown(text)
+
+
 def _shown(text: str) -> str:
     """The value as repeated in a message: non-printable characters escaped, long ones cut."""
     if len(text) > _SHOWN_MAX:
@@ -333,6 +338,9 @@ def normalize_ip(raw: str) -> str:
         ip = ipaddress.ip_address(value)
     except ValueError:
         raise ValidationError(field, shown, "is not an IPv4 or IPv6 address") from None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        # ::ffff:10.1.1.1 is 10.1.1.1: store it once, in the form the uniqueness check sees.
+        ip = ip.ipv4_mapped
     if ip.is_unspecified:
         raise ValidationError(field, shown, "is the unspecified address, not a host address")
     if ip.is_multicast:
@@ -355,6 +363,8 @@ def normalize_ip_pool(raw: str) -> str:
     shown = _shown(value)
     if "/" not in value:
         raise ValidationError(field, shown, "has no /prefix: write a network such as 10.0.0.0/24")
+    if "%" in value:
+        raise ValidationError(field, shown, "has a zone index (%...), which a pool cannot have")
     try:
         network = ipaddress.ip_network(value, strict=True)
     except ValueError:
@@ -366,6 +376,18 @@ def normalize_ip_pool(raw: str) -> str:
             ) from None
         raise ValidationError(field, shown, f"has host bits set: the network is {loose}") from None
     return str(network)
+
+
+def pool_host_problem(ip: str, pool: str) -> str:
+    """Why ``ip`` cannot be a device's address in ``pool`` ('' when it can)."""
+    addr, net = ipaddress.ip_address(ip), ipaddress.ip_network(pool, strict=False)
+    if addr.version != net.version or addr not in net:
+        return f"is outside the IP pool {pool}"
+    if net.num_addresses > 2 and addr == net.network_address:
+        return f"is the network address of the IP pool {pool}, not a host address"
+    if net.version == 4 and net.num_addresses > 2 and addr == net.broadcast_address:
+        return f"is the broadcast address of the IP pool {pool}, not a host address"
+    return ""
 
 
 def ip_in_pool(ip: str, pool: str) -> bool:
@@ -395,11 +417,19 @@ def _check_name(field: str, value: str, allowed: frozenset[str], limit: int, wha
         )
 
 
+#: Names the filters read as "no group", so no group may carry them.
+RESERVED_GROUP_NAMES = frozenset({"none", "-"})
+
+
 def normalize_group_name(raw: str) -> str:
     """The group name stripped: 1-64 of a-z 0-9 - _ . (upper case is refused, not lowered)."""
     field = "group name"
     value = _as_text(field, raw).strip()
     _check_name(field, value, _GROUP_CHARS, GROUP_NAME_MAX, "group names")
+    if value in RESERVED_GROUP_NAMES:
+        raise ValidationError(
+            field, value, "is reserved: filters use it to mean endpoints without a group"
+        )
     return value
 
 

@@ -216,7 +216,7 @@ def _columns(header: list[str], shown: str, as_endpoints: bool) -> list[str]:
     keys = [
         h.replace("\ufeff", "").strip().lower().replace(" ", "").replace("_", "") for h in header
     ]
-    found = ", ".join(h.strip() or "(empty)" for h in header)
+    found = ", ".join(ids.shown(h.strip()) or "(empty)" for h in header)
     unknown = [f"{h.strip()!r}" if h.strip() else f"column {i} (no name)"
                for i, (h, k) in enumerate(zip(header, keys, strict=True), start=1)
                if k not in COLUMNS]

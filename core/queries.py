@@ -135,7 +135,7 @@ def parse_state(value: str) -> State:
         if s.value.replace("-", "") == wanted:
             return s
     names = ", ".join(s.value for s in STATES)
-    raise ValidationError("state", value, f"is not a state; use one of {names}")
+    raise ValidationError("state", ids.shown(value), f"is not a state; use one of {names}")
 
 
 _TOKEN = re.compile(r'(-?)(?:([a-z]+):)?("([^"]*)"?|\S+)')
@@ -157,8 +157,16 @@ def tokenize(search: str) -> list[Token]:
     return tokens
 
 
+#: A condition that matches no row.
+NOTHING = pw.SQL("1 = 0")
+
+
 def _prefix_range(column: pw.Field, prefix: str) -> pw.Expression:
     """``column`` starts with ``prefix``, as an index range (no LIKE, no pattern)."""
+    if not prefix or not prefix.isprintable():
+        return NOTHING
+    if prefix[-1] == chr(0x10FFFF):
+        return column >= prefix
     upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
     return (column >= prefix) & (column < upper)
 
@@ -170,12 +178,15 @@ def _like_escape(text: str) -> str:
 def _contains(column: pw.Field, text: str) -> pw.Expression:
     """Literal substring, case-insensitive, by a scan (for 1 or 2 characters)."""
     pattern = "%" + _like_escape(text) + "%"
-    op = "LIKE" if is_sqlite() else "ILIKE"
-    return pw.Expression(column, op, pw.NodeList((pattern, pw.SQL("ESCAPE '\\'"))))
+    # Peewee writes ILIKE as LIKE on SQLite (its LIKE would become GLOB, which has no ESCAPE).
+    return pw.Expression(column, pw.OP.ILIKE, pw.NodeList((pattern, pw.SQL("ESCAPE '\\'"))))
 
 
 def _text_match(text: str) -> pw.Expression:
     """Name or reference contains ``text``, through the substring index."""
+    if not text.isprintable():
+        # No name or reference holds a control character (validation refuses them).
+        return NOTHING
     if is_sqlite() and len(text) >= 3:
         phrase = '"' + text.replace('"', '""') + '"'
         sub = pw.SQL(
@@ -365,7 +376,7 @@ def position(f: Filter, sort: str, key: Key, *, descending: bool = False) -> int
     if sort == "group":
         names = group_names()
         before_groups = [gid for gid, n in names.items() if (n < key[0]) != descending]
-        cond = Endpoint.group.in_(before_groups) if before_groups else pw.SQL("0 = 1")
+        cond = Endpoint.group.in_(before_groups) if before_groups else NOTHING
         if key[0] != "" and not descending:
             cond = cond | Endpoint.group.is_null()
         same = [gid for gid, n in names.items() if n == key[0]]
@@ -388,7 +399,7 @@ def find_endpoint(ref: str | int) -> Endpoint:
     text = str(ref).strip()
     if not text:
         raise ValidationError("endpoint", text, "is empty; give an ICCID or an endpoint id")
-    if text.isdigit() and len(text) < 18:
+    if text.isascii() and text.isdigit() and len(text) < 18:
         found = Endpoint.get_or_none(Endpoint.id == int(text))
         if found is None:
             raise NotFound(f"endpoint {text}: no endpoint has this id")
@@ -636,7 +647,7 @@ def sim_page(
                 | Sim.id.in_(Imsi.select(Imsi.sim).where(_prefix_range(Imsi.imsi, digits)))
             )
         else:
-            q = q.where(pw.SQL("0 = 1"))
+            q = q.where(NOTHING)
     backwards = before_iccid is not None
     if after_iccid is not None:
         q = q.where(Sim.iccid > after_iccid)

@@ -60,10 +60,10 @@ def _group(name: str | None) -> EndpointGroup | None:
 def _check_static_ip(ip: str | None, group: EndpointGroup | None, self_id: int | None) -> None:
     if ip is None:
         return
-    if group is not None and group.ip_pool and not ids.ip_in_pool(ip, group.ip_pool):
-        raise ValidationError(
-            "static IP", ip, f"is outside the IP pool {group.ip_pool} of group {group.name}"
-        )
+    if group is not None and group.ip_pool:
+        problem = ids.pool_host_problem(ip, group.ip_pool)
+        if problem:
+            raise ValidationError("static IP", ip, f"{problem} of group {group.name}")
     clash = Endpoint.select(Endpoint.id, Endpoint.iccid, Endpoint.name).where(
         (Endpoint.static_ip == ip) & (Endpoint.state != State.TERMINATED.value)
     )

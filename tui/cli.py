@@ -216,6 +216,10 @@ def _filter_given(states: tuple[str, ...], group: str | None, tag: str | None,
     return bool(states or group or tag or (search or "").strip())
 
 
+#: The most rows a --limit may ask for (beyond it, use 0: all, streamed).
+MAX_ROWS = 100_000_000
+
+
 class When(click.ParamType):
     """A moment: an ISO date or time (UTC unless it says otherwise), or an age like 2h."""
 
@@ -228,22 +232,24 @@ class When(click.ParamType):
             return value
         text = str(value).strip()
         m = re.fullmatch(r"(\d{1,6})\s*([smhdw])(?:\s+ago)?", text.lower())
-        if m:
-            return utcnow() - dt.timedelta(**{self.UNITS[m.group(2)]: int(m.group(1))})
         try:
+            if m:
+                return utcnow() - dt.timedelta(**{self.UNITS[m.group(2)]: int(m.group(1))})
             parsed = dt.datetime.fromisoformat(text)
+            if parsed.tzinfo is not None:
+                parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+            return parsed
+        except OverflowError:
+            self.fail(f"{text!r} is too far from today to be a time", param, ctx)
         except ValueError:
             self.fail(
                 f"{text!r} is not a time: give an ISO date or time (2024-05-01, "
                 "2024-05-01T08:30Z) or an age such as 30m, 2h, 3d, 1w", param, ctx,
             )
-        if parsed.tzinfo is not None:
-            parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
-        return parsed
 
 
 def _limit_option(default: int = DEFAULT_LIMIT) -> Callable[[Any], Any]:
-    return click.option("--limit", type=click.IntRange(min=0), default=default,
+    return click.option("--limit", type=click.IntRange(0, MAX_ROWS), default=default,
                         show_default=True, help="At most N rows; 0 for all (streamed).")
 
 
@@ -333,7 +339,7 @@ def endpoints_list(ctx: click.Context, states: tuple[str, ...], group_filter: st
 
 @endpoints.command("show")
 @click.argument("ref")
-@click.option("--history", type=click.IntRange(min=0), default=10, show_default=True,
+@click.option("--history", type=click.IntRange(0, 10_000), default=10, show_default=True,
               help="How many audit events to show.")
 @format_option()
 @click.pass_context
@@ -1047,7 +1053,7 @@ def jobs_list(ctx: click.Context, limit: int, fmt: str) -> None:
 
 
 @jobs.command("show")
-@click.argument("job_id", metavar="JOB", type=int)
+@click.argument("job_id", metavar="JOB", type=click.IntRange(1, 2**63 - 1))
 @format_option()
 @click.pass_context
 def jobs_show(ctx: click.Context, job_id: int, fmt: str) -> None:
@@ -1085,7 +1091,7 @@ def jobs_show(ctx: click.Context, job_id: int, fmt: str) -> None:
 
 
 @jobs.command("resume")
-@click.argument("job_id", metavar="JOB", type=int)
+@click.argument("job_id", metavar="JOB", type=click.IntRange(1, 2**63 - 1))
 @format_option()
 @click.pass_context
 def jobs_resume(ctx: click.Context, job_id: int, fmt: str) -> None:
@@ -1103,7 +1109,7 @@ def jobs_resume(ctx: click.Context, job_id: int, fmt: str) -> None:
 
 
 @jobs.command("skipped")
-@click.argument("job_id", metavar="JOB", type=int)
+@click.argument("job_id", metavar="JOB", type=click.IntRange(1, 2**63 - 1))
 @click.option("--output", "-o", metavar="FILE.csv", help="Write the CSV (iccid, reason) here.")
 @format_option()
 @click.pass_context
@@ -1272,7 +1278,7 @@ def settings_list(ctx: click.Context, fmt: str) -> None:
 
 
 @settings.command("set")
-@click.argument("key", type=click.Choice(list(actions.SETTINGS)))
+@click.argument("key", metavar="KEY", type=click.Choice(list(actions.SETTINGS)))
 @click.argument("value", metavar="true|false")
 @format_option()
 @click.pass_context
