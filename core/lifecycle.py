@@ -288,3 +288,47 @@ def mermaid() -> str:
             for t in targets:
                 lines.append(f"    {src.label} --> {t.label}: {act.label}")
     return "\n".join(lines)
+
+
+def markdown() -> str:
+    """docs/lifecycle.md, written from the tables above."""
+    out = [
+        "# Lifecycle",
+        "",
+        "Generated from `core/lifecycle.py` by `python -m core.lifecycle > docs/lifecycle.md`",
+        "(a test fails when this page and the code differ). The same table drives the SQL,",
+        "the refusal messages, the console's actions menu and the command line.",
+        "",
+        "## States",
+        "",
+        "| State | Meaning | Passes traffic |",
+        "|---|---|---|",
+    ]
+    out += [f"| {s.label} | {MEANING[s]} | {PASSES_TRAFFIC[s]} |" for s in STATES]
+    out += ["", "## Operator actions", "",
+            "| Action | Role | Allowed from | Result |", "|---|---|---|---|"]
+    for act in ACTIONS.values():
+        sources = ", ".join(s.label for s in STATES if s in act.transitions)
+        results = sorted({t.label if isinstance(t, State) else t.value
+                          for t in act.transitions.values()})
+        danger = " (asks for a typed confirmation)" if act.dangerous else ""
+        out.append(f"| {act.label}{danger} | {act.role.value} | {sources} | "
+                   f"{'; '.join(results)} |")
+    out += ["", "`same` keeps the state; `active or pre-active` follows the endpoint's "
+            "Activate Immediately; `by group` is Pending without a group. Resume also needs "
+            "the deployment's `allow_resume` setting (off by default). Purge takes endpoints "
+            f"terminated {RETENTION_DAYS} days ago or more; reinstate, fewer.",
+            "", "## Network events (actor `network`)", "",
+            "| Event | From | Result |", "|---|---|---|"]
+    for ev in NETWORK_EVENTS.values():
+        sources = ", ".join(s.label for s in STATES if s in ev.sources)
+        out.append(f"| {ev.name} | {sources} | {ev.result.label} |")
+    out += ["", "An event for an endpoint in any other state is audited as `rejected`; an "
+            "attach whose IMEI differs from the IMEI lock as `imei_mismatch`; an event older "
+            "than the endpoint's last activity as `stale`. None of them changes the endpoint.",
+            "", "## Diagram", "", "```mermaid", mermaid(), "```", ""]
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(markdown(), end="")

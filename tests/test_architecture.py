@@ -36,3 +36,10 @@ def test_importing_all_of_core_loads_no_console_module() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=CORE.parent, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_lifecycle_page_is_the_table_in_the_code() -> None:
+    from core.lifecycle import markdown
+
+    page = (CORE.parent / "docs" / "lifecycle.md").read_text()
+    assert page == markdown(), "run: python -m core.lifecycle > docs/lifecycle.md"
