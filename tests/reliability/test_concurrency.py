@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from core import actions, auth, db, invariants, models
-from core.actions import Targets
 from core.models import AuditEvent, Endpoint
 
 from ..conftest import GROUP, OTHER_GROUP, Maker

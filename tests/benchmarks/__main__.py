@@ -1,0 +1,106 @@
+"""Every speed row of targets.md, measured in one run: ``python -m tests.benchmarks``.
+
+Builds a fresh 1,000,000-endpoint demo database (or reuses one with --reuse), then
+measures the read rows (console and store), then the rows that write. Prints one line
+per row — target, median measured, the naive way where targets.md names one, and the
+ratio — and with --markdown writes the same table for docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from . import core_rows
+from .core_rows import Figure
+
+
+def machine() -> str:
+    """The machine the figures were taken on."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import sqlite3
+
+    return (f"{os.cpu_count()} cores, {cpu}; Python {platform.python_version()}, "
+            f"SQLite {sqlite3.sqlite_version}, {platform.system()} {platform.release()}")
+
+
+def table(figures: list[Figure]) -> list[str]:
+    """The report as Markdown table lines."""
+    out = ["| Row | Target | Median | | Naive way | Ratio | Notes |",
+           "|---|---|---|---|---|---|---|"]
+    for f in figures:
+        naive = f"{f.naive:,.2f} {f.unit} — {f.naive_label}" if f.naive is not None else ""
+        value = f"{f.median:,.2f} {f.unit}" if f.unit == "s" else f"{f.median:,.1f} {f.unit}"
+        ok = "meets" if f.meets else "**misses**"
+        out.append(f"| {f.row} | {f.target} | {value} | {ok} | {naive} | {f.ratio} | "
+                   f"{f.detail} |")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks", description=__doc__)
+    parser.add_argument("--endpoints", type=int, default=1_000_000)
+    parser.add_argument("--db", help="where to build the database (default: a temp dir)")
+    parser.add_argument("--reuse", action="store_true", help="reuse --db if it exists")
+    parser.add_argument("--markdown", help="also write the table to this file")
+    parser.add_argument("--skip-console", action="store_true", help="store rows only")
+    args = parser.parse_args(argv)
+
+    tmp = Path(tempfile.mkdtemp(prefix="simdeck-bench-"))
+    path = args.db or str(tmp / "bench.db")
+    started = time.monotonic()
+    figures: list[Figure] = []
+
+    def step(label: str) -> None:
+        print(f"[{time.monotonic() - started:6.1f} s] {label}", file=sys.stderr, flush=True)
+
+    if not (args.reuse and Path(path).exists()):
+        for suffix in ("", "-wal", "-shm"):
+            Path(path + suffix).unlink(missing_ok=True)
+        step(f"building the {args.endpoints:,}-endpoint demo database")
+        figures.append(core_rows.demo_row(path, args.endpoints))
+    if not args.skip_console:
+        from . import console_rows
+
+        step("console rows (list, cursor, paging, filter, memory, DataTable)")
+        figures += console_rows.all_rows(path, tmp)
+    step("counts per state")
+    figures.append(core_rows.counts_row(path))
+    step("search keystrokes")
+    figures.append(core_rows.search_page_row(path))
+    step("import of 100,000 SIMs")
+    figures.append(core_rows.import_row(tmp))
+    # The writing rows work on a copy, so --reuse finds the database as built.
+    work = str(tmp / "write.db")
+    shutil.copy(path, work)
+    step("another operator during a bulk job (chunked, then one big transaction)")
+    figures.append(core_rows.concurrent_wait_row(work))
+    step("bulk suspend / assign-group / terminate, and the ORM way")
+    figures += core_rows.bulk_rows(work)
+    step("done")
+
+    lines = table(figures)
+    print("\n".join(lines))
+    print(f"\nMachine: {machine()}")
+    print(f"Whole run: {time.monotonic() - started:.0f} s")
+    if args.markdown:
+        Path(args.markdown).write_text("\n".join(lines) + f"\n\nMachine: {machine()}\n")
+    shutil.rmtree(tmp, ignore_errors=True)
+    return 0 if all(f.meets for f in figures) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,225 @@
+"""The speed rows of targets.md that core answers alone, each beside the naive way.
+
+Every function takes the path of a built 1,000,000-endpoint database and returns a
+Figure. Rows that change the database run last and on their own copy of the rows
+they touch, so they do not disturb the read rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core import actions, auth, db, models
+from core.actions import Targets
+from core.identifiers import make_iccid
+from core.lifecycle import State
+from core.models import AuditEvent, Endpoint, EndpointGroup
+from core.queries import Filter, counts_by_state, page
+
+
+@dataclass
+class Figure:
+    """One row of the report: the target, the median measured, maybe the naive way."""
+
+    row: str
+    target: str
+    median: float
+    unit: str = "ms"
+    detail: str = ""
+    naive: float | None = None
+    naive_label: str = ""
+    meets: bool = True
+    samples: list[float] = field(default_factory=list)
+
+    @property
+    def ratio(self) -> str:
+        if self.naive is None or not self.median:
+            return ""
+        return f"{self.naive / self.median:,.0f}×"
+
+
+def p95(samples: list[float]) -> float:
+    """The 95th percentile (nearest rank)."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * len(ordered))) - 1)]
+
+
+def timed(fn: Callable[[], object]) -> float:
+    """Milliseconds one call of ``fn`` takes."""
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1000
+
+
+def counts_row(path: str) -> Figure:
+    """Counts per state for the current filter, over a spread of filters."""
+    db.open_database(path)
+    group = EndpointGroup.select(EndpointGroup.name).scalar()
+    filters = [
+        Filter(),
+        Filter(states=("idle",)),
+        Filter(group=group),
+        Filter(tag="fleet-a"),
+        Filter(search="8944"),
+        Filter(search="ID4"),
+        Filter(group=group, search="-state:active"),
+    ]
+    samples = [timed(lambda f=f: counts_by_state(f)) for _ in range(5) for f in filters]
+    med = statistics.median(samples)
+    return Figure("counts per state for the current filter", "≤ 150 ms", med,
+                  detail=f"p95 {p95(samples):.0f} ms over {len(filters)} filters × 5",
+                  meets=med <= 150, samples=samples)
+
+
+def search_page_row(path: str) -> Figure:
+    """A filter or search keystroke → the first page from the store (before painting)."""
+    db.open_database(path)
+    group = EndpointGroup.select(EndpointGroup.name).scalar()
+    typed = ["8", "89", "894", "8944", "89445", "V", "VM", "VM-", "VM-E", "VM-EU", "VM-EU-I",
+             "WVW", "WVWZ", "state:idle", f"group:{group}", "tag:fleet-b", "-state:active",
+             "id4 pilot", "zzzz-not-there"]
+    samples = []
+    for _ in range(3):
+        for text in typed:
+            samples.append(timed(lambda t=text: page(Filter(search=t), "iccid", limit=60)))
+    return Figure("filter/search keystroke → first page (store)", "≤ 100 ms p95",
+                  statistics.median(samples), detail=f"p95 {p95(samples):.1f} ms, "
+                  f"{len(typed)} keystrokes × 3", meets=p95(samples) <= 100, samples=samples)
+
+
+def _naive_suspend(ids: list[int], actor: str) -> None:
+    """The naive way: one ORM object read, changed and saved per row, with its audit."""
+    with db.database.atomic():
+        for i in ids:
+            ep = Endpoint.get_by_id(i)
+            if ep.state not in ("active", "idle", "detached"):
+                continue
+            before = ep.state
+            ep.state = "suspended"
+            ep.version += 1
+            ep.save()
+            AuditEvent.create(actor=actor, action="suspend", endpoint_id=i, iccid=ep.iccid,
+                              from_state=before, to_state="suspended")
+
+
+def _live_ids(n: int, states: tuple[str, ...], offset_id: int = 0) -> list[int]:
+    return [i for (i,) in Endpoint.select(Endpoint.id).where(
+        Endpoint.state.in_(states) & (Endpoint.id > offset_id)
+    ).order_by(Endpoint.id).limit(n).tuples()]
+
+
+def bulk_rows(path: str, n: int = 100_000, naive_n: int = 10_000) -> list[Figure]:
+    """Bulk suspend / assign-group / terminate of ``n`` endpoints, audit included."""
+    db.open_database(path)
+    actor = auth.login()
+    groups = [g for (g,) in EndpointGroup.select(EndpointGroup.name).tuples()]
+    out = []
+    live = ("active", "idle", "detached")
+    ids = _live_ids(n, live)
+    ms = timed(lambda: actions.run(actor, "suspend", Targets(ids=tuple(ids))))
+    naive_ids = _live_ids(naive_n, live, offset_id=ids[-1])
+    naive_ms = timed(lambda: _naive_suspend(naive_ids, actor.name)) * (n / len(naive_ids))
+    out.append(Figure(f"bulk suspend of {n:,}, audit included", "≤ 2 s", ms / 1000, "s",
+                      naive=naive_ms / 1000, naive_label=f"one ORM save per row "
+                      f"(timed on {len(naive_ids):,}, scaled ×{n // len(naive_ids)})",
+                      meets=ms <= 2000))
+    ms = timed(lambda: actions.run(actor, "assign_group", Targets(ids=tuple(ids)),
+                                   group=groups[-1]))
+    out.append(Figure(f"bulk assign-group of {n:,}, audit included", "≤ 2 s", ms / 1000, "s",
+                      meets=ms <= 2000))
+    ms = timed(lambda: actions.run(actor, "terminate", Targets(ids=tuple(ids))))
+    out.append(Figure(f"bulk terminate of {n:,}, audit included", "≤ 2 s", ms / 1000, "s",
+                      meets=ms <= 2000))
+    return out
+
+
+def concurrent_wait_row(path: str, n: int = 100_000) -> Figure:
+    """Another operator's single change while a bulk job runs: how long it waits."""
+    chunked = _wait_during_bulk(path, n, chunk=actions.CHUNK)
+    whole = _wait_during_bulk(path, n, chunk=10**9)
+    worst = max(chunked)
+    return Figure("another operator's change while a 100,000 bulk job runs",
+                  "waits ≤ 0.5 s", statistics.median(chunked), "ms",
+                  detail=f"worst {worst:.0f} ms over {len(chunked)} edits",
+                  naive=max(whole), naive_label="one big transaction (worst wait)",
+                  meets=worst <= 500, samples=chunked)
+
+
+def _wait_during_bulk(path: str, n: int, chunk: int) -> list[float]:
+    db.open_database(path)
+    actor = auth.login()
+    states = ("active", "idle", "detached", "suspended")
+    ids = _live_ids(n, ("suspended",)) or _live_ids(n, states)
+    action = "resume" if Endpoint.get_by_id(ids[0]).state == "suspended" else "suspend"
+    if action == "resume":
+        actions.set_setting(actor, "allow_resume", "true")
+    other = _live_ids(1, ("hold",))[0]
+    waits: list[float] = []
+    done = threading.Event()
+    old_chunk = actions.CHUNK
+
+    def bulk() -> None:
+        actions.CHUNK = chunk
+        try:
+            actions.run(actor, action, Targets(ids=tuple(ids)))
+        finally:
+            actions.CHUNK = old_chunk
+            done.set()
+
+    def edits() -> None:
+        from core import records
+
+        k = 0
+        while not done.is_set():
+            k += 1
+            waits.append(timed(lambda: records.edit_endpoint(actor, other, name=f"w{k}")))
+            time.sleep(0.02)
+
+    t1 = threading.Thread(target=bulk)
+    t1.start()
+    time.sleep(0.05)
+    edits()
+    t1.join()
+    return waits or [0.0]
+
+
+def import_row(tmp: Path, n: int = 100_000) -> Figure:
+    """Import n SIMs from a CSV file, validated, into a database of its own."""
+    from core.importer import import_sims
+
+    csv_path = tmp / "sims.csv"
+    with csv_path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["iccid", "imsi", "eid"])
+        for i in range(n):
+            w.writerow([make_iccid(f"89882{i:013d}"), f"90170{i:010d}", ""])
+    samples = []
+    for k in range(3):
+        db.open_database(str(tmp / f"import{k}.db"))
+        models.create_schema()
+        actor = auth.login()
+        samples.append(timed(lambda a=actor: import_sims(a, csv_path)) / 1000)
+        db.database.close()
+    med = statistics.median(samples)
+    return Figure(f"import {n:,} SIMs from CSV, validated", "≤ 5 s", med, "s",
+                  detail="median of 3", meets=med <= 5, samples=samples)
+
+
+def demo_row(path: str, n: int) -> Figure:
+    """Build the demo database of n endpoints (one run: it is the database the rest use)."""
+    from core.demo import build_demo
+
+    db.open_database(path)
+    seconds = timed(lambda: build_demo(n)) / 1000
+    db.database.close()
+    return Figure(f"create the {n:,}-endpoint demo database", "≤ 30 s", seconds, "s",
+                  detail="one run", meets=seconds <= 30)
+
+
+__all__ = ["Figure", "State"]

@@ -1,0 +1,136 @@
+"""Console fixtures: no animations, a fresh copy of a fixed fleet per test, a fixed clock,
+and ``settle`` to wait until the reader thread and the screen have nothing left to do."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from core import db
+from tests.tui import fleet
+from tui.app import SimdeckApp
+from tui.screens import endpoints as endpoints_module
+from tui.screens.endpoints import EndpointsScreen
+from tui.widgets.filter_bar import FilterBar
+from tui.widgets.virtual_list import VirtualList
+
+NOW = fleet.NOW
+
+
+@pytest.fixture(autouse=True)
+def _quiet_console(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No animations and no blinking cursor: every frame is the same on every run."""
+    monkeypatch.setenv("TEXTUAL_ANIMATIONS", "none")
+    monkeypatch.setattr(Input, "cursor_blink", False)
+    # The detail waits for the cursor to rest; tests rest at once.
+    monkeypatch.setattr(endpoints_module, "DETAIL_DEBOUNCE", 0.01)
+    yield
+    if db.database.obj is not None:
+        db.database.close()
+
+
+def _template(factory: pytest.TempPathFactory, name: str, extra: int) -> Path:
+    path = factory.mktemp("fleet") / name
+    fleet.build(path, extra=extra)
+    return path
+
+
+@pytest.fixture(scope="session")
+def fleet_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixed fleet, built once per run through core."""
+    return _template(tmp_path_factory, "fleet.db", 0)
+
+
+@pytest.fixture(scope="session")
+def big_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fleet and 3,000 more endpoints, for moving at depth."""
+    return _template(tmp_path_factory, "big.db", 3000)
+
+
+@pytest.fixture
+def fleet_db(tmp_path: Path, fleet_template: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh copy of the fleet, named ``fleet.db`` in the working directory."""
+    shutil.copy(fleet_template, tmp_path / "fleet.db")
+    monkeypatch.chdir(tmp_path)
+    return "fleet.db"
+
+
+@pytest.fixture
+def big_db(tmp_path: Path, big_template: Path) -> str:
+    """A fresh copy of the big fleet."""
+    shutil.copy(big_template, tmp_path / "big.db")
+    return str(tmp_path / "big.db")
+
+
+@pytest.fixture
+def make_app() -> Callable[..., SimdeckApp]:
+    """An app on a database, with the fixed clock and the fleet's admin."""
+
+    def make(url: str, **kw: Any) -> SimdeckApp:
+        kw.setdefault("clock", lambda: NOW)
+        kw.setdefault("user", fleet.USER)
+        # Looks for changes four times as often as the real console, so tests wait less;
+        # the live-refresh test of the two-second promise uses the real interval.
+        kw.setdefault("poll_interval", 0.25)
+        return SimdeckApp(url, **kw)
+
+    return make
+
+
+def endpoints_screen(app: SimdeckApp) -> EndpointsScreen:
+    """The Endpoints screen, even under a dialog."""
+    for screen in app.screen_stack:
+        if isinstance(screen, EndpointsScreen):
+            return screen
+    raise AssertionError("no Endpoints screen")
+
+
+def busy(app: SimdeckApp) -> str:
+    """What the console is still doing ('' when nothing)."""
+    if app.actor is None:
+        return "logging in"
+    screen = endpoints_screen(app)
+    vlist = screen.query_one(VirtualList)
+    if not app.reader.idle:
+        return "reader busy"
+    if vlist.reading or vlist.count is None or vlist._stale:
+        return "list loading"
+    if screen._detail_timer is not None:
+        return "detail waiting"
+    if screen.query_one(FilterBar)._timer is not None:
+        return "search debounce"
+    return ""
+
+
+async def settle(pilot: Pilot[Any], timeout: float = 6.0) -> None:
+    """Wait until the reader, the list, the detail and the search box are all at rest."""
+    app: Any = pilot.app
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    doing = "starting"
+    while time.monotonic() < deadline:
+        await pilot.pause(0.01)
+        doing = busy(app)
+        quiet = quiet + 1 if not doing else 0
+        if quiet >= 2:
+            await pilot.pause()
+            return
+    raise AssertionError(f"the console did not settle: {doing}")
+
+
+async def wait_for(pilot: Pilot[Any], check: Callable[[], Any], timeout: float = 3.0) -> Any:
+    """Poll ``check`` until it is truthy (returns its value) or fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        await pilot.pause(0.02)
+    raise AssertionError("condition not met in time")

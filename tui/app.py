@@ -1,0 +1,220 @@
+"""The console: ``run_console`` (what the command line calls) and the Textual app.
+
+The app never reads the database on its event loop: every read runs on one reader
+thread (``tui.reader``) that also watches for other operators' changes, and results
+come back as messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar
+
+import peewee
+from textual.app import App
+from textual.message import Message
+from textual.screen import ModalScreen
+
+from core import auth, db, models
+from core.auth import Actor
+from core.errors import InputError, SimdeckError
+from tui import keys
+from tui.keys import Command, CommandsProvider
+from tui.problems import explain
+from tui.reader import Reader
+from tui.screens.endpoints import EndpointsScreen
+from tui.screens.help import HelpScreen
+from tui.widgets.virtual_list import VirtualList
+
+Clock = Callable[[], "float | dt.datetime"]
+
+_FROZEN = False
+
+
+def prepare(url: str, *, read_only: bool = False, user: str | None = None) -> Actor:
+    """Open the database (creating the schema of a new one), and log the operator in."""
+    db.open_database(url, read_only=read_only)
+    if not models.has_schema():
+        if read_only:
+            raise InputError(
+                f"{db.describe(url)} is not a simdeck database yet; open it once without "
+                "--read-only to create it"
+            )
+        models.create_schema()
+    elif models.schema_version() < models.SCHEMA_VERSION and not read_only:
+        models.migrate()
+    return auth.login(user=user, read_only=read_only)
+
+
+def run_console(db_url: str | None, read_only: bool = False) -> None:
+    """Open the console on ``db_url``; a problem before it starts is one line and exit 1."""
+    url = db_url or os.environ.get("SIMDECK_DB") or db.default_url()
+    try:
+        actor = prepare(url, read_only=read_only)
+    except SimdeckError as exc:
+        print(f"simdeck: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+    except (peewee.PeeweeException, OSError) as exc:
+        print(f"simdeck: {explain(exc, db.describe(url))}", file=sys.stderr)
+        raise SystemExit(1) from None
+    # The reader thread opens its own connection; this one is not needed any more.
+    db.database.close()
+    SimdeckApp(url, read_only, actor=actor).run()
+
+
+class SimdeckApp(App[None]):
+    """simdeck's console."""
+
+    # Absolute, so a subclass defined elsewhere (a benchmark, a test) finds it too.
+    CSS_PATH = Path(__file__).with_name("app.tcss")
+    TITLE = "simdeck"
+    BINDINGS: ClassVar = keys.bindings(keys.APP)
+    COMMANDS: ClassVar = App.COMMANDS | {CommandsProvider}
+
+    class Ready(Message):
+        """The database is open and the operator known."""
+
+        def __init__(self, actor: Actor | None, error: BaseException | None) -> None:
+            super().__init__()
+            self.actor = actor
+            self.error = error
+
+    class DataChanged(Message):
+        """Another process committed a change."""
+
+    class PollFailed(Message):
+        """Looking for changes failed (the database went away, say)."""
+
+        def __init__(self, error: BaseException) -> None:
+            super().__init__()
+            self.error = error
+
+    def __init__(
+        self,
+        db_url: str | None = None,
+        read_only: bool = False,
+        *,
+        clock: Clock | None = None,
+        actor: Actor | None = None,
+        user: str | None = None,
+        poll_interval: float = 1.0,
+    ) -> None:
+        super().__init__()
+        self.db_url = db_url or os.environ.get("SIMDECK_DB") or db.default_url()
+        self.database_name = db.describe(self.db_url)
+        self.read_only = read_only
+        self.clock = clock
+        self.actor = actor
+        self.user = user
+        self.reader = Reader(
+            poll_interval=poll_interval,
+            on_change=lambda: self.post_message(self.DataChanged()),
+            on_poll_error=lambda exc: self.post_message(self.PollFailed(exc)),
+        )
+        self._stale = False
+        #: Why the database could not be opened, when it could not.
+        self.setup_problem: str | None = None
+
+    def now(self) -> float:
+        """The time, from the test's fixed clock when one was given."""
+        if self.clock is None:
+            return time.time()
+        value = self.clock()
+        if isinstance(value, dt.datetime):
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=dt.UTC)
+            return value.timestamp()
+        return float(value)
+
+    def first_page_shown(self) -> None:
+        """Called once the list is on screen: settle the memory the start-up made.
+
+        Freezing what exists then (the app, its widgets, the modules) keeps the
+        collector's full passes to what was made since: a cursor key never waits behind
+        a 40 ms collection of objects that live as long as the app anyway.
+        """
+        global _FROZEN
+        if not _FROZEN:
+            _FROZEN = True
+            gc.collect()
+            gc.freeze()
+
+    def get_default_screen(self) -> EndpointsScreen:
+        return EndpointsScreen()
+
+    # --- start and stop ---------------------------------------------------------------
+
+    def on_load(self) -> None:
+        self.reader.start()
+        if self.actor is not None:
+            self.reader.ready = True
+            return
+        url, read_only, user = self.db_url, self.read_only, self.user
+
+        def setup() -> Actor:
+            actor = prepare(url, read_only=read_only, user=user)
+            self.reader.ready = True
+            return actor
+
+        def deliver(result: Any, error: BaseException | None) -> None:
+            self.post_message(self.Ready(result, error))
+
+        self.reader.submit("setup", setup, deliver, priority=-1)
+
+    def on_simdeck_app_ready(self, message: Ready) -> None:
+        if message.error is not None:
+            self.setup_problem = explain(message.error, self.database_name)
+        else:
+            self.actor = message.actor
+        self._endpoints_screen(lambda s: s.start())
+
+    def on_unmount(self) -> None:
+        self.reader.stop()
+
+    def _endpoints_screen(self, do: Callable[[EndpointsScreen], Any]) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, EndpointsScreen):
+                do(screen)
+
+    # --- live refresh -----------------------------------------------------------------
+
+    def on_simdeck_app_data_changed(self) -> None:
+        if isinstance(self.screen, ModalScreen):
+            # A dialog is open: the list stays as the operator saw it until it closes.
+            self._stale = True
+            return
+        self._endpoints_screen(lambda s: s.refresh_data())
+
+    def on_simdeck_app_poll_failed(self, message: PollFailed) -> None:
+        text = explain(message.error, self.database_name)
+        self._endpoints_screen(lambda s: s.report_problem(text))
+
+    def take_stale(self) -> bool:
+        """True (once) when a change arrived while a dialog was open."""
+        stale, self._stale = self._stale, False
+        return stale
+
+    # --- actions ----------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        """Every key."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def run_command(self, command: Command) -> None:
+        """Run a registry command from the palette, on the widget or screen it belongs to."""
+        target: Any = self
+        if command.scope == keys.LIST:
+            lists = self.screen.query(VirtualList)
+            if not lists:
+                return
+            target = lists.first()
+        elif command.scope != keys.APP:
+            target = self.screen
+        self.call_later(self.run_action, command.id, target)

@@ -1,0 +1,178 @@
+"""Every console action, defined once: key, label, description, role, danger.
+
+The bindings of each widget or screen, the footer, the ``?`` help screen and the
+command palette are all built from ``COMMANDS``; ``check_action`` hides what the
+operator's role does not allow. Adding an action (issue 4's lifecycle actions) is one
+``Command`` here plus its ``action_<id>`` method on the screen of its scope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from core.lifecycle import Role
+
+if TYPE_CHECKING:
+    from core.auth import Actor
+
+#: Where an action's method lives.
+APP = "app"  # the App
+ENDPOINTS = "endpoints"  # the Endpoints screen
+LIST = "list"  # any virtual list (navigation)
+FILTERS = "filters"  # the filter bar
+
+
+@dataclass(frozen=True)
+class Command:
+    """One action of the console."""
+
+    id: str
+    key: str
+    label: str
+    description: str
+    scope: str = ENDPOINTS
+    role: Role = Role.VIEWER
+    dangerous: bool = False
+    footer: bool = True
+    section: str = "Endpoints"
+    key_display: str | None = None
+    palette: bool = True
+
+    @property
+    def keys(self) -> list[str]:
+        """Every key that runs it."""
+        return [k.strip() for k in self.key.split(",") if k.strip()]
+
+    def binding(self) -> Binding:
+        """The Textual binding (with an id, so a keymap can remap it)."""
+        return Binding(
+            self.key,
+            self.id,
+            self.label,
+            show=self.footer,
+            key_display=self.key_display,
+            tooltip=self.description,
+            id=f"{self.scope}.{self.id}",
+        )
+
+    def allowed(self, actor: Actor | None) -> bool:
+        """True when ``actor`` may run it (read-only operators only what viewers may)."""
+        if self.role is Role.VIEWER:
+            return True
+        return actor is not None and actor.can(self.role)
+
+
+COMMANDS: tuple[Command, ...] = (
+    # Moving in a list; bound on the list itself so every list (endpoints, SIMs, audit) has them.
+    Command("cursor_up", "up,k", "Up", "Move the cursor up one row", LIST,
+            footer=False, section="Move", palette=False),
+    Command("cursor_down", "down,j", "Down", "Move the cursor down one row", LIST,
+            footer=False, section="Move", palette=False),
+    Command("page_up", "pageup", "Page up", "Move the cursor up one screen", LIST,
+            footer=False, section="Move", palette=False),
+    Command("page_down", "pagedown", "Page down", "Move the cursor down one screen", LIST,
+            footer=False, section="Move", palette=False),
+    Command("first", "home", "First", "Go to the first row", LIST,
+            footer=False, section="Move"),
+    Command("last", "end", "Last", "Go to the last row", LIST,
+            footer=False, section="Move"),
+    # The Endpoints screen.
+    Command("focus_search", "slash", "Search", "Search by ICCID, name, reference or field:value",
+            key_display="/"),
+    Command("sort_next", "s", "Sort", "Sort by the next column"),
+    Command("sort_reverse", "r", "Reverse", "Reverse the sort order", footer=False),
+    Command("toggle_mark", "space", "Mark", "Mark or unmark the endpoint under the cursor"),
+    Command("mark_all", "asterisk", "Mark all", "Mark every endpoint matching the filter",
+            key_display="*", footer=False),
+    Command("clear_marks", "escape", "Clear marks", "Clear every mark", footer=False,
+            key_display="esc"),
+    Command("toggle_detail", "d", "Detail", "Show or hide the detail of the endpoint"),
+    Command("clear_filters", "ctrl+r", "Clear filters", "Clear the status, group, tag and search",
+            key_display="^r"),
+    Command("refresh", "ctrl+l", "Refresh", "Read the list again now", footer=False),
+    # The filter bar.
+    Command("leave_filters", "escape,down", "Back to list", "Leave the filters for the list",
+            FILTERS, footer=False, section="Filters", palette=False),
+    # Everywhere.
+    Command("help", "question_mark,f1", "Keys", "Show every key", APP, key_display="?",
+            section="Console"),
+    Command("quit", "q", "Quit", "Leave the console", APP, section="Console"),
+)
+
+BY_ID: dict[str, Command] = {c.id: c for c in COMMANDS}
+
+
+def commands(scope: str) -> list[Command]:
+    """The commands of one scope, in registry order."""
+    return [c for c in COMMANDS if c.scope == scope]
+
+
+def bindings(scope: str) -> list[Binding]:
+    """The BINDINGS of one scope."""
+    return [c.binding() for c in commands(scope)]
+
+
+def allowed(action: str, actor: Actor | None) -> bool:
+    """``check_action``'s answer for a registered action; unknown actions are allowed."""
+    command = BY_ID.get(action)
+    return command is None or command.allowed(actor)
+
+
+def sections(actor: Actor | None) -> dict[str, list[Command]]:
+    """The commands ``actor`` may run, by help section (for the ``?`` screen)."""
+    out: dict[str, list[Command]] = {}
+    for c in COMMANDS:
+        if c.allowed(actor):
+            out.setdefault(c.section, []).append(c)
+    return out
+
+
+def shown_key(command: Command) -> str:
+    """The command's keys as the help screen writes them."""
+    names = {"question_mark": "?", "slash": "/", "asterisk": "*", "pageup": "PgUp",
+             "pagedown": "PgDn", "escape": "Esc", "space": "Space", "home": "Home",
+             "end": "End", "up": "↑", "down": "↓"}
+    shown = []
+    for key in command.keys:
+        if key.startswith("ctrl+"):
+            shown.append("Ctrl+" + key[5:].upper())
+        else:
+            shown.append(names.get(key, key.upper() if len(key) > 1 else key))
+    return " ".join(shown)
+
+
+class CommandsProvider(Provider):
+    """The command palette's commands, from the same registry (what the screen allows)."""
+
+    def _available(self) -> Iterable[Command]:
+        app = self.app
+        actor = getattr(app, "actor", None)
+        scopes = getattr(self.screen, "COMMAND_SCOPES", ())
+        for c in COMMANDS:
+            if c.palette and c.allowed(actor) and (c.scope == APP or c.scope in scopes):
+                yield c
+
+    def _run(self, command: Command) -> None:
+        run = getattr(self.app, "run_command", None)
+        if run is not None:
+            run(command)
+
+    async def discover(self) -> Hits:
+        """Every command, when nothing is typed yet."""
+        for c in self._available():
+            yield DiscoveryHit(c.label, partial(self._run, c), help=c.description)
+
+    async def search(self, query: str) -> Hits:
+        """Commands whose label or description matches what is typed."""
+        matcher = self.matcher(query)
+        for c in self._available():
+            score = max(matcher.match(c.label), matcher.match(c.description) * 0.8)
+            if score > 0:
+                yield Hit(score, matcher.highlight(c.label), partial(self._run, c),
+                          help=c.description)

@@ -1,0 +1,35 @@
+"""The endpoint list's columns and how one endpoint row reads in them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from core.queries import Row
+from tui.format import ago, state_label, state_tone
+from tui.widgets.virtual_list import Cell, Column
+
+#: In this order; ``key`` is the core.queries sort each column stands for.
+COLUMNS: tuple[Column, ...] = (
+    Column("iccid", "ICCID", 20, min_width=19),
+    Column("name", "Name", 24, min_width=10, grow=3, cut="middle"),
+    Column("state", "State", 10),
+    Column("group", "Group", 18, min_width=8, grow=2, drop=2, cut="middle"),
+    Column("tags", "Tags", 16, min_width=6, grow=1, drop=3, only_from=90),
+    Column("last_activity", "Last activity", 15, min_width=10, drop=1, short="Activity"),
+)
+
+#: The order ``s`` cycles through.
+SORTS: tuple[str, ...] = tuple(c.key for c in COLUMNS)
+SORT_LABELS: dict[str, str] = {c.key: c.label for c in COLUMNS}
+
+
+def render_endpoint(row: Row, now: float) -> Sequence[Cell]:
+    """The cells of one endpoint, in ``COLUMNS`` order."""
+    return (
+        row.iccid or ("no SIM", "muted"),
+        row.name or ("—", "muted"),
+        (state_label(row.state), state_tone(row.state)),
+        row.group or ("no group", "muted"),
+        row.tags,
+        ago(row.last_activity, now) if row.last_activity else ("never", "muted"),
+    )

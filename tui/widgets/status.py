@@ -1,0 +1,147 @@
+"""The small always-visible lines: the top bar, the counts per state, the status line."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.widget import Widget
+from textual.widgets import Static
+
+from core.lifecycle import STATES, State
+from tui.format import TONE_STYLE, number, state_tone
+
+
+class Line(Widget):
+    """One line of text redrawn without a layout pass (it never changes size)."""
+
+    DEFAULT_CSS = """
+    Line { height: 1; width: 1fr; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._content = Content("")
+
+    def update(self, content: Content) -> None:
+        """Show ``content``; only this line is repainted."""
+        if content != self._content:
+            self._content = content
+            self.refresh()
+
+    def render(self) -> Content:
+        return self._content
+
+
+class TopBar(Line):
+    """The product, the screen, the database and who is at the keyboard."""
+
+    def show(self, *, screen: str, database: str, user: str, role: str, read_only: bool) -> None:
+        """Draw it."""
+        left = Content.assemble(
+            (" simdeck ", "bold reverse $accent"),
+            ("  ", ""),
+            (screen, "bold"),
+        )
+        right_parts: list[tuple[str, str] | str] = []
+        if read_only:
+            right_parts += [(" read-only ", "bold reverse $warning"), "  "]
+        right_parts += [
+            ("db ", "$foreground-muted"),
+            (database, ""),
+            ("  ", ""),
+            (user or "…", "bold"),
+            (f" ({role})" if role else "", "$foreground-muted"),
+            " ",
+        ]
+        right = Content.assemble(*right_parts)
+        width = max(self.size.width, 1)
+        gap = width - left.cell_length - right.cell_length
+        if gap < 2:
+            # Too narrow for all of it: the database path gives way, its end kept.
+            room = max(8, width - left.cell_length - (right.cell_length - len(database)) - 3)
+            shown = database if len(database) <= room else "…" + database[-(room - 1):]
+            right = Content.assemble(*[
+                (shown, "") if p == (database, "") else p for p in right_parts
+            ])
+            gap = max(1, width - left.cell_length - right.cell_length)
+        self.update(Content.assemble(left, " " * gap, right))
+
+
+def compact(n: int) -> str:
+    """A count in at most five characters: ``399,840`` → ``400k``."""
+    if n < 10_000:
+        return number(n)
+    if n < 1_000_000:
+        return f"{round(n / 1000)}k"
+    return f"{n / 1_000_000:.1f}M"
+
+
+class StateCounts(Static):
+    """How many endpoints of the current filter are in each state; a click filters by it."""
+
+    def show(
+        self,
+        counts: dict[State, int] | None,
+        *,
+        total: int | None,
+        selected: tuple[str, ...] = (),
+        pending: bool = False,
+    ) -> None:
+        """Draw the counts (None while the first count runs)."""
+        self.set_class(pending, "-pending")
+        if counts is None:
+            self.update(Content.styled("Counting endpoints…", "$foreground-muted"))
+            return
+        width = max(self.size.width - 2, 40)
+        grand = total if total is not None else sum(counts.values())
+        line = Content("")
+        # The widest form that fits on one line: full numbers, then 400k, then no words.
+        for fmt, suffix in ((number, " endpoints"), (compact, " endpoints"), (compact, "")):
+            parts: list[Content] = []
+            for state in STATES:
+                n = counts.get(state, 0)
+                tone = TONE_STYLE[state_tone(state.value)] if n else "$foreground-muted"
+                chosen = state.value in selected
+                label = Content.styled(state.label, tone + (" reverse" if chosen else ""))
+                label = label.stylize(f"@click=screen.filter_state('{state.value}')")
+                parts.append(Content.assemble(label, " ", (fmt(n), "bold" if n else "")))
+            total_text = Content.assemble(
+                ("│ ", "$foreground-muted"), (fmt(grand), "bold"), (suffix, "$foreground-muted")
+            )
+            line = Content.assemble(Content("  ").join(parts), "  ", total_text)
+            if line.cell_length <= width:
+                break
+        self.update(line)
+
+
+class StatusLine(Line):
+    """Where the cursor is, the sort, the marks, and when the list was last read."""
+
+    def show(
+        self,
+        *,
+        position: str,
+        sort: str,
+        marks: str,
+        updated: str,
+        problem: str | None = None,
+    ) -> None:
+        """Draw it; a problem replaces the update time, in the error colour."""
+        left_parts: list[tuple[str, str] | str] = [
+            (position, "bold"),
+            ("  ·  ", "$foreground-muted"),
+            ("sorted by ", "$foreground-muted"),
+            (sort, ""),
+        ]
+        if marks:
+            left_parts += [("  ·  ", "$foreground-muted"), (marks, "bold $text-accent")]
+        left = Content.assemble(*left_parts)
+        if problem:
+            right = Content.styled(f"✗ {problem}", "bold $text-error")
+        else:
+            right = Content.styled(updated, "$foreground-muted")
+        width = max(self.size.width, 1)
+        gap = width - left.cell_length - right.cell_length
+        if gap < 2:
+            self.update(Content.assemble(left, "  ", right))
+        else:
+            self.update(Content.assemble(left, " " * gap, right))
