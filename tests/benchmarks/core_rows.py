@@ -178,7 +178,7 @@ def _wait_during_bulk(path: str, n: int, chunk: int) -> list[float]:
         k = 0
         while not done.is_set():
             k += 1
-            waits.append(timed(lambda: records.edit_endpoint(actor, other, name=f"w{k}")))
+            waits.append(timed(lambda k=k: records.edit_endpoint(actor, other, name=f"w{k}")))
             time.sleep(0.02)
 
     t1 = threading.Thread(target=bulk)
