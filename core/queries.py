@@ -375,7 +375,9 @@ def position(f: Filter, sort: str, key: Key, *, descending: bool = False) -> int
     """How many matching rows come before ``key`` (where the scrollbar stands)."""
     if sort == "group":
         names = group_names()
-        before_groups = [gid for gid, n in names.items() if (n < key[0]) != descending]
+        before_groups = [
+            gid for gid, n in names.items() if (n > key[0] if descending else n < key[0])
+        ]
         cond = Endpoint.group.in_(before_groups) if before_groups else NOTHING
         if key[0] != "" and not descending:
             cond = cond | Endpoint.group.is_null()
