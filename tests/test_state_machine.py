@@ -24,6 +24,8 @@ from core.errors import Refused, SimdeckError
 from core.identifiers import make_iccid, make_imei
 from core.models import AuditEvent, Endpoint, Imsi, Sim
 
+from .conftest import PG_URL, _drop_pg_database, _fresh_pg_database
+
 EXAMPLES = int(os.environ.get("SIMDECK_STATEFUL_EXAMPLES", "100"))
 GROUPS = ("g-eu", "g-us")
 IMEIS = (make_imei("49015420323751"), make_imei("35209900176148"))
@@ -56,7 +58,8 @@ class LifecycleMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.dir = tempfile.TemporaryDirectory()
-        db.open_database(os.path.join(self.dir.name, "sm.db"))
+        self.url = _fresh_pg_database() if PG_URL else os.path.join(self.dir.name, "sm.db")
+        db.open_database(self.url)
         models.create_schema()
         self.admin = auth.login(user="admin")
         auth.add_operator(self.admin, "sam", "support")
@@ -73,6 +76,8 @@ class LifecycleMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         db.database.close()
+        if PG_URL:
+            _drop_pg_database(self.url)
         self.dir.cleanup()
 
     def _new_sim(self) -> str:
