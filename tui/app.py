@@ -210,6 +210,15 @@ class SimdeckApp(App[None]):
     def run_command(self, command: Command) -> None:
         """Run a registry command from the palette, on the widget or screen it belongs to."""
         target: Any = self
+        if not command.allowed(self.actor):
+            # Forced past what the role offers: say why, in core's words.
+            try:
+                if self.actor is None:
+                    raise InputError("not logged in yet")
+                self.actor.require(command.role, command.label.lower())
+            except SimdeckError as exc:
+                self.notify(exc.message, title=command.label, severity="error", timeout=8)
+            return
         if command.scope == keys.LIST:
             lists = self.screen.query(VirtualList)
             if not lists:

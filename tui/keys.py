@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from core.lifecycle import Role
+from core.lifecycle import ACTIONS, Role
 
 if TYPE_CHECKING:
     from core.auth import Actor
@@ -96,6 +96,21 @@ COMMANDS: tuple[Command, ...] = (
     Command("clear_filters", "ctrl+r", "Clear filters", "Clear the status, group, tag and search",
             key_display="^r"),
     Command("refresh", "ctrl+l", "Refresh", "Read the list again now", footer=False),
+    # Lifecycle actions, on the marks or else the cursor row; role and danger from core.
+    *(
+        Command(name, key, ACTIONS[name].label, ACTIONS[name].description,
+                role=ACTIONS[name].role, dangerous=ACTIONS[name].dangerous, footer=False,
+                section="Actions")
+        for name, key in (
+            ("link", "l"),
+            ("assign_group", "g"),
+            ("activate", "v"),
+            ("suspend", "u"),
+            ("resume", "e"),
+            ("delink", "x"),
+            ("terminate", "t"),
+        )
+    ),
     # The filter bar.
     Command("leave_filters", "escape,down", "Back to list", "Leave the filters for the list",
             FILTERS, footer=False, section="Filters", palette=False),

@@ -23,7 +23,7 @@ import peewee as pw
 from core import queries
 from core.errors import SimdeckError
 from core.lifecycle import State
-from core.models import Endpoint, EndpointGroup
+from core.models import Endpoint, EndpointGroup, Sim
 from core.queries import TOKEN_FIELDS, Filter, Key, Row
 
 R = TypeVar("R")
@@ -274,3 +274,111 @@ def check_search(f: Filter) -> tuple[str | None, str | None]:
         shown = ", ".join(f"{u}:" for u in unknown)
         return None, f"{shown} is not a search field, so it is searched as a word; fields: {fields}"
     return None, None
+
+
+# --- SIMs (the link-SIM picker) ----------------------------------------------------
+
+#: How many SIMs one counting read takes when a search is typed.
+_SIM_CHUNK = 5000
+#: Sorts after every ICCID (they are digits), for the last page.
+_AFTER_ALL = "~"
+
+
+class SimSource:
+    """The SIMs in ``Ready to Activate`` whose ICCID, EID or IMSI starts with ``search``.
+
+    Rows come from ``core.queries.sim_page``, keyed by ICCID. Counting and positions
+    page through ``sim_page`` when a search is typed (a prefix narrows the pool fast);
+    without one they read the pool's size on the ICCID index.
+    """
+
+    def __init__(self, search: str = "") -> None:
+        self.search = search.strip()
+
+    def __repr__(self) -> str:
+        return f"SimSource({self.search!r})"
+
+    def _page(self, **kw: object) -> list[queries.SimRow]:
+        return queries.sim_page(ready_only=True, search=self.search, **kw)  # type: ignore[arg-type]
+
+    def first(self, limit: int) -> list[queries.SimRow]:
+        """The first page."""
+        return self._page(limit=limit)
+
+    def after(self, key: Key, limit: int) -> list[queries.SimRow]:
+        """The page after ``key``."""
+        return self._page(after_iccid=key[0], limit=limit)
+
+    def before(self, key: Key, limit: int) -> list[queries.SimRow]:
+        """The page before ``key``."""
+        return self._page(before_iccid=key[0], limit=limit)
+
+    def last(self, limit: int) -> list[queries.SimRow]:
+        """The last page."""
+        return self._page(before_iccid=_AFTER_ALL, limit=limit)
+
+    def _walk(self, stop: str | None = None) -> int:
+        """Rows with an ICCID below ``stop`` (all when None), a chunk at a time."""
+        n, after = 0, None
+        while True:
+            rows = self._page(after_iccid=after, limit=_SIM_CHUNK)
+            if stop is not None:
+                below = [r for r in rows if r.iccid < stop]
+                n += len(below)
+                if len(below) < len(rows):
+                    return n
+            else:
+                n += len(rows)
+            if len(rows) < _SIM_CHUNK:
+                return n
+            after = rows[-1].iccid
+
+    def _ready(self) -> pw.Select:
+        return Sim.select().where(Sim.endpoint.is_null())
+
+    def count(self) -> int:
+        """SIMs in the pool matching the search."""
+        if not self.search:
+            return int(queries.sim_counts()["ready"])
+        return self._walk()
+
+    def position(self, key: Key) -> int:
+        """Matching SIMs before ``key``."""
+        if not self.search:
+            return int(self._ready().where(Sim.iccid < key[0]).count())
+        return self._walk(key[0])
+
+    def key_at(self, index: int, count: int) -> Key | None:
+        """The ICCID of row ``index`` (the index alone, without a search)."""
+        if self.search:
+            after, left = None, index
+            while True:
+                rows = self._page(after_iccid=after, limit=_SIM_CHUNK)
+                if left < len(rows):
+                    return (rows[left].iccid,)
+                if len(rows) < _SIM_CHUNK:
+                    return None
+                left -= len(rows)
+                after = rows[-1].iccid
+        found = list(
+            self._ready().select(Sim.iccid).order_by(Sim.iccid).limit(1).offset(index).tuples()
+        )
+        return (found[0][0],) if found else None
+
+    def key(self, row: queries.SimRow) -> Key:
+        """The row's ICCID."""
+        return (row.iccid,)
+
+    def ident(self, row: queries.SimRow) -> Hashable:
+        """The ICCID."""
+        return row.iccid
+
+    def fetch(self, ident: Hashable) -> queries.SimRow | None:
+        """The SIM, while it is still in the pool and matches the search."""
+        rows = self._page(after_iccid=_before(str(ident)), limit=1)
+        return rows[0] if rows and rows[0].iccid == ident else None
+
+
+def _before(iccid: str) -> str:
+    """A string sorting just before ``iccid`` (so ``after`` it is ``iccid`` itself)."""
+    return iccid[:-1] + chr(ord(iccid[-1]) - 1) + "~" if iccid else ""

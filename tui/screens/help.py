@@ -16,7 +16,7 @@ from core.queries import TOKEN_FIELDS
 from tui import keys
 
 KEY_WIDTH = 11
-LABEL_WIDTH = 15
+LABEL_WIDTH = 17
 
 SEARCH_HELP = (
     ("word", "ICCID prefix, or part of the name or reference"),

@@ -1,0 +1,225 @@
+"""The console's dialogs: typed modals that return through ``dismiss``; Escape cancels.
+
+Each is awaited with ``push_screen_wait`` from a ``@work`` method of the screen that
+asks. They only show what they are given (the SIM picker reads its rows through the
+virtual list, on the reader thread); writes happen after they close, in a worker.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui.format import number
+from tui.sources import SimSource
+from tui.widgets.virtual_list import Cell, Column, VirtualList
+
+CONTINUE = "Are you sure you want to continue?"
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Yes/No; a dangerous question focuses No; ``typed`` must be typed before Yes."""
+
+    BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(
+        self,
+        title: str,
+        lines: list[str] | None = None,
+        *,
+        dangerous: bool = False,
+        typed: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.title_text = title
+        self.lines = lines or []
+        self.dangerous = dangerous
+        self.typed = typed
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-dialog", classes="dialog"):
+            yield Static(Content.styled(self.title_text, "bold"), id="confirm-title")
+            if self.lines:
+                yield Static("\n".join(self.lines), id="confirm-body", markup=False)
+            if self.typed is not None:
+                yield Static(f"Type  {self.typed}  to confirm:", id="confirm-prompt",
+                             markup=False)
+                yield Input(placeholder=self.typed, id="confirm-typed")
+                yield Static("", id="confirm-problem", classes="dialog-problem")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Yes", id="yes", variant="error" if self.dangerous else "primary")
+                yield Button("No", id="no")
+
+    def on_mount(self) -> None:
+        if self.typed is not None:
+            self.query_one("#confirm-typed", Input).focus()
+        elif self.dangerous:
+            self.query_one("#no", Button).focus()
+        else:
+            self.query_one("#yes", Button).focus()
+
+    @on(Button.Pressed, "#yes")
+    @on(Input.Submitted, "#confirm-typed")
+    def _yes(self) -> None:
+        if self.typed is not None:
+            value = self.query_one("#confirm-typed", Input).value.strip()
+            if value != self.typed:
+                self.query_one("#confirm-problem", Static).update(
+                    f"Type exactly “{self.typed}” to confirm, or press Esc to cancel."
+                )
+                return
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#no")
+    def action_cancel(self) -> None:
+        """No."""
+        self.dismiss(False)
+
+
+class GroupPicker(ModalScreen["str | None"]):
+    """Assign to group: every Endpoint Group with its endpoint count."""
+
+    BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, groups: list[dict[str, Any]], lines: list[str] | None = None) -> None:
+        super().__init__()
+        self.groups = groups
+        self.lines = lines or []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="group-dialog", classes="dialog"):
+            yield Static(Content.styled("Assign to group", "bold"), id="group-title")
+            if self.lines:
+                yield Static("\n".join(self.lines), markup=False)
+            yield OptionList(
+                *(
+                    Option(f"{g['name']}  ({number(g['endpoints'])} endpoints)"
+                           f"{'  — ' + g['description'] if g.get('description') else ''}",
+                           id=g["name"])
+                    for g in self.groups
+                ),
+                id="group-list",
+            )
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Assign", id="assign", variant="primary")
+                yield Button("Cancel", id="cancel")
+
+    @on(OptionList.OptionSelected, "#group-list")
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    @on(Button.Pressed, "#assign")
+    def _assign(self) -> None:
+        options = self.query_one("#group-list", OptionList)
+        if options.highlighted is not None:
+            self.dismiss(options.get_option_at_index(options.highlighted).id)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        """Nothing chosen."""
+        self.dismiss(None)
+
+
+SIM_COLUMNS: tuple[Column, ...] = (
+    Column("eid", "EID", 32, min_width=12, grow=1, cut="middle"),
+    Column("iccid", "ICCID", 20, min_width=19),
+    Column("imsi", "IMSI", 15, min_width=15),
+    Column("status", "Status", 17, min_width=10),
+)
+
+
+def render_sim(row: Any, now: float) -> list[Cell]:
+    """The cells of one SIM, in ``SIM_COLUMNS`` order."""
+    return [
+        row.eid or ("—", "muted"),
+        row.iccid,
+        row.imsi or ("—", "muted"),
+        (row.status, "success"),
+    ]
+
+
+class SimPicker(ModalScreen["str | None"]):
+    """Link SIM: the SIMs in Ready to Activate, searchable; returns the chosen ICCID."""
+
+    BINDINGS: ClassVar = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("enter", "attach", "Attach SIM", show=False),
+    ]
+    #: How long the search waits for the typing to rest.
+    DEBOUNCE = 0.15
+
+    def __init__(self, endpoint: str) -> None:
+        super().__init__()
+        self.endpoint = endpoint
+        self._timer: Any = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="sim-dialog", classes="dialog"):
+            yield Static(Content(f"Link SIM to {self.endpoint}").stylize("bold", 0, 8),
+                         id="sim-title")
+            yield Static("Only the Ready to Activate SIMs are shown.", id="sim-hint")
+            yield Input(placeholder="Search by ICCID, EID or IMSI prefix", id="sim-search")
+            yield VirtualList(SIM_COLUMNS, render_sim, empty="No Ready to Activate SIM matches",
+                              id="sim-list")
+            yield Static("", id="sim-count")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Attach SIM", id="attach", variant="primary")
+                yield Button("Cancel", id="cancel")
+
+    @property
+    def sims(self) -> VirtualList:
+        """The list of SIMs."""
+        return self.query_one("#sim-list", VirtualList)
+
+    def on_mount(self) -> None:
+        self.sims.set_sort_indicator("iccid", False)
+        self.sims.set_source(SimSource())
+        self.sims.focus()
+
+    @on(Input.Changed, "#sim-search")
+    def _typed(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(self.DEBOUNCE, self._search)
+
+    def _search(self) -> None:
+        self._timer = None
+        self.sims.set_source(SimSource(self.query_one("#sim-search", Input).value))
+
+    @on(Input.Submitted, "#sim-search")
+    def _to_list(self) -> None:
+        self.sims.focus()
+
+    @on(VirtualList.CountChanged, "#sim-list")
+    def _counted(self, event: VirtualList.CountChanged) -> None:
+        self.query_one("#sim-count", Static).update(
+            f"{number(event.count)} SIM{'s' if event.count != 1 else ''} Ready to Activate"
+        )
+
+    @on(Button.Pressed, "#attach")
+    def action_attach(self) -> None:
+        """Choose the SIM under the cursor."""
+        row = self.sims.cursor_row
+        if row is None:
+            self.notify("Choose a SIM first", severity="warning")
+            return
+        self.dismiss(row.iccid)
+
+    @property
+    def busy(self) -> bool:
+        """True while the search waits or the list reads (tests)."""
+        sims = self.sims
+        return self._timer is not None or sims.reading or sims.count is None or sims.stale
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        """No SIM."""
+        self.dismiss(None)
