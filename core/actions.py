@@ -23,7 +23,7 @@ import peewee as pw
 
 from . import models
 from .auth import Actor
-from .db import database, retrying
+from .db import bound, database, retrying
 from .errors import Busy, InputError, NotFound, Refused
 from .lifecycle import ACTIONS, RETENTION_DAYS, Action, Outcome, Role, State, Target
 from .models import AuditEvent, Endpoint, EndpointGroup, EndpointTag, Imsi, Job, JobItem, Sim
@@ -55,11 +55,12 @@ class Targets:
         """Just one endpoint."""
         return cls(ids=(endpoint_id,))
 
-    def query(self) -> pw.Select:
-        """A subquery of the target ids."""
+    def parts(self, size: int = 5000) -> list[Any]:
+        """The target ids as IN operands: the filter's subquery, or bound lists of ``size``."""
         if self.filter is not None:
-            return endpoint_ids(self.filter)
-        return Endpoint.select(Endpoint.id).where(Endpoint.id.in_(list(self.ids)))
+            return [endpoint_ids(self.filter)]
+        ordered = sorted(set(self.ids))
+        return [bound(ordered[i:i + size]) for i in range(0, len(ordered), size)]
 
     def is_single(self) -> bool:
         """True for exactly one explicit endpoint."""
@@ -208,7 +209,7 @@ def _apply_chunk(run: _Run, chunk: Sequence[int]) -> tuple[list[int], Counter[st
     """Apply the action to the eligible endpoints of ``chunk``; inside a write transaction."""
     rows = list(
         Endpoint.select(Endpoint.id, Endpoint.state, Endpoint.terminated_at, Endpoint.static_ip)
-        .where(Endpoint.id.in_(list(chunk)))
+        .where(Endpoint.id.in_(bound(list(chunk))))
         .tuples()
     )
     skipped: Counter[str] = Counter()
@@ -228,19 +229,19 @@ def _apply_chunk(run: _Run, chunk: Sequence[int]) -> tuple[list[int], Counter[st
         _write(run, eligible)
     if run.job_id is not None:
         items = JobItem.update(outcome="applied").where(
-            (JobItem.job == run.job_id) & JobItem.endpoint_id.in_(eligible)
+            (JobItem.job == run.job_id) & JobItem.endpoint_id.in_(bound(eligible))
         )
         if eligible:
             items.execute()
         for why, ids_ in reasons.items():
             JobItem.update(outcome=why).where(
-                (JobItem.job == run.job_id) & JobItem.endpoint_id.in_(ids_)
+                (JobItem.job == run.job_id) & JobItem.endpoint_id.in_(bound(ids_))
             ).execute()
         if missing:
             found = {r[0] for r in rows}
             JobItem.update(outcome=MISSING).where(
                 (JobItem.job == run.job_id)
-                & JobItem.endpoint_id.in_([i for i in chunk if i not in found])
+                & JobItem.endpoint_id.in_(bound([i for i in chunk if i not in found]))
             ).execute()
     return eligible, skipped
 
@@ -250,7 +251,7 @@ def _write(run: _Run, eligible: list[int]) -> None:
     act, now = run.act, run.now
     audit_action = "purged" if act.name == "purge" else act.name
     detail = json.dumps(run.detail) if run.detail else ""
-    in_set = Endpoint.id.in_(eligible)
+    in_set = Endpoint.id.in_(bound(eligible))
     audit_rows = Endpoint.select(
         pw.Value(now),
         pw.Value(run.actor.name),
@@ -272,10 +273,10 @@ def _write(run: _Run, eligible: list[int]) -> None:
     ).execute()
 
     if act.name == "purge":
-        sims = Sim.select(Sim.id).where(Sim.endpoint.in_(eligible))
+        sims = Sim.select(Sim.id).where(Sim.endpoint.in_(bound(eligible)))
         Imsi.delete().where(Imsi.sim.in_(sims)).execute()
-        Sim.delete().where(Sim.endpoint.in_(eligible)).execute()
-        EndpointTag.delete().where(EndpointTag.endpoint.in_(eligible)).execute()
+        Sim.delete().where(Sim.endpoint.in_(bound(eligible))).execute()
+        EndpointTag.delete().where(EndpointTag.endpoint.in_(bound(eligible))).execute()
         Endpoint.delete().where(in_set).execute()
         return
 
@@ -287,7 +288,7 @@ def _write(run: _Run, eligible: list[int]) -> None:
     if act.name == "assign_group" and run.group is not None:
         changes[Endpoint.group] = run.group.id
     elif act.name == "delink":
-        Sim.update(endpoint=None).where(Sim.endpoint.in_(eligible)).execute()
+        Sim.update(endpoint=None).where(Sim.endpoint.in_(bound(eligible))).execute()
         changes[Endpoint.iccid] = ""
     elif act.name == "terminate":
         changes[Endpoint.state_before_termination] = Endpoint.state
@@ -327,26 +328,27 @@ def _prepare(actor: Actor, name: str, group: str | None) -> _Run:
 def preview(actor: Actor, name: str, targets: Targets, *, group: str | None = None) -> Preview:
     """How many of ``targets`` the action would change, and why the others are skipped."""
     run = _prepare(actor, name, group)
-    q = Endpoint.select(Endpoint.state, pw.fn.COUNT(Endpoint.id)).where(
-        Endpoint.id.in_(targets.query())
-    )
     skipped: Counter[str] = Counter()
     total = eligible = 0
     special = run.act.name in ("purge", "reinstate") or (
         run.act.name == "assign_group" and run.group is not None and run.group.ip_pool
     )
-    if special:
-        rows = Endpoint.select(
-            Endpoint.state, Endpoint.terminated_at, Endpoint.static_ip
-        ).where(Endpoint.id.in_(targets.query())).tuples()
-        for state, terminated_at, static_ip in rows:
-            total += 1
-            why = run.reason(state, terminated_at, static_ip)
-            if why:
-                skipped[why] += 1
-            else:
-                eligible += 1
-    else:
+    for part in targets.parts():
+        if special:
+            rows = Endpoint.select(
+                Endpoint.state, Endpoint.terminated_at, Endpoint.static_ip
+            ).where(Endpoint.id.in_(part)).tuples()
+            for state, terminated_at, static_ip in rows:
+                total += 1
+                why = run.reason(state, terminated_at, static_ip)
+                if why:
+                    skipped[why] += 1
+                else:
+                    eligible += 1
+            continue
+        q = Endpoint.select(Endpoint.state, pw.fn.COUNT(Endpoint.id)).where(
+            Endpoint.id.in_(part)
+        )
         for state, n in q.group_by(Endpoint.state).tuples():
             total += n
             if run.act.allowed(state):
@@ -404,30 +406,27 @@ def _start_job(prepared: _Run, targets: Targets) -> Job:
         )
     )
     prepared.job_id = job.id
-    last = 0
-    total = 0
-    base = targets.query()
-    while True:
-        batch = list(
-            Endpoint.select(Endpoint.id, Endpoint.iccid)
-            .where(Endpoint.id.in_(base) & (Endpoint.id > last))
-            .order_by(Endpoint.id)
-            .limit(20_000)
-            .tuples()
-        )
-        if not batch:
-            break
-
-        for start in range(0, len(batch), 5000):
-            part = batch[start:start + 5000]
-            retrying(
-                lambda part=part: JobItem.insert_many(  # type: ignore[misc]
-                    [(job.id, i, c) for i, c in part],
-                    fields=[JobItem.job, JobItem.endpoint_id, JobItem.iccid],
-                ).execute()
+    fields = [JobItem.job, JobItem.endpoint_id, JobItem.iccid]
+    for part in targets.parts():
+        # INSERT … SELECT in id order, 20,000 at a time, each its own short transaction.
+        last = 0
+        while True:
+            rows = (
+                Endpoint.select(pw.Value(job.id), Endpoint.id, Endpoint.iccid)
+                .where(Endpoint.id.in_(part) & (Endpoint.id > last))
+                .order_by(Endpoint.id)
+                .limit(20_000)
             )
-        total += len(batch)
-        last = batch[-1][0]
+            retrying(
+                lambda rows=rows: JobItem.insert_from(rows, fields).execute()  # type: ignore[misc]
+            )
+            top = JobItem.select(pw.fn.MAX(JobItem.endpoint_id)).where(
+                JobItem.job == job.id
+            ).scalar()
+            if top is None or top == last:
+                break
+            last = top
+    total = JobItem.select().where(JobItem.job == job.id).count()
     if targets.filter is None and total < len(set(targets.ids)):
         missing = len(set(targets.ids)) - total
         job.skipped = missing

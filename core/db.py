@@ -120,6 +120,12 @@ def _create_private(path: Path) -> None:
         raise InputError(f"cannot create the database {path}: {exc.strerror}") from None
 
 
+def bound(values: list[int]) -> peewee.SQL:
+    """``(?, ?, …)`` with the values bound: an IN list that costs one node, not one per value."""
+    marks = ", ".join([database.param] * len(values)) if values else "NULL"
+    return peewee.SQL(f"({marks})", list(values))
+
+
 def is_sqlite() -> bool:
     """True when the bound database is SQLite."""
     return isinstance(database.obj, peewee.SqliteDatabase)
