@@ -86,4 +86,8 @@ def test_four_processes_at_random(tmp_path: Path) -> None:
         & AuditEvent.action.not_in(("rejected", "imei_mismatch", "stale"))
     ).count()
     assert sum(s["applied"] for s in summaries) == since
+    checked = Endpoint.select().count()
+    print(f"\n4 processes x {SECONDS:.0f} s: {ops} operations, {since} changes applied "
+          f"and audited, {checked} endpoint versions checked, outcomes "
+          f"{[dict(x['outcomes']) for x in summaries]}")
     db.database.close()
