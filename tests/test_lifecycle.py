@@ -183,8 +183,7 @@ def test_reinstate_refused_after_90_days_and_purge_deletes(
     purged = AuditEvent.get((AuditEvent.endpoint_id == old) & (AuditEvent.action == "purged"))
     assert purged.iccid == iccid
     with pytest.raises(PermissionDenied):
-        actions.run(auth.login(user="admin") if False else _operator(admin), "purge",
-                    Targets(ids=(recent,)))
+        actions.run(_operator(admin), "purge", Targets(ids=(recent,)))
 
 
 def _operator(admin: auth.Actor) -> auth.Actor:
