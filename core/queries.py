@@ -357,6 +357,13 @@ def _group_page(
     return out
 
 
+def row(f: Filter, endpoint_id: int) -> Row | None:
+    """One endpoint's list row as it is now, or None when gone or no longer matching ``f``."""
+    query = _where(Endpoint.select(*_ROW_COLUMNS), f).where(Endpoint.id == endpoint_id)
+    found = _rows(query.tuples(), group_names())
+    return found[0] if found else None
+
+
 def count(f: Filter) -> int:
     """How many endpoints match ``f``."""
     return int(_where(Endpoint.select(pw.fn.COUNT(Endpoint.id)), f).scalar() or 0)

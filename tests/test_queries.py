@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core import auth, records
-from core.queries import SORTS, Filter, count, counts_by_state, page, position
+from core.queries import SORTS, Filter, count, counts_by_state, page, position, row
 
 from .conftest import GROUP, OTHER_GROUP, Maker
 
@@ -57,3 +57,11 @@ def test_counts_follow_the_filter(fleet: list[int]) -> None:
     assert count(Filter(search="unit -state:idle")) + count(Filter(search="unit state:idle")) \
         == count(Filter(search="unit"))
     assert count(Filter(tag="t0")) + count(Filter(tag="t1")) == len(range(0, 35, 3))
+
+
+def test_one_row_follows_the_filter(fleet: list[int]) -> None:
+    idle = next(i for n, i in enumerate(fleet) if STATES[n % len(STATES)] == "idle")
+    found = row(Filter(states=("idle",)), idle)
+    assert found is not None and (found.id, found.state, found.group) == (idle, "idle", GROUP)
+    assert row(Filter(states=("active",)), idle) is None
+    assert row(Filter(), 10**9) is None

@@ -85,17 +85,6 @@ SORT_COLUMNS: dict[str, tuple[pw.Field, ...]] = {
     "id": (Endpoint.id,),
 }
 
-_ROW_COLUMNS = (
-    Endpoint.id,
-    Endpoint.iccid,
-    Endpoint.name,
-    Endpoint.state,
-    Endpoint.group,
-    Endpoint.tags,
-    Endpoint.last_activity,
-)
-
-
 class EndpointSource:
     """The endpoint list for one filter and sort, through core.queries."""
 
@@ -172,16 +161,7 @@ class EndpointSource:
 
     def fetch(self, ident: Hashable) -> Row | None:
         """The endpoint's list row now, if it still matches the filter."""
-        query = Endpoint.select(*_ROW_COLUMNS).where(Endpoint.id == ident)
-        cond = queries.condition(self.filter)
-        if cond is not None:
-            query = query.where(cond)
-        found = list(query.tuples())
-        if not found:
-            return None
-        i, iccid, name, state, gid, tags, last = found[0]
-        group = queries.group_names().get(gid, "") if gid else ""
-        return Row(i, iccid, name, state, group, tags, last)
+        return queries.row(self.filter, int(str(ident)))
 
     def key_at(self, index: int, count: int) -> Key | None:
         """The key of row ``index``, read from the sort index alone, from the nearer end."""
