@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from core import auth, db, models
+from core import auth
 from core.auth import Actor
 from core.errors import InputError, NotFound, PermissionDenied
 from core.identifiers import make_eid, make_iccid
@@ -20,12 +19,9 @@ from core.records import create_group
 
 
 @pytest.fixture
-def _db(tmp_path: Path) -> Iterator[Actor]:
-    """A fresh file database; the admin who created it."""
-    db.open_database(str(tmp_path / "t.db"))
-    models.create_schema()
-    yield auth.login(user="admin")
-    db.database.close()
+def _db(admin: Actor) -> Actor:
+    """The shared fresh database (tests/conftest.py) and the admin who created it."""
+    return admin
 
 
 def iccid(i: int) -> str:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from core import auth, db, models, network
+from core import auth, network
 from core.auth import NETWORK, Actor
 from core.errors import InputError, PermissionDenied
 from core.identifiers import make_iccid, make_imei
@@ -25,12 +24,9 @@ T0_EPOCH = int(dt.datetime(2024, 5, 1, 12, tzinfo=dt.UTC).timestamp())
 
 
 @pytest.fixture
-def _db(tmp_path: Path) -> Iterator[Actor]:
-    """A fresh file database; the admin who created it."""
-    db.open_database(str(tmp_path / "t.db"))
-    models.create_schema()
-    yield auth.login(user="admin")
-    db.database.close()
+def _db(admin: Actor) -> Actor:
+    """The shared fresh database (tests/conftest.py) and the admin who created it."""
+    return admin
 
 
 def iccid(i: int) -> str:
