@@ -211,11 +211,6 @@ def make_filter(
                           search=search or "")
 
 
-def _filter_given(states: tuple[str, ...], group: str | None, tag: str | None,
-                  search: str) -> bool:
-    return bool(states or group or tag or (search or "").strip())
-
-
 #: The most rows a --limit may ask for (beyond it, use 0: all, streamed).
 MAX_ROWS = 100_000_000
 
@@ -550,7 +545,8 @@ def _preview_json(pv: actions.Preview) -> dict[str, Any]:
 def bulk(ctx: click.Context, name: str, refs: Sequence[str], filters: dict[str, Any],
          every: bool, yes: bool, dry_run: bool, fmt: str, group: str | None = None) -> None:
     """REFs or a filter → preview on stderr → confirm → run → result; one REF runs directly."""
-    given = _filter_given(**filters)
+    given = not queries.Filter(states=filters["states"], group=filters["group"],
+                               tag=filters["tag"], search=filters["search"] or "").is_empty()
     if refs and (given or every):
         raise click.UsageError("give either REFs or filter options (or --all), not both")
     if not refs and not given and not every:
