@@ -28,8 +28,13 @@ from tui import keys
 from tui.keys import Command, CommandsProvider
 from tui.problems import explain
 from tui.reader import Reader
+from tui.screens.audit import AuditScreen
+from tui.screens.base import BaseScreen
 from tui.screens.endpoints import EndpointsScreen
+from tui.screens.groups import GroupsScreen
 from tui.screens.help import HelpScreen
+from tui.screens.jobs import JobsScreen
+from tui.screens.sims import SimsScreen
 from tui.widgets.virtual_list import VirtualList
 
 Clock = Callable[[], "float | dt.datetime"]
@@ -72,10 +77,20 @@ class SimdeckApp(App[None]):
     """simdeck's console."""
 
     # Absolute, so a subclass defined elsewhere (a benchmark, a test) finds it too.
-    CSS_PATH = Path(__file__).with_name("app.tcss")
+    CSS_PATH: ClassVar = [
+        Path(__file__).with_name("app.tcss"),
+        *sorted(Path(__file__).with_name("styles").glob("*.tcss")),
+    ]
     TITLE = "simdeck"
     BINDINGS: ClassVar = keys.bindings(keys.APP)
     COMMANDS: ClassVar = App.COMMANDS | {CommandsProvider}
+    #: The screens besides Endpoints (the default mode), each with its own dialogs.
+    MODES: ClassVar = {
+        "sims": SimsScreen,
+        "groups": GroupsScreen,
+        "audit": AuditScreen,
+        "jobs": JobsScreen,
+    }
 
     class Ready(Message):
         """The database is open and the operator known."""
@@ -172,15 +187,30 @@ class SimdeckApp(App[None]):
             self.setup_problem = explain(message.error, self.database_name)
         else:
             self.actor = message.actor
-        self._endpoints_screen(lambda s: s.start())
+        for screen in self.all_screens():
+            if isinstance(screen, BaseScreen):
+                screen.start()
 
     def on_unmount(self) -> None:
         self.reader.stop()
 
+    def all_screens(self) -> list[Any]:
+        """Every screen of every mode (the Endpoints screen first)."""
+        stacks = getattr(self, "_screen_stacks", {})
+        return [screen for stack in stacks.values() for screen in stack]
+
     def _endpoints_screen(self, do: Callable[[EndpointsScreen], Any]) -> None:
-        for screen in self.screen_stack:
+        for screen in self.all_screens():
             if isinstance(screen, EndpointsScreen):
                 do(screen)
+
+    # --- screens ----------------------------------------------------------------------
+
+    def action_goto(self, mode: str) -> None:
+        """Go to one of the screens (Endpoints, SIMs, Groups, Audit, Jobs)."""
+        target = "_default" if mode == "endpoints" else mode
+        if self.current_mode != target:
+            self.switch_mode(target)
 
     # --- live refresh -----------------------------------------------------------------
 
@@ -189,11 +219,15 @@ class SimdeckApp(App[None]):
             # A dialog is open: the list stays as the operator saw it until it closes.
             self._stale = True
             return
-        self._endpoints_screen(lambda s: s.refresh_data())
+        # The screens of other modes read again when the operator comes back to them.
+        if isinstance(self.screen, BaseScreen):
+            self.screen.refresh_data()
 
     def on_simdeck_app_poll_failed(self, message: PollFailed) -> None:
         text = explain(message.error, self.database_name)
-        self._endpoints_screen(lambda s: s.report_problem(text))
+        screen = self.screen
+        if isinstance(screen, BaseScreen):
+            screen.report_problem(text)
 
     def take_stale(self) -> bool:
         """True (once) when a change arrived while a dialog was open."""
@@ -226,4 +260,10 @@ class SimdeckApp(App[None]):
             target = lists.first()
         elif command.scope != keys.APP:
             target = self.screen
-        self.call_later(self.run_action, command.id, target)
+        if not target.check_action(command.id, ()):
+            # Offered when the palette opened, not any more (the row changed meanwhile).
+            why = target.why_not(command.id) if isinstance(target, BaseScreen) else None
+            self.notify(why or f"{command.label} is not available here now",
+                        title=command.label, severity="warning", timeout=8)
+            return
+        self.call_later(self.run_action, command.action or command.id, target)

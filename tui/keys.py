@@ -26,6 +26,19 @@ APP = "app"  # the App
 ENDPOINTS = "endpoints"  # the Endpoints screen
 LIST = "list"  # any virtual list (navigation)
 FILTERS = "filters"  # the filter bar
+SIMS = "sims"  # the SIM inventory screen
+GROUPS = "groups"  # the Endpoint Groups screen
+AUDIT = "audit"  # the Audit log screen
+JOBS = "jobs"  # the Jobs screen
+
+#: The screens, each one key away: (key, mode name, title).
+SCREENS: tuple[tuple[str, str, str], ...] = (
+    ("1", "endpoints", "Endpoints"),
+    ("2", "sims", "SIMs"),
+    ("3", "groups", "Groups"),
+    ("4", "audit", "Audit"),
+    ("5", "jobs", "Jobs"),
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +56,8 @@ class Command:
     section: str = "Endpoints"
     key_display: str | None = None
     palette: bool = True
+    #: The action string when it is not just the id (an action with a parameter).
+    action: str | None = None
 
     @property
     def keys(self) -> list[str]:
@@ -53,7 +68,7 @@ class Command:
         """The Textual binding (with an id, so a keymap can remap it)."""
         return Binding(
             self.key,
-            self.id,
+            self.action or self.id,
             self.label,
             show=self.footer,
             key_display=self.key_display,
@@ -96,25 +111,46 @@ COMMANDS: tuple[Command, ...] = (
     Command("clear_filters", "ctrl+r", "Clear filters", "Clear the status, group, tag and search",
             key_display="^r"),
     Command("refresh", "ctrl+l", "Refresh", "Read the list again now", footer=False),
+    Command("actions_menu", "a", "Actions", "What can be done to the endpoint under the cursor",
+            section="Actions"),
     # Lifecycle actions, on the marks or else the cursor row; role and danger from core.
     *(
         Command(name, key, ACTIONS[name].label, ACTIONS[name].description,
-                role=ACTIONS[name].role, dangerous=ACTIONS[name].dangerous, footer=False,
-                section="Actions")
-        for name, key in (
-            ("link", "l"),
-            ("assign_group", "g"),
-            ("activate", "v"),
-            ("suspend", "u"),
-            ("resume", "e"),
-            ("delink", "x"),
-            ("terminate", "t"),
+                role=ACTIONS[name].role, dangerous=ACTIONS[name].dangerous,
+                section="Actions", key_display=shown)
+        for name, key, shown in (
+            ("link", "l", None),
+            ("assign_group", "g", None),
+            ("activate", "v", None),
+            ("suspend", "u", None),
+            ("resume", "R", "R"),
+            ("delink", "x", None),
+            ("terminate", "t", None),
+            ("edit", "e", None),
+            ("reinstate", "I", "I"),
         )
     ),
+    Command("new_endpoint", "n", "New", "Create an endpoint (optionally with a SIM)",
+            role=Role.OPERATOR, section="Actions"),
+    Command("purge", "P", "Purge", "Delete endpoints terminated 90 days ago or more",
+            role=ACTIONS["purge"].role, dangerous=True, footer=False, section="Actions",
+            key_display="P"),
+    Command("export_skipped", "X", "Export skipped",
+            "Write the ICCIDs the last bulk job skipped to a CSV file", footer=False,
+            section="Actions", key_display="X"),
+    # The SIM inventory (tui/screens/sims.py).
+    # The Endpoint Groups screen (tui/screens/groups.py).
+    # The Audit log screen (tui/screens/audit.py).
+    # The Jobs screen (tui/screens/jobs.py).
     # The filter bar.
     Command("leave_filters", "escape,down", "Back to list", "Leave the filters for the list",
             FILTERS, footer=False, section="Filters", palette=False),
     # Everywhere.
+    *(
+        Command(f"goto_{mode}", key, title, f"Go to the {title} screen", APP,
+                section="Screens", footer=False, action=f"goto('{mode}')")
+        for key, mode, title in SCREENS
+    ),
     Command("help", "question_mark,f1", "Keys", "Show every key", APP, key_display="?",
             section="Console"),
     Command("quit", "q", "Quit", "Leave the console", APP, section="Console"),
@@ -169,9 +205,13 @@ class CommandsProvider(Provider):
         app = self.app
         actor = getattr(app, "actor", None)
         scopes = getattr(self.screen, "COMMAND_SCOPES", ())
+        screen = self.screen
         for c in COMMANDS:
-            if c.palette and c.allowed(actor) and (c.scope == APP or c.scope in scopes):
-                yield c
+            if not (c.palette and c.allowed(actor) and (c.scope == APP or c.scope in scopes)):
+                continue
+            if c.scope != APP and c.scope != LIST and screen.check_action(c.id, ()) is False:
+                continue  # what the screen does not offer now (the row's state forbids it)
+            yield c
 
     def _run(self, command: Command) -> None:
         run = getattr(self.app, "run_command", None)

@@ -7,31 +7,27 @@ a filter ("every endpoint matching this"), never a million ids.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
+from collections.abc import Hashable
 from typing import Any, ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Container
 from textual.message import Message
 from textual.reactive import var
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer
 
-from core import actions, db, queries, records
-from core.actions import Targets
-from core.errors import SimdeckError
+from core import queries
 from core.lifecycle import ACTIONS, State
-from core.models import Endpoint
 from core.queries import Filter
 from tui import keys
 from tui.format import clock_time, number
+from tui.marks import Marks
 from tui.problems import explain
-from tui.reader import BACKGROUND, DETAIL, URGENT
-from tui.screens.dialogs import CONTINUE, ConfirmScreen, GroupPicker, SimPicker
+from tui.reader import BACKGROUND, DETAIL
+from tui.screens.endpoint_actions import EndpointActions
+from tui.screens.endpoint_forms import EndpointForms
 from tui.sources import EndpointSource, check_search, group_choices, tag_choices
 from tui.widgets.detail import DetailPane
 from tui.widgets.endpoint_rows import COLUMNS, SORT_LABELS, SORTS, render_endpoint
@@ -52,52 +48,18 @@ WIDE = 160
 SHORT = 30
 
 
-@dataclass(frozen=True)
-class Marks:
-    """The marked endpoints: explicit ids, or everything a filter matches."""
-
-    ids: frozenset[int] = field(default_factory=frozenset)
-    filter: Filter | None = None
-
-    def __bool__(self) -> bool:
-        return bool(self.ids) or self.filter is not None
-
-    def has(self, endpoint_id: int, shown: Filter) -> bool:
-        """True when the endpoint is marked (a filter mark covers the rows of that filter)."""
-        if self.filter is not None:
-            return self.filter == shown
-        return endpoint_id in self.ids
-
-    def toggled(self, endpoint_id: int) -> Marks:
-        """The marks with one endpoint added or taken away."""
-        if endpoint_id in self.ids:
-            return Marks(self.ids - {endpoint_id})
-        return Marks(self.ids | {endpoint_id})
-
-    def describe(self, shown: Filter, count: int | None) -> str:
-        """For the status line: ``3 marked`` or ``all 1,234 matching marked``."""
-        if self.filter is not None:
-            if self.filter == shown and count is not None:
-                return f"all {number(count)} matching marked"
-            return f"marked: all matching {self.filter.describe()}"
-        if self.ids:
-            return f"{number(len(self.ids))} marked"
-        return ""
-
-
-class EndpointsScreen(Screen[None]):
+class EndpointsScreen(EndpointForms, EndpointActions):
     """Inventory → Endpoints, past the portal: every key from ``tui.keys``."""
 
     COMMAND_SCOPES: ClassVar = (keys.ENDPOINTS, keys.LIST)
     AUTO_FOCUS = "#endpoints"
+    TITLE_TEXT = "Endpoints"
     BINDINGS: ClassVar = keys.bindings(keys.ENDPOINTS)
     HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (NARROW, "-wide"), (WIDE, "-huge")]
     VERTICAL_BREAKPOINTS: ClassVar = [(0, "-short"), (SHORT, "-tall")]
 
-    filter: var[Filter] = var(Filter)
     sort: var[str] = var(DEFAULT_SORT)
     descending: var[bool] = var(False)
-    marks: var[Marks] = var(Marks)
     detail_wide: var[bool] = var(True)
     detail_narrow: var[bool] = var(False)
 
@@ -150,11 +112,6 @@ class EndpointsScreen(Screen[None]):
         yield StatusLine(id="status")
         yield Footer(compact=True)
 
-    @property
-    def endpoint_list(self) -> VirtualList:
-        """The list."""
-        return self.query_one("#endpoints", VirtualList)
-
     def on_mount(self) -> None:
         vlist = self.endpoint_list
         vlist.is_marked = lambda row: self.marks.has(row.id, self.filter)
@@ -163,7 +120,7 @@ class EndpointsScreen(Screen[None]):
         self._sync_layout()
         self.query_one(StateCounts).show(None, total=None)
         self.query_one(DetailPane).show_message("Opening the database…")
-        self._show_top()
+        self.show_top()
         self._update_status()
         self._composed = True
         self.start()
@@ -182,27 +139,16 @@ class EndpointsScreen(Screen[None]):
         if app.actor is None:
             return
         self._started = True
-        self._show_top()
+        self.show_top()
         self.query_one(DetailPane).show_message("Reading endpoints…")
         self._apply_source()
         self._load_choices()
-
-    def _show_top(self) -> None:
-        app: Any = self.app
-        actor = getattr(app, "actor", None)
-        self.query_one(TopBar).show(
-            screen="Endpoints",
-            database=getattr(app, "database_name", ""),
-            user=actor.name if actor else "",
-            role=actor.role.value if actor else "",
-            read_only=bool(getattr(app, "read_only", False)),
-        )
 
     # --- layout -----------------------------------------------------------------------
 
     def on_resize(self) -> None:
         self._sync_layout()
-        self._show_top()
+        self.show_top()
         self._update_status()
         self._show_counts()
 
@@ -466,210 +412,26 @@ class EndpointsScreen(Screen[None]):
             self._load_detail(self._detail_id)
         self._load_choices()
 
-    def on_screen_suspend(self) -> None:
-        self.app.reader.paused = True  # type: ignore[attr-defined]
-
-    def on_screen_resume(self) -> None:
-        app: Any = self.app
-        app.reader.paused = False
-        app.reader.poll_soon()
-        if app.take_stale():
-            self.refresh_data()
-
-    # --- lifecycle actions ------------------------------------------------------------
-
-    async def read(self, fn: Callable[[], Any]) -> Any:
-        """Run ``fn`` on the reader thread and wait for its result (errors are raised)."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-
-        def deliver(result: Any, error: BaseException | None) -> None:
-            def settle() -> None:
-                if future.done():
-                    return
-                if error is not None:
-                    future.set_exception(error)
-                else:
-                    future.set_result(result)
-
-            loop.call_soon_threadsafe(settle)
-
-        self.app.reader.submit(f"dialog-{id(future)}", fn, deliver, priority=URGENT)  # type: ignore[attr-defined]
-        return await future
-
-    def targets(self) -> tuple[Targets, Any] | None:
-        """The marks, or else the cursor row (with that row, when it is the target)."""
-        if self.marks.filter is not None:
-            return Targets(filter=self.marks.filter), None
-        if self.marks.ids:
-            return Targets(ids=tuple(sorted(self.marks.ids))), None
-        row = self.endpoint_list.cursor_row
-        if row is None:
-            self.notify("No endpoint under the cursor", severity="warning")
-            return None
-        return Targets.one(row.id), row
-
-    def _hidden(self) -> int:
-        """How many marks the current filter hides (runs on the reader thread)."""
-        shown = queries.endpoint_ids(self.filter)
-        if self.marks.filter is not None:
-            if self.marks.filter == self.filter:
-                return 0
-            marked = queries.endpoint_ids(self.marks.filter)
-            return int(marked.count()) - int(
-                Endpoint.select().where(Endpoint.id.in_(marked) & Endpoint.id.in_(shown)).count()
-            )
-        ids = list(self.marks.ids)
-        if not ids:
-            return 0
-        return len(ids) - int(shown.where(Endpoint.id.in_(ids)).count())
-
-    def action_activate(self) -> None:
-        """Activate the marked (or cursor) endpoints."""
-        self._lifecycle("activate")
-
-    def action_suspend(self) -> None:
-        """Suspend the marked (or cursor) endpoints."""
-        self._lifecycle("suspend")
-
-    def action_resume(self) -> None:
-        """Resume the marked (or cursor) endpoints, when the policy allows it."""
-        self._lifecycle("resume")
-
-    def action_delink(self) -> None:
-        """De-link the SIM of the marked (or cursor) endpoints."""
-        self._lifecycle("delink")
-
-    def action_terminate(self) -> None:
-        """Terminate the marked (or cursor) endpoints, after a typed confirmation."""
-        self._lifecycle("terminate")
-
-    def action_assign_group(self) -> None:
-        """Assign the marked (or cursor) endpoints to an Endpoint Group."""
-        self._lifecycle("assign_group")
-
-    @work(exclusive=True, group="dialog")
-    async def _lifecycle(self, name: str) -> None:
-        chosen = self.targets()
-        if chosen is None:
-            return
-        targets, row = chosen
-        actor: Any = self.app.actor  # type: ignore[attr-defined]
-        act = ACTIONS[name]
-        group: str | None = None
-        try:
-            if name == "assign_group":
-                actor.require(act.role, act.label.lower())
-                groups = await self.read(queries.groups_with_counts)
-                group = await self.app.push_screen_wait(GroupPicker(groups))
-                if group is None:
-                    return
-
-            def read() -> tuple[Any, int, str | None]:
-                preview = actions.preview(actor, name, targets, group=group)
-                iccid = None
-                if name == "delink" and targets.is_single():
-                    found = queries.views([targets.ids[0]])
-                    iccid = found[0].iccid if found else None
-                return preview, self._hidden(), iccid
-
-            preview, hidden, iccid = await self.read(read)
-        except SimdeckError as exc:
-            self.notify(exc.message, title=act.label, severity="error", timeout=8)
-            return
-        lines = preview.lines()
-        title, body = lines[0].rstrip("."), [line.strip() for line in lines[1:]]
-        if group is not None:
-            title = f"{title} (to {group})"
-        if hidden:
-            body.append(f"{number(hidden)} marked endpoint{'s are' if hidden != 1 else ' is'} "
-                        "hidden by the current filter, and included.")
-        if preview.eligible == 0:
-            self.notify("\n".join([title, *body]), title=act.label, severity="warning")
-            return
-        typed = None
-        if name == "terminate":
-            body.append("Terminate is irreversible. The record is kept 90 days, then deleted.")
-            typed = f"terminate {preview.eligible}"
-        if name == "delink":
-            body.insert(0, CONTINUE)
-        confirmed = await self.app.push_screen_wait(
-            ConfirmScreen(title, body, dangerous=act.dangerous, typed=typed)
-        )
-        if not confirmed:
-            return
-        if name == "delink" and iccid is None and row is not None:
-            iccid = row.iccid
-        self._apply(name, targets, group, iccid)
-
-    @work(thread=True, group="write")
-    def _apply(self, name: str, targets: Targets, group: str | None, iccid: str | None) -> None:
-        actor: Any = self.app.actor  # type: ignore[attr-defined]
-        try:
-            result = actions.run(actor, name, targets, group=group)
-        except SimdeckError as exc:
-            self.app.call_from_thread(self._report, ACTIONS[name].label, exc.message, "error")
-            return
-        finally:
-            db.database.close()
-        text = "\n".join(result.lines())
-        if name == "delink" and iccid and targets.is_single() and result.applied == 1:
-            text = f"SIM {iccid} de-linked successfully"
-        severity = "information" if result.applied and not result.skipped else "warning"
-        self.app.call_from_thread(self._report, ACTIONS[name].label, text, severity, True)
-
-    def _report(self, title: str, text: str, severity: Any, changed: bool = False) -> None:
-        self.notify(text, title=title, severity=severity, timeout=8)
-        if changed:
-            if self.marks:
-                self.marks = Marks()
-            self.refresh_data()
-
-    def action_link(self) -> None:
-        """Link a Ready to Activate SIM to the endpoint under the cursor (in Hold)."""
-        self._link()
-
-    @work(exclusive=True, group="dialog")
-    async def _link(self) -> None:
-        act = ACTIONS["link"]
-        actor: Any = self.app.actor  # type: ignore[attr-defined]
-        row = self.endpoint_list.cursor_row
-        if row is None:
-            self.notify("No endpoint under the cursor", severity="warning")
-            return
-        try:
-            actor.require(act.role, "link SIMs")
-        except SimdeckError as exc:
-            self.notify(exc.message, title=act.label, severity="error", timeout=8)
-            return
-        if not act.allowed(row.state):
-            self.notify(act.refusal(row.state), title=act.label, severity="warning")
-            return
-        iccid = await self.app.push_screen_wait(SimPicker(row.name or f"endpoint {row.id}"))
-        if iccid is None:
-            return
-        if not await self.app.push_screen_wait(ConfirmScreen(CONTINUE)):
-            return
-        self._write_link(row.id, iccid)
-
-    @work(thread=True, group="write")
-    def _write_link(self, endpoint_id: int, iccid: str) -> None:
-        actor: Any = self.app.actor  # type: ignore[attr-defined]
-        try:
-            view = records.link_sim(actor, endpoint_id, iccid)
-        except SimdeckError as exc:
-            self.app.call_from_thread(self._report, "Link SIM", exc.message, "error")
-            return
-        finally:
-            db.database.close()
-        title = f"Link SIM · the endpoint is {State(view.state).label}"
-        text = f"SIM {iccid} linked successfully"
-        self.app.call_from_thread(self._report, title, text, "information", True)
-
     # --- roles ------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return keys.allowed(action, getattr(self.app, "actor", None))
+        if not keys.allowed(action, self.actor):
+            return False
+        act = ACTIONS.get(action)
+        if act is not None and not self.marks:
+            # One endpoint: what its state forbids is not offered (nor shown in the footer).
+            row = self.endpoint_list.cursor_row if self.is_mounted else None
+            if row is not None and not act.allowed(row.state):
+                return False
+        return True
+
+    def why_not(self, action: str) -> str | None:
+        """The refusal in core's words, when the cursor row's state forbids ``action``."""
+        act = ACTIONS.get(action)
+        row = self.endpoint_list.cursor_row
+        if act is None or row is None or self.marks or act.allowed(row.state):
+            return None
+        return act.refusal(row.state)
 
     def marked_ids(self) -> frozenset[Hashable]:
         """The explicit marks (tests and, later, bulk actions)."""
