@@ -85,8 +85,8 @@ def make_app() -> Callable[..., SimdeckApp]:
 
 
 def endpoints_screen(app: SimdeckApp) -> EndpointsScreen:
-    """The Endpoints screen, even under a dialog."""
-    for screen in app.screen_stack:
+    """The Endpoints screen, even under a dialog or behind another screen."""
+    for screen in app.all_screens():
         if isinstance(screen, EndpointsScreen):
             return screen
     raise AssertionError("no Endpoints screen")
