@@ -128,6 +128,53 @@ class GroupPicker(ModalScreen["str | None"]):
         self.dismiss(None)
 
 
+class ActionsMenu(ModalScreen["str | None"]):
+    """The actions menu: what may be done to the endpoint (or the marks), with their keys.
+
+    It lists only what the screen offers (the state and the role allow); choosing one
+    returns its command id, which the screen runs as if its key had been pressed.
+    """
+
+    BINDINGS: ClassVar = [Binding("escape,a", "cancel", "Cancel")]
+
+    def __init__(self, title: str, choices: list[tuple[str, str, str, str, bool]]) -> None:
+        """``choices``: (command id, key shown, label, description, dangerous)."""
+        super().__init__()
+        self.title_text = title
+        self.choices = choices
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="actions-dialog", classes="dialog"):
+            yield Static(Content.styled(self.title_text, "bold"), id="actions-title")
+            if not self.choices:
+                yield Static("Nothing can be done to it: its state or your role allows no "
+                             "action.", id="actions-none")
+            yield OptionList(
+                *(
+                    Option(
+                        Content.assemble(
+                            (key.ljust(4), "bold"),
+                            (label.ljust(18), "$text-error" if dangerous else ""),
+                            (description, "$foreground-muted"),
+                        ),
+                        id=command,
+                    )
+                    for command, key, label, description, dangerous in self.choices
+                ),
+                id="actions-list",
+            )
+            yield Static(Content.styled("Enter runs it · the key works from the list too · "
+                                        "Esc closes", "$foreground-muted"), id="actions-foot")
+
+    @on(OptionList.OptionSelected, "#actions-list")
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        """Nothing chosen."""
+        self.dismiss(None)
+
+
 SIM_COLUMNS: tuple[Column, ...] = (
     Column("eid", "EID", 32, min_width=12, grow=1, cut="middle"),
     Column("iccid", "ICCID", 20, min_width=19),

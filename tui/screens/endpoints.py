@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any, ClassVar
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Container
 from textual.message import Message
@@ -26,6 +26,7 @@ from tui.format import clock_time, number
 from tui.marks import Marks
 from tui.problems import explain
 from tui.reader import BACKGROUND, DETAIL
+from tui.screens.dialogs import ActionsMenu
 from tui.screens.endpoint_actions import EndpointActions
 from tui.screens.endpoint_forms import EndpointForms
 from tui.sources import EndpointSource, check_search, group_choices, tag_choices
@@ -92,6 +93,8 @@ class EndpointsScreen(EndpointForms, EndpointActions):
         self._problem: str | None = None
         self._search_failed = False
         self._updated: float | None = None
+        #: The state the footer's keys were last worked out for.
+        self._keys_for: str | None = None
 
     # --- building ---------------------------------------------------------------------
 
@@ -269,6 +272,7 @@ class EndpointsScreen(EndpointForms, EndpointActions):
 
     def watch_marks(self) -> None:
         if self.is_mounted:
+            self.refresh_bindings()
             self.endpoint_list.refresh_rows()
             self._update_status()
 
@@ -277,6 +281,11 @@ class EndpointsScreen(EndpointForms, EndpointActions):
     @on(VirtualList.CursorMoved, "#endpoints")
     def _cursor_moved(self, event: VirtualList.CursorMoved) -> None:
         self._update_status()
+        state = event.row.state if event.row is not None else None
+        if state != self._keys_for:
+            # The footer offers what the new row's state allows.
+            self._keys_for = state
+            self.refresh_bindings()
         if event.row is None:
             return
         if event.row.id != self._detail_id or self._detail_timer is None:
@@ -384,7 +393,9 @@ class EndpointsScreen(EndpointForms, EndpointActions):
         if event.error is not None:
             pane.show_message(explain(event.error))
             return
-        pane.show(event.view, self.app.now())  # type: ignore[attr-defined]
+        offered = self.offered(event.view.state) if event.view is not None else []
+        pane.show(event.view, self.app.now(),  # type: ignore[attr-defined]
+                  actions=[(keys.shown_key(c), c.label) for c in offered])
 
     # --- choices ----------------------------------------------------------------------
 
@@ -424,6 +435,50 @@ class EndpointsScreen(EndpointForms, EndpointActions):
             if row is not None and not act.allowed(row.state):
                 return False
         return True
+
+    # --- the actions menu -------------------------------------------------------------
+
+    def offered(self, state: str | None = None) -> list[keys.Command]:
+        """The endpoint actions offered now: on the marks, or on a row in ``state``.
+
+        The same rule as the keys (``check_action``): the role allows it and, for one
+        endpoint, its state does; on marks, every bulk action the role allows.
+        """
+        out = []
+        for command in keys.commands(keys.ENDPOINTS):
+            act = ACTIONS.get(command.id)
+            if act is None or act.name == "purge" or not command.allowed(self.actor):
+                continue
+            if self.marks and state is None:
+                if act.bulk and act.name != "edit":
+                    out.append(command)
+            elif state is not None and act.allowed(state):
+                out.append(command)
+        return out
+
+    def action_actions_menu(self) -> None:
+        """The actions menu of the endpoint under the cursor (or of the marks)."""
+        self._actions_menu()
+
+    @work(exclusive=True, group="dialog")
+    async def _actions_menu(self) -> None:
+        row = self.endpoint_list.cursor_row
+        if self.marks:
+            title = f"Actions on {self.marks.describe(self.filter, self.endpoint_list.count)}"
+            offered = self.offered()
+        elif row is None:
+            self.notify("No endpoint under the cursor", severity="warning")
+            return
+        else:
+            name = row.name or row.iccid or f"endpoint {row.id}"
+            title = f"Actions on {name} ({State(row.state).label})"
+            offered = self.offered(row.state)
+        choices = [
+            (c.id, keys.shown_key(c), c.label, c.description, c.dangerous) for c in offered
+        ]
+        chosen = await self.app.push_screen_wait(ActionsMenu(title, choices))
+        if chosen is not None:
+            await self.run_action(chosen)
 
     def why_not(self, action: str) -> str | None:
         """The refusal in core's words, when the cursor row's state forbids ``action``."""

@@ -35,13 +35,17 @@ class DetailPane(VerticalScroll):
         self.view: EndpointView | None = None
         self.now = 0.0
         self._message = "Move the cursor to an endpoint"
+        self.actions: list[tuple[str, str]] = []
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static(id="detail-body")
 
-    def show(self, view: EndpointView | None, now: float) -> None:
-        """Draw ``view`` (None: the endpoint is gone)."""
+    def show(
+        self, view: EndpointView | None, now: float, actions: list[tuple[str, str]] | None = None
+    ) -> None:
+        """Draw ``view`` (None: the endpoint is gone) and the (key, label) actions offered."""
         self.view, self.now = view, now
+        self.actions = actions or []
         if view is None:
             self._message = "This endpoint no longer exists"
         self._draw()
@@ -61,11 +65,13 @@ class DetailPane(VerticalScroll):
             body.update(Content.styled(self._message, MUTED))
             return
         width = max(20, self.scrollable_content_region.width - 1)
-        body.update(render_view(self.view, self.now, width))
+        body.update(render_view(self.view, self.now, width, self.actions))
 
 
-def render_view(v: EndpointView, now: float, width: int) -> Content:
-    """The whole pane's text for one endpoint, ``width`` cells wide."""
+def render_view(
+    v: EndpointView, now: float, width: int, actions: list[tuple[str, str]] | None = None
+) -> Content:
+    """The whole pane's text for one endpoint, ``width`` cells wide, with its actions."""
     tone = TONE_STYLE[state_tone(v.state)]
     lines: list[Content] = []
     title = v.name or (v.iccid or f"Endpoint {v.id}")
@@ -94,6 +100,20 @@ def render_view(v: EndpointView, now: float, width: int) -> Content:
         )
         for more in parts[1:]:
             lines.append(Content.assemble(" " * KEY_WIDTH, (more, value_style)))
+
+    if actions:
+        section("Actions  (a: menu)")
+        line: list[tuple[str, str]] = []
+        used = 0
+        for key, label in actions:
+            piece = len(key) + 1 + len(label) + 3
+            if line and used + piece > width:
+                lines.append(Content.assemble(*line))
+                line, used = [], 0
+            line += [(key, "bold"), (" " + label + "   ", "")]
+            used += piece
+        if line:
+            lines.append(Content.assemble(*line))
 
     section("Endpoint")
     field("ID", v.id)

@@ -1,0 +1,146 @@
+"""The actions menu, the footer and the palette offer only what the state and role allow."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.widgets import OptionList
+
+from tests.tui.conftest import endpoints_screen, settle, wait_for
+from tests.tui.test_actions import dialog, notes, on_endpoint, pool_db, search, state_of
+from tui import keys
+from tui.keys import CommandsProvider
+from tui.screens.dialogs import ActionsMenu, ConfirmScreen
+from tui.widgets.detail import DetailPane
+
+__all__ = ["pool_db"]  # the fixture, shared with test_actions
+
+
+def menu_ids(menu: ActionsMenu) -> list[str]:
+    options = menu.query_one("#actions-list", OptionList)
+    return [str(options.get_option_at_index(i).id) for i in range(options.option_count)]
+
+
+def footer_actions(app: Any) -> set[str]:
+    """The actions whose keys the footer shows now."""
+    return {
+        binding.action
+        for _node, binding, enabled, _tip in app.screen.active_bindings.values()
+        if binding.show and enabled
+    }
+
+
+async def test_menu_of_an_active_endpoint_runs_the_chosen_action(
+    pool_db: str, make_app: Any
+) -> None:
+    app = make_app(pool_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await on_endpoint(pilot, "munich-van-0004")
+        await pilot.press("a")
+        menu = await dialog(pilot, ActionsMenu)
+        assert menu.title_text == "Actions on munich-van-0004 (Active)"
+        ids = menu_ids(menu)
+        assert ids == ["assign_group", "suspend", "delink", "terminate", "edit"]
+        await pilot.press(*["down"] * ids.index("suspend"), "enter")
+        confirm = await dialog(pilot, ConfirmScreen)
+        assert confirm.title_text == "Suspend: 1 of 1 endpoints will change"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: state_of("munich-van-0004") == "suspended")
+
+
+async def test_menu_of_a_hold_endpoint_offers_link_not_suspend(
+    pool_db: str, make_app: Any
+) -> None:
+    app = make_app(pool_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await on_endpoint(pilot, "factory-spare-0019")
+        await pilot.press("a")
+        menu = await dialog(pilot, ActionsMenu)
+        assert menu_ids(menu) == ["link", "assign_group", "terminate", "edit"]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, ActionsMenu)
+        assert state_of("factory-spare-0019") == "hold"
+
+
+async def test_menu_on_marks_offers_the_bulk_actions(pool_db: str, make_app: Any) -> None:
+    app = make_app(pool_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await search(pilot, "reefer")
+        await pilot.press("asterisk", "a")
+        menu = await dialog(pilot, ActionsMenu)
+        assert menu.title_text.startswith("Actions on all 6 matching marked")
+        assert menu_ids(menu) == [
+            "assign_group", "activate", "suspend", "resume", "delink", "terminate",
+        ]
+
+
+async def test_a_viewer_is_offered_no_action(pool_db: str, make_app: Any) -> None:
+    app = make_app(pool_db, user="vera")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await on_endpoint(pilot, "munich-van-0004")
+        await pilot.press("a")
+        menu = await dialog(pilot, ActionsMenu)
+        assert menu_ids(menu) == []
+        assert "Nothing can be done to it" in str(menu.query_one("#actions-none").render())
+        await pilot.press("escape")
+        await settle(pilot)
+        shown = footer_actions(app)
+        assert not shown & {"suspend", "terminate", "link", "delink", "assign_group", "edit"}
+
+
+async def test_read_only_is_offered_no_action(pool_db: str, make_app: Any) -> None:
+    app = make_app(pool_db, read_only=True)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await on_endpoint(pilot, "munich-van-0004")
+        assert not footer_actions(app) & {c.id for c in keys.COMMANDS if c.role.value != "viewer"}
+        await pilot.press("u", "t")
+        await settle(pilot)
+        assert isinstance(app.screen, type(endpoints_screen(app)))
+        assert state_of("munich-van-0004") == "active"
+
+
+async def test_the_footer_follows_the_cursor_rows_state(pool_db: str, make_app: Any) -> None:
+    app = make_app(pool_db)
+    async with app.run_test(size=(160, 36)) as pilot:
+        await on_endpoint(pilot, "munich-van-0004")
+        active = footer_actions(app)
+        assert {"actions_menu", "suspend", "terminate", "delink"} <= active
+        assert not active & {"link", "activate", "resume"}
+        await on_endpoint(pilot, "factory-spare-0019")
+        await wait_for(pilot, lambda: "link" in footer_actions(app))
+        hold = footer_actions(app)
+        assert "suspend" not in hold and "delink" not in hold
+        # A key the state forbids does nothing.
+        await pilot.press("u")
+        await settle(pilot)
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert state_of("factory-spare-0019") == "hold"
+
+
+async def test_the_detail_pane_lists_the_actions_with_their_keys(
+    pool_db: str, make_app: Any
+) -> None:
+    app = make_app(pool_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await on_endpoint(pilot, "munich-van-0005")
+        pane = endpoints_screen(app).query_one(DetailPane)
+        text = await wait_for(pilot, lambda: pane.view and str(
+            pane.query_one("#detail-body").render()))
+        assert "Actions  (a: menu)" in text
+        assert "R Resume" in text and "x De-link" in text and "u Suspend" not in text
+
+
+async def test_the_palette_offers_what_the_row_allows_and_refuses_a_stale_choice(
+    pool_db: str, make_app: Any
+) -> None:
+    app = make_app(pool_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await on_endpoint(pilot, "factory-spare-0019")
+        provider = CommandsProvider(app.screen)
+        labels = [str(hit.text) for hit in [h async for h in provider.discover()]]
+        assert "Link SIM" in labels and "Suspend" not in labels
+        # Chosen from a palette opened before the row changed: refused with the reason.
+        app.run_command(keys.BY_ID["suspend"])
+        await wait_for(pilot, lambda: "suspend is allowed only from" in notes(app))
+        assert state_of("factory-spare-0019") == "hold"
