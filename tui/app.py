@@ -35,6 +35,7 @@ from tui.screens.groups import GroupsScreen
 from tui.screens.help import HelpScreen
 from tui.screens.jobs import JobsScreen
 from tui.screens.sims import SimsScreen
+from tui.widgets.status import TopBar
 from tui.widgets.virtual_list import VirtualList
 
 Clock = Callable[[], "float | dt.datetime"]
@@ -71,6 +72,9 @@ def run_console(db_url: str | None, read_only: bool = False) -> None:
     # The reader thread opens its own connection; this one is not needed any more.
     db.database.close()
     SimdeckApp(url, read_only, actor=actor).run()
+
+
+TopBar.SCREENS = tuple((key, title) for key, _mode, title in keys.SCREENS)
 
 
 class SimdeckApp(App[None]):

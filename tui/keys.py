@@ -58,6 +58,8 @@ class Command:
     palette: bool = True
     #: The action string when it is not just the id (an action with a parameter).
     action: str | None = None
+    #: A shorter label for the footer, where room is scarce.
+    short: str | None = None
 
     @property
     def keys(self) -> list[str]:
@@ -69,7 +71,7 @@ class Command:
         return Binding(
             self.key,
             self.action or self.id,
-            self.label,
+            self.short or self.label,
             show=self.footer,
             key_display=self.key_display,
             tooltip=self.description,
@@ -97,7 +99,26 @@ COMMANDS: tuple[Command, ...] = (
             footer=False, section="Move"),
     Command("last", "end", "Last", "Go to the last row", LIST,
             footer=False, section="Move"),
-    # The Endpoints screen.
+    # The Endpoints screen: its actions first, so a narrow footer still shows them.
+    Command("actions_menu", "a", "Actions", "What can be done to the endpoint under the cursor",
+            section="Actions"),
+    # Lifecycle actions, on the marks or else the cursor row; role and danger from core.
+    *(
+        Command(name, key, ACTIONS[name].label, ACTIONS[name].description,
+                role=ACTIONS[name].role, dangerous=ACTIONS[name].dangerous,
+                section="Actions", key_display=shown, short=short)
+        for name, key, shown, short in (
+            ("link", "l", None, "Link"),
+            ("assign_group", "g", None, "Group"),
+            ("activate", "v", None, None),
+            ("suspend", "u", None, None),
+            ("resume", "R", "R", None),
+            ("delink", "x", None, "De-link"),
+            ("terminate", "t", None, None),
+            ("edit", "e", None, None),
+            ("reinstate", "I", "I", None),
+        )
+    ),
     Command("focus_search", "slash", "Search", "Search by ICCID, name, reference or field:value",
             key_display="/"),
     Command("sort_next", "s", "Sort", "Sort by the next column"),
@@ -109,27 +130,8 @@ COMMANDS: tuple[Command, ...] = (
             key_display="esc"),
     Command("toggle_detail", "d", "Detail", "Show or hide the detail of the endpoint"),
     Command("clear_filters", "ctrl+r", "Clear filters", "Clear the status, group, tag and search",
-            key_display="^r"),
+            key_display="^r", short="Clear"),
     Command("refresh", "ctrl+l", "Refresh", "Read the list again now", footer=False),
-    Command("actions_menu", "a", "Actions", "What can be done to the endpoint under the cursor",
-            section="Actions"),
-    # Lifecycle actions, on the marks or else the cursor row; role and danger from core.
-    *(
-        Command(name, key, ACTIONS[name].label, ACTIONS[name].description,
-                role=ACTIONS[name].role, dangerous=ACTIONS[name].dangerous,
-                section="Actions", key_display=shown)
-        for name, key, shown in (
-            ("link", "l", None),
-            ("assign_group", "g", None),
-            ("activate", "v", None),
-            ("suspend", "u", None),
-            ("resume", "R", "R"),
-            ("delink", "x", None),
-            ("terminate", "t", None),
-            ("edit", "e", None),
-            ("reinstate", "I", "I"),
-        )
-    ),
     Command("new_endpoint", "n", "New", "Create an endpoint (optionally with a SIM)",
             role=Role.OPERATOR, section="Actions"),
     Command("purge", "P", "Purge", "Delete endpoints terminated 90 days ago or more",
@@ -142,6 +144,14 @@ COMMANDS: tuple[Command, ...] = (
     # The Endpoint Groups screen (tui/screens/groups.py).
     # The Audit log screen (tui/screens/audit.py).
     # The Jobs screen (tui/screens/jobs.py).
+    Command("resume_job", "R", "Resume job",
+            "Carry on the selected interrupted or cancelled job from its last chunk", JOBS,
+            role=Role.OPERATOR, section="Jobs", key_display="R"),
+    Command("export_job_skipped", "X", "Export skipped",
+            "Write the ICCIDs the selected job skipped to a CSV file", JOBS, section="Jobs",
+            key_display="X"),
+    Command("refresh_jobs", "ctrl+l", "Refresh", "Read the jobs again now", JOBS,
+            footer=False, section="Jobs"),
     # The filter bar.
     Command("leave_filters", "escape,down", "Back to list", "Leave the filters for the list",
             FILTERS, footer=False, section="Filters", palette=False),

@@ -71,3 +71,48 @@ def test_bad_search_token_120x36(snap_compare: Any, fleet_db: str, make_app: Any
 
 def test_help_120x36(snap_compare: Any, fleet_db: str, make_app: Any) -> None:
     assert snap_compare(make_app(fleet_db), terminal_size=(120, 36), run_before=_help)
+
+
+async def _on(pilot: Any, name: str) -> None:
+    await settle(pilot)
+    await pilot.press("slash")
+    pilot.app.screen.query_one("#filter-search").insert_text_at_cursor(name)
+    await pilot.press("escape")
+    await settle(pilot)
+
+
+def _dialog_after(name: str, *keys: str) -> Any:
+    async def run_before(pilot: Any) -> None:
+        await _on(pilot, name)
+        await pilot.press(*keys)
+        await settle(pilot)
+        await pilot.pause(0.1)
+
+    return run_before
+
+
+def test_actions_menu_120x36(snap_compare: Any, fleet_db: str, make_app: Any) -> None:
+    assert snap_compare(make_app(fleet_db), terminal_size=(120, 36),
+                        run_before=_dialog_after("munich-van-0004", "a"))
+
+
+def test_actions_menu_80x24(snap_compare: Any, fleet_db: str, make_app: Any) -> None:
+    assert snap_compare(make_app(fleet_db), terminal_size=(80, 24),
+                        run_before=_dialog_after("munich-van-0005", "a"))
+
+
+def test_terminate_typed_confirmation_120x36(
+    snap_compare: Any, fleet_db: str, make_app: Any
+) -> None:
+    assert snap_compare(make_app(fleet_db), terminal_size=(120, 36),
+                        run_before=_dialog_after("reefer-0015", "t"))
+
+
+def test_delink_confirmation_80x24(snap_compare: Any, fleet_db: str, make_app: Any) -> None:
+    assert snap_compare(make_app(fleet_db), terminal_size=(80, 24),
+                        run_before=_dialog_after("reefer-0015", "x"))
+
+
+def test_assign_group_picker_120x36(snap_compare: Any, fleet_db: str, make_app: Any) -> None:
+    assert snap_compare(make_app(fleet_db), terminal_size=(120, 36),
+                        run_before=_dialog_after("seattle-van-0013", "g"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Static
@@ -32,19 +34,50 @@ class Line(Widget):
 
 
 class TopBar(Line):
-    """The product, the screen, the database and who is at the keyboard."""
+    """The product, the screens (the current one lit), the database, who is at the keyboard."""
+
+    #: The screens, each one key away: (key, title); set by the app from ``tui.keys``.
+    SCREENS: tuple[tuple[str, str], ...] = ()
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._shown: dict[str, Any] | None = None
 
     def show(self, *, screen: str, database: str, user: str, role: str, read_only: bool) -> None:
-        """Draw it."""
-        left = Content.assemble(
-            (" simdeck ", "bold reverse $accent"),
-            ("  ", ""),
-            (screen, "bold"),
-        )
+        """Draw it (and again at each resize)."""
+        self._shown = dict(screen=screen, database=database, user=user, role=role,
+                           read_only=read_only)
+        self._draw()
+
+    def on_resize(self) -> None:
+        self._draw()
+
+    def _tabs(self, screen: str, full: bool) -> Content:
+        parts: list[Content] = []
+        for key, title in self.SCREENS:
+            action = f"@click=app.goto('{title.lower()}')"
+            if title == screen:
+                parts.append(Content.styled(f" {key} {title} ", "bold reverse $primary"))
+            elif full:
+                parts.append(Content.assemble((f" {key} ", "bold"), (title, "$foreground-muted"),
+                                              " ").stylize(action))
+            else:
+                parts.append(Content.styled(f" {key} ", "bold").stylize(action))
+        if not parts:
+            return Content.styled(screen, "bold")
+        return Content("").join(parts)
+
+    def _draw(self) -> None:
+        if self._shown is None:
+            return
+        screen, database = self._shown["screen"], self._shown["database"]
+        user, role, read_only = self._shown["user"], self._shown["role"], self._shown["read_only"]
         right_parts: list[tuple[str, str] | str] = []
         if read_only:
             right_parts += [(" read-only ", "bold reverse $warning"), "  "]
         right_parts += [
+            ("? ", "bold"),
+            ("keys  ", "$foreground-muted"),
             ("db ", "$foreground-muted"),
             (database, ""),
             ("  ", ""),
@@ -54,6 +87,13 @@ class TopBar(Line):
         ]
         right = Content.assemble(*right_parts)
         width = max(self.size.width, 1)
+        # Every screen's title when there is room (a database name of 16 kept), else keys.
+        left = Content.assemble((" simdeck ", "bold reverse $accent"), " ",
+                                self._tabs(screen, True))
+        short_db = min(len(database), 16)
+        if left.cell_length + right.cell_length - len(database) + short_db + 2 > width:
+            left = Content.assemble((" simdeck ", "bold reverse $accent"), " ",
+                                    self._tabs(screen, False))
         gap = width - left.cell_length - right.cell_length
         if gap < 2:
             # Too narrow for all of it: the database path gives way, its end kept.
