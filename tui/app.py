@@ -88,8 +88,10 @@ class SimdeckApp(App[None]):
     TITLE = "simdeck"
     BINDINGS: ClassVar = keys.bindings(keys.APP)
     COMMANDS: ClassVar = App.COMMANDS | {CommandsProvider}
-    #: The screens besides Endpoints (the default mode), each with its own dialogs.
+    #: The screens, each a mode with its own dialogs; Endpoints is the first.
+    DEFAULT_MODE: ClassVar[str] = "endpoints"
     MODES: ClassVar = {
+        "endpoints": EndpointsScreen,
         "sims": SimsScreen,
         "groups": GroupsScreen,
         "audit": AuditScreen,
@@ -164,9 +166,6 @@ class SimdeckApp(App[None]):
             gc.collect()
             gc.freeze()
 
-    def get_default_screen(self) -> EndpointsScreen:
-        return EndpointsScreen()
-
     # --- start and stop ---------------------------------------------------------------
 
     def on_load(self) -> None:
@@ -212,9 +211,8 @@ class SimdeckApp(App[None]):
 
     def action_goto(self, mode: str) -> None:
         """Go to one of the screens (Endpoints, SIMs, Groups, Audit, Jobs)."""
-        target = "_default" if mode == "endpoints" else mode
-        if self.current_mode != target:
-            self.switch_mode(target)
+        if self.current_mode != mode:
+            self.switch_mode(mode)
 
     # --- live refresh -----------------------------------------------------------------
 

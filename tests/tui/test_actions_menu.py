@@ -144,3 +144,32 @@ async def test_the_palette_offers_what_the_row_allows_and_refuses_a_stale_choice
         app.run_command(keys.BY_ID["suspend"])
         await wait_for(pilot, lambda: "suspend is allowed only from" in notes(app))
         assert state_of("factory-spare-0019") == "hold"
+
+
+async def test_screens_one_key_away_and_back(pool_db: str, make_app: Any) -> None:
+    app = make_app(pool_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        for key, mode, title in keys.SCREENS[1:]:
+            await pilot.press(key)
+            await wait_for(pilot, lambda mode=mode: app.current_mode == mode)
+            await pilot.pause()
+            top = str(app.screen.query_one("#topbar").render())
+            assert f" {key} {title} " in top
+            await pilot.press("1")
+            await wait_for(pilot, lambda: app.current_mode == "endpoints")
+            await settle(pilot)
+            assert app.screen is endpoints_screen(app)
+
+
+async def test_purge_is_offered_to_an_admin_whatever_the_row(
+    pool_db: str, make_app: Any
+) -> None:
+    app = make_app(pool_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await on_endpoint(pilot, "munich-van-0004")
+        assert endpoints_screen(app).check_action("purge", ()) is True
+    viewer = make_app(pool_db, user="vera")
+    async with viewer.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert endpoints_screen(viewer).check_action("purge", ()) is False

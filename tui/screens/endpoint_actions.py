@@ -2,25 +2,29 @@
 
 Each action asks core for a preview on the reader thread, asks the operator, then
 applies through core in a thread worker; the screen only shows what core answers.
+One endpoint ends with a notification; more run as a job under a progress dialog
+(with Cancel) that turns into the result, whose skipped ICCIDs can be written to CSV.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from textual import work
 from textual.reactive import var
 
 from core import actions, db, queries, records
-from core.actions import Targets
+from core.actions import Cancelled, Progress, Result, Targets
 from core.errors import SimdeckError
-from core.lifecycle import ACTIONS, State
+from core.lifecycle import ACTIONS, RETENTION_DAYS, State
 from core.models import Endpoint
 from core.queries import Filter
-from tui.format import number
+from tui.format import number, plural
 from tui.marks import Marks
 from tui.screens.base import BaseScreen
 from tui.screens.dialogs import CONTINUE, ConfirmScreen, GroupPicker, SimPicker
+from tui.screens.progress import ExportScreen, Job, ProgressScreen, last_job, remember
 from tui.widgets.virtual_list import VirtualList
 
 
@@ -138,7 +142,25 @@ class EndpointActions(BaseScreen):
             return
         if name == "delink" and iccid is None and row is not None:
             iccid = row.iccid
-        self._apply(name, targets, group, iccid)
+        if targets.is_single():
+            self._apply(name, targets, group, iccid)
+            return
+
+        def job(progress: Progress, cancelled: Cancelled) -> Result:
+            return actions.run(actor, name, targets, group=group, progress=progress,
+                               cancelled=cancelled)
+
+        await self._run_job(name, preview.total, job)
+
+    async def _run_job(self, name: str, total: int, job: Job) -> None:
+        """Run a bulk job under its progress dialog; the result stays until closed."""
+        result = await self.app.push_screen_wait(ProgressScreen(name, total, job=job))
+        if result is None:
+            return
+        remember(self.app, result)
+        if result.applied and self.marks:
+            self.marks = Marks()
+        self.refresh_data()
 
     @work(thread=True, group="write")
     def _apply(self, name: str, targets: Targets, group: str | None, iccid: str | None) -> None:
@@ -162,6 +184,62 @@ class EndpointActions(BaseScreen):
             if self.marks:
                 self.marks = Marks()
             self.refresh_data()
+
+    def action_purge(self) -> None:
+        """Delete the endpoints terminated 90 days ago or more (admin), after a typed yes."""
+        self._purge()
+
+    @work(exclusive=True, group="dialog")
+    async def _purge(self) -> None:
+        act = ACTIONS["purge"]
+        actor: Any = self.app.actor  # type: ignore[attr-defined]
+        # The console's clock decides what "90 days ago" is (a test fixes it).
+        now = dt.datetime.fromtimestamp(self.app.now(), dt.UTC).replace(tzinfo=None)  # type: ignore[attr-defined]
+        targets = actions.purge_targets(now)
+        try:
+            actor.require(act.role, "purge")
+            preview = await self.read(lambda: actions.preview(actor, "purge", targets))
+        except SimdeckError as exc:
+            self.refused(act.label, exc)
+            return
+        if preview.total == 0:
+            self.notify(f"No endpoint was terminated {RETENTION_DAYS} days ago or more: "
+                        "nothing to purge.", title=act.label)
+            return
+        lines = preview.lines()
+        title, body = lines[0].rstrip("."), [line.strip() for line in lines[1:]]
+        if preview.eligible == 0:
+            self.notify("\n".join([title, *body]), title=act.label, severity="warning")
+            return
+        body += [
+            f"Purge deletes {plural(preview.eligible, 'endpoint')} and their SIMs permanently: "
+            "it cannot be undone.",
+            "The audit trail keeps a purged event for each.",
+        ]
+        confirmed = await self.app.push_screen_wait(
+            ConfirmScreen(title, body, dangerous=True, typed=f"purge {preview.eligible}")
+        )
+        if not confirmed:
+            return
+
+        def job(progress: Progress, cancelled: Cancelled) -> Result:
+            return actions.run(actor, "purge", targets, progress=progress, cancelled=cancelled)
+
+        await self._run_job("purge", preview.total, job)
+
+    def action_export_skipped(self) -> None:
+        """Write the ICCIDs the last bulk job of this console skipped to a CSV file."""
+        last = last_job(self.app)
+        if last is None or last.job is None:
+            self.notify("No bulk job has run in this console yet. The Jobs screen (key 5) "
+                        "exports any job's skipped ICCIDs.", title="Export skipped")
+            return
+        skipped = sum(last.skipped.values())
+        if not skipped:
+            self.notify(f"Job {last.job} ({ACTIONS[last.action].label}) skipped no endpoint: "
+                        "nothing to export.", title="Export skipped")
+            return
+        self.app.push_screen(ExportScreen(last.job, skipped, ACTIONS[last.action].label))
 
     def action_link(self) -> None:
         """Link a Ready to Activate SIM to the endpoint under the cursor (in Hold)."""

@@ -428,7 +428,7 @@ class EndpointsScreen(EndpointForms, EndpointActions):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if not keys.allowed(action, self.actor):
             return False
-        act = ACTIONS.get(action)
+        act = ACTIONS.get(action) if action != "purge" else None  # purge has no row
         if act is not None and not self.marks:
             # One endpoint: what its state forbids is not offered (nor shown in the footer).
             row = self.endpoint_list.cursor_row if self.is_mounted else None
@@ -482,7 +482,7 @@ class EndpointsScreen(EndpointForms, EndpointActions):
 
     def why_not(self, action: str) -> str | None:
         """The refusal in core's words, when the cursor row's state forbids ``action``."""
-        act = ACTIONS.get(action)
+        act = ACTIONS.get(action) if action != "purge" else None
         row = self.endpoint_list.cursor_row
         if act is None or row is None or self.marks or act.allowed(row.state):
             return None

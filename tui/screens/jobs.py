@@ -1,27 +1,302 @@
-"""The Jobs screen (being built)."""
+"""The Jobs screen: the latest bulk jobs, what each applied, skipped and failed; resume, export.
+
+The jobs come from core (``actions.list_jobs``) on the reader thread; the table holds
+at most a hundred, so it is Textual's ``DataTable``. The selected job's detail (its
+targets, group, skipped reasons, message) sits under the table. An interrupted or
+cancelled job resumes under the same progress dialog as a bulk action.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
-from textual.widgets import Footer, Static
+from textual.content import Content
+from textual.widgets import DataTable, Footer, Static
 
+from core import actions
+from core.actions import Cancelled, Progress, Result
+from core.errors import SimdeckError
+from core.lifecycle import ACTIONS
+from core.queries import Filter
 from tui import keys
+from tui.format import ago, number, parse_iso, plural, when
 from tui.screens.base import BaseScreen
+from tui.screens.dialogs import ConfirmScreen
+from tui.screens.progress import ExportScreen, ProgressScreen, label, remember
 from tui.widgets.status import TopBar
+
+#: Below this width the Started column says only how long ago (the detail has the time).
+NARROW = 100
+
+#: A job's status in words, and the theme colour that reinforces it.
+STATUS: dict[str, tuple[str, str]] = {
+    "done": ("Done", "$text-success"),
+    "running": ("Running", "$text-primary"),
+    "interrupted": ("Interrupted", "$text-warning"),
+    "cancelled": ("Cancelled", "$text-warning"),
+    "failed": ("Failed", "$text-error"),
+}
+
+#: The statuses a job can be resumed from (core decides; this only words the hint).
+RESUMABLE = ("interrupted", "cancelled", "failed")
+
+
+def status_word(status: str) -> str:
+    """A job status as the screen writes it."""
+    return STATUS.get(status, (status.capitalize(), ""))[0]
+
+
+def describe_targets(job: dict[str, Any]) -> str:
+    """What a job was asked to act on, in words."""
+    targets = job.get("targets") or {}
+    if "filter" in targets:
+        chosen = Filter.from_dict(targets["filter"])
+        return "all endpoints" if chosen.is_empty() else (
+            "all endpoints matching " + chosen.describe()
+        )
+    if "ids" in targets:
+        return f"{plural(int(targets['ids']), 'marked endpoint')}"
+    return "—"
 
 
 class JobsScreen(BaseScreen):
-    """The Jobs screen."""
+    """Bulk jobs, newest first: their outcome, and the selected one's detail."""
 
     TITLE_TEXT = "Jobs"
-    COMMAND_SCOPES: ClassVar = (keys.LIST,)
+    BINDINGS: ClassVar = keys.bindings(keys.JOBS)
+    COMMAND_SCOPES: ClassVar = (keys.JOBS,)
+    AUTO_FOCUS = "#jobs-table"
+    HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (NARROW, "-wide")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.jobs: list[dict[str, Any]] = []
+        self._selected: int | None = None
+        self._narrow: bool | None = None
+        self._loaded = False
+        self._composed = False
 
     def compose(self) -> ComposeResult:
         yield TopBar(id="topbar")
-        yield Static("")
+        yield Static("Reading jobs…", id="jobs-summary")
+        yield DataTable(cursor_type="row", zebra_stripes=False, id="jobs-table")
+        yield Static("", id="job-detail")
         yield Footer(compact=True)
 
+    @property
+    def table(self) -> DataTable[Any]:
+        """The table of jobs."""
+        return self.query_one("#jobs-table", DataTable)
+
     def on_mount(self) -> None:
+        self._composed = True
         self.show_top()
+        if self.actor is not None:
+            self.start()
+
+    def start(self) -> None:
+        """The database is open and the operator known: read the jobs."""
+        if self._started or self.actor is None or not self._composed:
+            return
+        self._started = True
+        self.show_top()
+        self._load()
+
+    def refresh_data(self) -> None:
+        """Someone changed something (or the screen is back): read the jobs again."""
+        if self._started:
+            self._load()
+
+    def action_refresh_jobs(self) -> None:
+        """Read the jobs again now."""
+        self.refresh_data()
+
+    @work(exclusive=True, group="jobs-read")
+    async def _load(self) -> None:
+        try:
+            jobs = await self.read(actions.list_jobs)
+        except Exception as exc:  # the reader's error, in words
+            self.report_problem(str(exc))
+            return
+        self.jobs = list(jobs)
+        self._loaded = True
+        self._fill()
+
+    # --- drawing ----------------------------------------------------------------------
+
+    def on_resize(self) -> None:
+        if self._loaded:
+            self._fill()
+
+    def _fill(self) -> None:
+        table = self.table
+        now = float(self.app.now())  # type: ignore[attr-defined]
+        narrow = self.size.width < NARROW
+        if narrow != self._narrow:
+            self._narrow = narrow
+            table.clear(columns=True)
+            table.add_column("ID", key="id")
+            table.add_column("Action", key="action")
+            table.add_column("Actor", key="actor")
+            table.add_column("Status", key="status")
+            table.add_column(Text("Applied", justify="right"), key="applied")
+            table.add_column(Text("Skipped", justify="right"), key="skipped")
+            table.add_column(Text("Failed", justify="right"), key="failed")
+            table.add_column("Started", key="started")
+        else:
+            table.clear()
+        for job in self.jobs:
+            started = parse_iso(job["created_at"])
+            cells: list[Any] = [
+                Text(str(job["id"]), justify="right"),
+                Text(label(job["action"])),
+                Text(job["actor"]),
+                Text(status_word(job["status"])),
+                Text(number(job["applied"]), justify="right"),
+                Text(number(job["skipped"]), justify="right"),
+                Text(number(job["failed"]), justify="right"),
+                Text(ago(started, now) if narrow else when(job["created_at"], now)),
+            ]
+            table.add_row(*cells, key=str(job["id"]))
+        count = len(self.jobs)
+        self.query_one("#jobs-summary", Static).update(
+            Content.assemble(
+                (f" {plural(count, 'bulk job')}", "bold"),
+                (", newest first" if count else "", "$text-muted"),
+            )
+        )
+        if not self.jobs:
+            self._selected = None
+            self._show_detail(None)
+            return
+        ids = [j["id"] for j in self.jobs]
+        row = ids.index(self._selected) if self._selected in ids else 0
+        table.move_cursor(row=row, animate=False)
+        self._selected = ids[row]
+        self._show_detail(self.jobs[row])
+
+    @on(DataTable.RowHighlighted, "#jobs-table")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        job = self.job_by_key(event.row_key.value)
+        if job is not None:
+            self._selected = job["id"]
+            self._show_detail(job)
+
+    def job_by_key(self, key: Any) -> dict[str, Any] | None:
+        """The job shown in the row with this key."""
+        for job in self.jobs:
+            if str(job["id"]) == str(key):
+                return job
+        return None
+
+    @property
+    def selected(self) -> dict[str, Any] | None:
+        """The job under the cursor."""
+        return next((j for j in self.jobs if j["id"] == self._selected), None)
+
+    def _show_detail(self, job: dict[str, Any] | None) -> None:
+        detail = self.query_one("#job-detail", Static)
+        detail.update(job_detail(job, float(self.app.now())))  # type: ignore[attr-defined]
+
+    def detail_text(self) -> str:
+        """What the detail shows (tests)."""
+        return str(self.query_one("#job-detail", Static).render())
+
+    # --- actions ----------------------------------------------------------------------
+
+    def action_resume_job(self) -> None:
+        """Resume the selected job (interrupted or cancelled) from its last chunk."""
+        self._resume()
+
+    @work(exclusive=True, group="dialog")
+    async def _resume(self) -> None:
+        job = self.selected
+        if job is None:
+            self.notify("No job selected", severity="warning")
+            return
+        actor: Any = self.actor
+        act = ACTIONS.get(job["action"])
+        title = f"Resume job {job['id']}: {label(job['action'])}"
+        try:
+            if act is not None:
+                # Core checks it again; asking first spares a question that ends in "no".
+                actor.require(act.role, act.label.lower())
+        except SimdeckError as exc:
+            self.refused(title, exc)
+            return
+        job_id = int(job["id"])
+        if job["status"] in RESUMABLE:
+            body = [f"{plural(job['pending'], 'endpoint')} of {number(job['total'])} still to "
+                    "process; the job carries on after the last chunk it committed."]
+            if not await self.app.push_screen_wait(
+                ConfirmScreen(title, body, dangerous=bool(act and act.dangerous))
+            ):
+                return
+
+        def run(progress: Progress, cancelled: Cancelled) -> Result:
+            return actions.resume(actor, job_id, progress=progress, cancelled=cancelled)
+
+        result = await self.app.push_screen_wait(
+            ProgressScreen(job["action"], int(job["total"]), job=run, title=title)
+        )
+        if result is not None:
+            remember(self.app, result)
+        self.refresh_data()
+
+    def action_export_job_skipped(self) -> None:
+        """Write the ICCIDs the selected job skipped to a CSV file."""
+        job = self.selected
+        if job is None:
+            self.notify("No job selected", severity="warning")
+            return
+        if not job["skipped"]:
+            self.notify(f"Job {job['id']} skipped no endpoint: nothing to export.",
+                        title="Export skipped")
+            return
+        self.app.push_screen(ExportScreen(int(job["id"]), int(job["skipped"]),
+                                          label(job["action"])))
+
+
+def job_detail(job: dict[str, Any] | None, now: float) -> Content:
+    """The selected job in full: targets, group, counts, skipped reasons, message."""
+    if job is None:
+        return Content.assemble(
+            ("No bulk job yet. ", "bold"),
+            ("An action on several marked endpoints (Endpoints screen, key 1) runs as a job "
+             "and is listed here.", "$text-muted"),
+        )
+    word, tone = STATUS.get(job["status"], (status_word(job["status"]), ""))
+    parts: list[str | Content | tuple[str, str]] = [
+        (f"Job {job['id']}", "bold"), " · ", (label(job["action"]), "bold"), " · ",
+        (word, f"bold {tone}".strip()), f" · by {job['actor']}\n",
+        ("Targets   ", "$text-muted"), describe_targets(job), "\n",
+    ]
+    if job.get("group"):
+        parts += [("Group     ", "$text-muted"), str(job["group"]), "\n"]
+    parts += [
+        ("Outcome   ", "$text-muted"),
+        f"{number(job['applied'])} applied · {number(job['skipped'])} skipped · "
+        f"{number(job['failed'])} failed · {number(job['pending'])} pending, of "
+        f"{number(job['total'])}\n",
+        ("Started   ", "$text-muted"), when(job["created_at"], now),
+    ]
+    if job.get("finished_at"):
+        parts += [("   Ended ", "$text-muted"), when(job["finished_at"], now)]
+    reasons = job.get("skipped_by_reason") or {}
+    if reasons:
+        parts.append(("\nSkipped by reason", "$text-muted"))
+        for why, n in sorted(reasons.items()):
+            parts.append(f"\n{number(n):>11} — {why}")
+    if job.get("message"):
+        parts += ["\n", ("Message   ", "$text-muted"), str(job["message"])]
+    if job["status"] in RESUMABLE:
+        parts.append(("\nR resumes it from its last committed chunk.", "$text-warning"))
+    if reasons:
+        parts.append(("\nX writes its skipped ICCIDs to a CSV file.", "$text-muted"))
+    return Content.assemble(*parts)
+
+
+__all__ = ["JobsScreen", "job_detail", "status_word"]
