@@ -90,6 +90,13 @@ def main(argv: list[str] | None = None) -> int:
     figures.append(core_rows.concurrent_wait_row(work))
     step("bulk suspend / assign-group / terminate, and the ORM way")
     figures += core_rows.bulk_rows(work)
+    if not args.skip_console:
+        from .console_bulk import console_bulk_row
+
+        # On a fresh copy: the rows above suspended and terminated part of ``work``.
+        shutil.copy(path, work)
+        step("bulk suspend of 100,000 marked endpoints through the console")
+        figures.append(console_bulk_row(work))
     step("done")
 
     lines = table(figures)
