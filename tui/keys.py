@@ -132,6 +132,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("clear_filters", "ctrl+r", "Clear filters", "Clear the status, group, tag and search",
             key_display="^r", short="Clear"),
     Command("refresh", "ctrl+l", "Refresh", "Read the list again now", footer=False),
+    Command("history", "h", "History", "The Audit log of the endpoint under the cursor",
+            footer=False),
     Command("new_endpoint", "n", "New", "Create an endpoint (optionally with a SIM)",
             role=Role.OPERATOR, section="Actions"),
     Command("purge", "P", "Purge", "Delete endpoints terminated 90 days ago or more",

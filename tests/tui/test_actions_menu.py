@@ -173,3 +173,22 @@ async def test_purge_is_offered_to_an_admin_whatever_the_row(
     async with viewer.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         assert endpoints_screen(viewer).check_action("purge", ()) is False
+
+
+async def test_h_opens_the_audit_log_of_the_cursor_endpoint(
+    pool_db: str, make_app: Any
+) -> None:
+    from core.models import AuditEvent, Endpoint
+    from tests.tui.test_audit_screen import at_rest, db_ids, shown_ids
+    from tui.screens.audit import AuditScreen
+
+    app = make_app(pool_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await on_endpoint(pilot, "reefer-0016")
+        await pilot.press("h")
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, AuditScreen)
+                                and app.screen)
+        await at_rest(pilot, screen)
+        ep = Endpoint.get(Endpoint.name == "reefer-0016")
+        assert shown_ids(screen) == db_ids(AuditEvent.endpoint_id == ep.id)
+        assert len(shown_ids(screen)) >= 2

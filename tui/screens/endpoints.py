@@ -26,6 +26,7 @@ from tui.format import clock_time, number
 from tui.marks import Marks
 from tui.problems import explain
 from tui.reader import BACKGROUND, DETAIL
+from tui.screens.audit import AuditScreen
 from tui.screens.dialogs import ActionsMenu
 from tui.screens.endpoint_actions import EndpointActions
 from tui.screens.endpoint_forms import EndpointForms
@@ -435,6 +436,17 @@ class EndpointsScreen(EndpointForms, EndpointActions):
             if row is not None and not act.allowed(row.state):
                 return False
         return True
+
+    async def action_history(self) -> None:
+        """The Audit log screen, filtered to the endpoint under the cursor."""
+        row = self.endpoint_list.cursor_row
+        if row is None:
+            self.notify("No endpoint under the cursor", severity="warning")
+            return
+        await self.app.switch_mode("audit")
+        screen = self.app.screen
+        if isinstance(screen, AuditScreen):
+            screen.show_endpoint(row.id)
 
     # --- the actions menu -------------------------------------------------------------
 
