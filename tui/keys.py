@@ -143,6 +143,17 @@ COMMANDS: tuple[Command, ...] = (
             "Write the ICCIDs the last bulk job skipped to a CSV file", footer=False,
             section="Actions", key_display="X"),
     # The SIM inventory (tui/screens/sims.py).
+    Command("import_sims", "i", "Import SIMs",
+            "Import a CSV batch of SIMs (iccid, imsi, eid) into the pool, or as endpoints",
+            SIMS, role=Role.OPERATOR, section="SIM inventory", short="Import"),
+    Command("sims_search", "slash", "Search", "Search SIMs by ICCID, EID or IMSI prefix",
+            SIMS, section="SIM inventory", key_display="/"),
+    Command("sims_status", "f", "Status", "Show only the SIMs of one status", SIMS,
+            section="SIM inventory"),
+    Command("clear_sims_filters", "ctrl+r", "Clear filters", "Show every SIM again", SIMS,
+            section="SIM inventory", key_display="^r", short="Clear"),
+    Command("refresh_sims", "ctrl+l", "Refresh SIMs", "Read the SIM inventory again now",
+            SIMS, footer=False, section="SIM inventory"),
     # The Endpoint Groups screen (tui/screens/groups.py).
     Command("new_group", "n", "New group", "Create an Endpoint Group", GROUPS,
             role=Role.ADMIN, section="Endpoint Groups", short="New"),

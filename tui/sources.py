@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Hashable
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import peewee as pw
 
 from core import queries
 from core.errors import SimdeckError
 from core.lifecycle import State
-from core.models import Endpoint, EndpointGroup, Sim
+from core.models import Endpoint, EndpointGroup
 from core.queries import TOKEN_FIELDS, Filter, Key, Row
 
 R = TypeVar("R")
@@ -256,30 +256,43 @@ def check_search(f: Filter) -> tuple[str | None, str | None]:
     return None, None
 
 
-# --- SIMs (the link-SIM picker) ----------------------------------------------------
+# --- SIMs (the link-SIM picker, the SIM inventory) -----------------------------------
 
-#: How many SIMs one counting read takes when a search is typed.
-_SIM_CHUNK = 5000
 #: Sorts after every ICCID (they are digits), for the last page.
 _AFTER_ALL = "~"
 
 
 class SimSource:
-    """The SIMs in ``Ready to Activate`` whose ICCID, EID or IMSI starts with ``search``.
+    """SIMs whose ICCID, EID or IMSI starts with ``search``, by ICCID.
 
-    Rows come from ``core.queries.sim_page``, keyed by ICCID. Counting and positions
-    page through ``sim_page`` when a search is typed (a prefix narrows the pool fast);
-    without one they read the pool's size on the ICCID index.
+    By default the SIMs in ``Ready to Activate`` (the link-SIM picker); with
+    ``ready_only=False`` every SIM, narrowed by ``status`` (``Ready to Activate`` or a
+    linked endpoint's state) — the SIM inventory. Rows, counts, positions and the keys
+    of a jump all come from ``core.queries`` (``sim_page``, ``sim_count``,
+    ``sim_iccid_at``), keyed by ICCID.
     """
 
-    def __init__(self, search: str = "") -> None:
+    def __init__(
+        self, search: str = "", *, ready_only: bool = True, status: str | None = None,
+        totals: bool = False,
+    ) -> None:
         self.search = search.strip()
+        self.ready_only = ready_only
+        self.status = status or None
+        #: When asked for, ``count`` also reads the inventory's totals (in the pool, linked).
+        self.want_totals = totals
+        self.totals: dict[str, int] | None = None
 
     def __repr__(self) -> str:
-        return f"SimSource({self.search!r})"
+        if self.ready_only:
+            return f"SimSource({self.search!r})"
+        return f"SimSource({self.search!r}, ready_only=False, status={self.status!r})"
 
-    def _page(self, **kw: object) -> list[queries.SimRow]:
-        return queries.sim_page(ready_only=True, search=self.search, **kw)  # type: ignore[arg-type]
+    def _where(self) -> dict[str, Any]:
+        return {"ready_only": self.ready_only, "search": self.search, "status": self.status}
+
+    def _page(self, **kw: Any) -> list[queries.SimRow]:
+        return queries.sim_page(**self._where(), **kw)
 
     def first(self, limit: int) -> list[queries.SimRow]:
         """The first page."""
@@ -297,53 +310,20 @@ class SimSource:
         """The last page."""
         return self._page(before_iccid=_AFTER_ALL, limit=limit)
 
-    def _walk(self, stop: str | None = None) -> int:
-        """Rows with an ICCID below ``stop`` (all when None), a chunk at a time."""
-        n, after = 0, None
-        while True:
-            rows = self._page(after_iccid=after, limit=_SIM_CHUNK)
-            if stop is not None:
-                below = [r for r in rows if r.iccid < stop]
-                n += len(below)
-                if len(below) < len(rows):
-                    return n
-            else:
-                n += len(rows)
-            if len(rows) < _SIM_CHUNK:
-                return n
-            after = rows[-1].iccid
-
-    def _ready(self) -> pw.Select:
-        return Sim.select().where(Sim.endpoint.is_null())
-
     def count(self) -> int:
-        """SIMs in the pool matching the search."""
-        if not self.search:
-            return int(queries.sim_counts()["ready"])
-        return self._walk()
+        """Matching SIMs (and the inventory's totals, when asked for)."""
+        if self.want_totals:
+            self.totals = queries.sim_counts()
+        return queries.sim_count(**self._where())
 
     def position(self, key: Key) -> int:
         """Matching SIMs before ``key``."""
-        if not self.search:
-            return int(self._ready().where(Sim.iccid < key[0]).count())
-        return self._walk(key[0])
+        return queries.sim_count(**self._where(), below_iccid=key[0])
 
     def key_at(self, index: int, count: int) -> Key | None:
-        """The ICCID of row ``index`` (the index alone, without a search)."""
-        if self.search:
-            after, left = None, index
-            while True:
-                rows = self._page(after_iccid=after, limit=_SIM_CHUNK)
-                if left < len(rows):
-                    return (rows[left].iccid,)
-                if len(rows) < _SIM_CHUNK:
-                    return None
-                left -= len(rows)
-                after = rows[-1].iccid
-        found = list(
-            self._ready().select(Sim.iccid).order_by(Sim.iccid).limit(1).offset(index).tuples()
-        )
-        return (found[0][0],) if found else None
+        """The ICCID of row ``index``, for a jump into the middle."""
+        found = queries.sim_iccid_at(index, count, **self._where())
+        return (found,) if found is not None else None
 
     def key(self, row: queries.SimRow) -> Key:
         """The row's ICCID."""
@@ -354,7 +334,7 @@ class SimSource:
         return row.iccid
 
     def fetch(self, ident: Hashable) -> queries.SimRow | None:
-        """The SIM, while it is still in the pool and matches the search."""
+        """The SIM as it is now, while it still matches (for the picker: is in the pool)."""
         rows = self._page(after_iccid=_before(str(ident)), limit=1)
         return rows[0] if rows and rows[0].iccid == ident else None
 
