@@ -192,3 +192,18 @@ async def test_h_opens_the_audit_log_of_the_cursor_endpoint(
         ep = Endpoint.get(Endpoint.name == "reefer-0016")
         assert shown_ids(screen) == db_ids(AuditEvent.endpoint_id == ep.id)
         assert len(shown_ids(screen)) >= 2
+
+
+async def test_the_footer_follows_a_change_of_the_rows_state_in_place(
+    pool_db: str, make_app: Any
+) -> None:
+    app = make_app(pool_db)
+    async with app.run_test(size=(160, 36)) as pilot:
+        await on_endpoint(pilot, "munich-van-0004")
+        assert "suspend" in footer_actions(app)
+        await pilot.press("u")
+        await dialog(pilot, ConfirmScreen)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: state_of("munich-van-0004") == "suspended")
+        await wait_for(pilot, lambda: "suspend" not in footer_actions(app))
+        assert "resume" in footer_actions(app)

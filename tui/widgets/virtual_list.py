@@ -284,7 +284,7 @@ class VirtualList(ScrollView, can_focus=True):
         self._refresh_timer: Timer | None = None
         #: True from a failed read until the next one that works.
         self.failing = False
-        self._announced: tuple[int, Hashable | None] | None = None
+        self._announced: tuple[int, Hashable | None, Any] | None = None
         self._widths: list[tuple[Column, int]] = []
         self._layout_width = -1
         self._strips: OrderedDict[Hashable, Strip] = OrderedDict()
@@ -463,7 +463,8 @@ class VirtualList(ScrollView, can_focus=True):
     def _announce(self) -> None:
         row = self._row_at(self.cursor)
         ident = self.source.ident(row) if row is not None and self.source is not None else None
-        state = (self.cursor, ident)
+        # The row itself too: a row changed in place (its state, say) is news as well.
+        state = (self.cursor, ident, row)
         if state != self._announced:
             self._announced = state
             self.post_message(self.CursorMoved(self, self.cursor, row))
