@@ -21,7 +21,7 @@ import peewee as pw
 
 from .db import database, is_sqlite
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def utcnow() -> dt.datetime:
@@ -123,7 +123,8 @@ class Job(BaseModel):
 class JobItem(BaseModel):
     """One endpoint of a job and what happened to it: null until processed."""
 
-    job = pw.ForeignKeyField(Job, on_delete="CASCADE", column_name="job_id")
+    #: No index of its own: the primary key (job_id, endpoint_id) starts with it.
+    job = pw.ForeignKeyField(Job, on_delete="CASCADE", column_name="job_id", index=False)
     endpoint_id = pw.BigIntegerField()
     iccid = pw.CharField(default="")
     outcome = pw.CharField(null=True)
@@ -158,6 +159,11 @@ TABLES: list[type[BaseModel]] = [
     AuditEvent,
 ]
 
+JOB_ITEM_SKIPPED = (
+    "CREATE INDEX IF NOT EXISTS job_item_skipped ON job_item (job_id, outcome)"
+    " WHERE outcome <> 'applied'"
+)
+
 #: Indexes created after the tables, so a bulk load (the demo) can add them last.
 INDEXES: list[str] = [
     "CREATE INDEX IF NOT EXISTS endpoint_iccid ON endpoint (iccid)",
@@ -177,7 +183,9 @@ INDEXES: list[str] = [
     "CREATE INDEX IF NOT EXISTS audit_endpoint ON audit_event (endpoint_id, id)",
     "CREATE INDEX IF NOT EXISTS audit_at ON audit_event (at)",
     "CREATE INDEX IF NOT EXISTS audit_actor ON audit_event (actor, id)",
-    "CREATE INDEX IF NOT EXISTS job_item_outcome ON job_item (job_id, outcome)",
+    # Only the skipped items: the applied ones (nearly all) and the pending ones cost a
+    # bulk job no index write, and a job's reasons are still read from the index alone.
+    JOB_ITEM_SKIPPED,
 ]
 
 #: The substring index over name and reference (FTS5 trigram); kept by triggers.
@@ -242,8 +250,19 @@ def schema_version() -> int:
     return int(row.value) if row else 0
 
 
+def _v2_job_item_indexes() -> None:
+    """Version 2: job items' outcome index holds only the skipped ones; no job_id index.
+
+    A bulk job marks 100,000 items applied: with the full (job_id, outcome) index and the
+    separate job_id index each mark was two more index writes, a tenth of the job's time.
+    """
+    database.execute_sql("DROP INDEX IF EXISTS job_item_outcome")
+    database.execute_sql("DROP INDEX IF EXISTS job_item_job_id")
+    database.execute_sql(JOB_ITEM_SKIPPED)
+
+
 #: version → function that brings a database from version-1 to version (playhouse.migrate).
-MIGRATIONS: dict[int, Any] = {}
+MIGRATIONS: dict[int, Any] = {2: _v2_job_item_indexes}
 
 
 def migrate() -> None:

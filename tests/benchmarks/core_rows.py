@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import os
 import statistics
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from core import actions, auth, db, models
 from core.actions import Targets
@@ -116,45 +118,107 @@ def _live_ids(n: int, states: tuple[str, ...], offset_id: int = 0) -> list[int]:
     ).order_by(Endpoint.id).limit(n).tuples()]
 
 
-def bulk_rows(path: str, n: int = 100_000, naive_n: int = 10_000) -> list[Figure]:
-    """Bulk suspend / assign-group / terminate of ``n`` endpoints, audit included."""
+def _settle_copy() -> None:
+    """Write back the copy the runner just made, so the first checkpoint does not pay for it."""
+    os.sync()
+
+
+@contextlib.contextmanager
+def _chunk_times(into: list[float]) -> Iterator[None]:
+    """Record how long each chunk's statements take (its transaction, less the commit)."""
+    apply = actions._apply_range
+
+    def timed_apply(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return apply(*args, **kwargs)
+        finally:
+            into.append((time.perf_counter() - start) * 1000)
+
+    actions._apply_range = timed_apply  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        actions._apply_range = apply  # type: ignore[assignment]
+
+
+def bulk_rows(path: str, n: int = 100_000, naive_n: int = 10_000, repeats: int = 3
+              ) -> list[Figure]:
+    """Bulk suspend / assign-group / terminate of ``n`` endpoints, audit included.
+
+    Each action runs ``repeats`` times on disjoint sets of ``n`` live endpoints (the three
+    actions interleaved, so a noisy moment does not fall on one of them only), and the
+    median is reported; the naive way is timed on ``naive_n`` more and scaled.
+    """
+    _settle_copy()
     db.open_database(path)
+    models.migrate()
     actor = auth.login()
     groups = [g for (g,) in EndpointGroup.select(EndpointGroup.name).tuples()]
-    out = []
     live = ("active", "idle", "detached")
-    ids = _live_ids(n, live)
-    ms = timed(lambda: actions.run(actor, "suspend", Targets(ids=tuple(ids))))
-    naive_ids = _live_ids(naive_n, live, offset_id=ids[-1])
+    every = _live_ids(n * repeats, live)
+    sets = [every[k * n:(k + 1) * n] for k in range(repeats)]
+    times: dict[str, list[float]] = {"suspend": [], "assign_group": [], "terminate": []}
+    chunks: list[float] = []
+    with _chunk_times(chunks):
+        for ids in sets:
+            targets = Targets(ids=tuple(ids))
+            times["suspend"].append(timed(lambda t=targets: actions.run(actor, "suspend", t)))
+            times["assign_group"].append(timed(lambda t=targets: actions.run(
+                actor, "assign_group", t, group=groups[-1])))
+            times["terminate"].append(timed(lambda t=targets: actions.run(actor, "terminate", t)))
+    naive_ids = _live_ids(naive_n, live, offset_id=every[-1])
     naive_ms = timed(lambda: _naive_suspend(naive_ids, actor.name)) * (n / len(naive_ids))
-    out.append(Figure(f"bulk suspend of {n:,}, audit included", "≤ 2 s", ms / 1000, "s",
-                      naive=naive_ms / 1000, naive_label=f"one ORM save per row "
-                      f"(timed on {len(naive_ids):,}, scaled ×{n // len(naive_ids)})",
-                      meets=ms <= 2000))
-    ms = timed(lambda: actions.run(actor, "assign_group", Targets(ids=tuple(ids)),
-                                   group=groups[-1]))
-    out.append(Figure(f"bulk assign-group of {n:,}, audit included", "≤ 2 s", ms / 1000, "s",
-                      meets=ms <= 2000))
-    ms = timed(lambda: actions.run(actor, "terminate", Targets(ids=tuple(ids))))
-    out.append(Figure(f"bulk terminate of {n:,}, audit included", "≤ 2 s", ms / 1000, "s",
-                      meets=ms <= 2000))
+    longest = f"longest chunk {max(chunks):.0f} ms"
+    out = []
+    for action, label in (("suspend", "suspend"), ("assign_group", "assign-group"),
+                          ("terminate", "terminate")):
+        ms = statistics.median(times[action])
+        runs = ", ".join(f"{t / 1000:.2f}" for t in times[action])
+        fig = Figure(f"bulk {label} of {n:,}, audit included", "≤ 2 s", ms / 1000, "s",
+                     detail=f"median of {repeats} ({runs} s); {longest}",
+                     meets=ms <= 2000, samples=[t / 1000 for t in times[action]])
+        if action == "suspend":
+            fig.naive = naive_ms / 1000
+            fig.naive_label = (f"one ORM save per row (timed on {len(naive_ids):,}, "
+                               f"scaled ×{n // len(naive_ids)})")
+        out.append(fig)
     return out
 
 
 def concurrent_wait_row(path: str, n: int = 100_000) -> Figure:
-    """Another operator's single change while a bulk job runs: how long it waits."""
-    chunked = _wait_during_bulk(path, n, chunk=actions.CHUNK)
-    whole = _wait_during_bulk(path, n, chunk=10**9)
-    worst = max(chunked)
+    """Another operator's single change while a bulk job runs: how long it waits.
+
+    Two kinds of change, each during its own bulk job: a tag edit (the endpoint row and
+    its tags) and a name edit, which also writes the trigram index. The row reports the
+    median, p99 and worst over both; the naive way is one big transaction.
+    """
+    _settle_copy()
+    by_kind = {kind: _wait_during_bulk(path, n, chunk=actions.CHUNK, change=kind)
+               for kind in ("tags", "name")}
+    whole = _wait_during_bulk(path, n, chunk=10**9, change="tags")
+    waits = sorted(by_kind["tags"] + by_kind["name"])
+    worst = waits[-1]
+    kinds = "; ".join(
+        f"{kind} edits: p99 {_p99(w):.0f} ms, worst {max(w):.0f} ms over {len(w)}"
+        for kind, w in by_kind.items()
+    )
     return Figure("another operator's change while a 100,000 bulk job runs",
-                  "waits ≤ 0.5 s", statistics.median(chunked), "ms",
-                  detail=f"worst {worst:.0f} ms over {len(chunked)} edits",
+                  "waits ≤ 0.5 s", statistics.median(waits), "ms",
+                  detail=f"p99 {_p99(waits):.0f} ms, worst {worst:.0f} ms ({kinds})",
                   naive=max(whole), naive_label="one big transaction (worst wait)",
-                  meets=worst <= 500, samples=chunked)
+                  meets=worst <= 500, samples=waits)
 
 
-def _wait_during_bulk(path: str, n: int, chunk: int) -> list[float]:
+def _p99(samples: list[float]) -> float:
+    """The 99th percentile (nearest rank)."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(0.99 * len(ordered))) - 1)]
+
+
+def _wait_during_bulk(path: str, n: int, chunk: int, change: str = "name") -> list[float]:
     db.open_database(path)
+    models.migrate()
     actor = auth.login()
     states = ("active", "idle", "detached", "suspended")
     ids = _live_ids(n, ("suspended",)) or _live_ids(n, states)
@@ -173,6 +237,7 @@ def _wait_during_bulk(path: str, n: int, chunk: int) -> list[float]:
         finally:
             actions.CHUNK = old_chunk
             done.set()
+            db.database.close()
 
     def edits() -> None:
         from core import records
@@ -183,7 +248,10 @@ def _wait_during_bulk(path: str, n: int, chunk: int) -> list[float]:
             start = time.perf_counter()
             # A Busy answer means it waited the whole busy timeout: that is its wait.
             with contextlib.suppress(Busy):
-                records.edit_endpoint(actor, other, name=f"w{k}")
+                if change == "tags":
+                    records.edit_endpoint(actor, other, tags=f"w{k}")
+                else:
+                    records.edit_endpoint(actor, other, name=f"w{k}")
             waits.append((time.perf_counter() - start) * 1000)
             time.sleep(0.02)
 

@@ -115,7 +115,8 @@ async def test_one_endpoint_still_ends_with_a_notification(pool_db: str, make_ap
         await pilot.press("x")
         await dialog(pilot, ConfirmScreen)
         iccid = iccid_of("munich-van-0004")
-        await pilot.press("enter")
+        assert app.focused.id == "no"  # de-link cuts the device off: No first
+        await pilot.press("shift+tab", "enter")
         await wait_for(pilot, lambda: f"SIM {iccid} de-linked successfully" in notes(app))
         assert not isinstance(app.screen, ProgressScreen)
         assert state_of("munich-van-0004") == "hold"

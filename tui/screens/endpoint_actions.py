@@ -28,6 +28,10 @@ from tui.screens.progress import ExportScreen, Job, ProgressScreen, last_job, re
 from tui.widgets.virtual_list import VirtualList
 
 
+#: Actions that cut a device off without being irreversible: their Yes/No starts on No,
+#: as the destructive ones' does, though no typed confirmation is asked.
+CUT_OFF = frozenset({"delink"})
+
 class EndpointActions(BaseScreen):
     """The lifecycle actions of the Endpoints screen (which this is the base of)."""
 
@@ -136,7 +140,7 @@ class EndpointActions(BaseScreen):
         if name == "delink":
             body.insert(0, CONTINUE)
         confirmed = await self.app.push_screen_wait(
-            ConfirmScreen(title, body, dangerous=act.dangerous, typed=typed)
+            ConfirmScreen(title, body, dangerous=act.dangerous or name in CUT_OFF, typed=typed)
         )
         if not confirmed:
             return
