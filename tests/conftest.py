@@ -44,6 +44,20 @@ def store(tmp_path: object) -> Iterator[str]:
     db.database.close()
 
 
+@pytest.fixture
+def blank(tmp_path: object) -> Iterator[str]:
+    """A database that does not exist yet as simdeck sees it (no schema): a SQLite path
+    in the test's folder, or a new, empty PostgreSQL database when SIMDECK_TEST_PG is set."""
+    if PG_URL:
+        url = _fresh_pg_database()
+        yield url
+        if db.database.obj is not None:
+            db.database.close()
+        _drop_pg_database(url)
+        return
+    yield str(tmp_path) + "/blank.db"  # type: ignore[operator]
+
+
 def _admin_connection():  # type: ignore[no-untyped-def]
     import psycopg
 

@@ -1,5 +1,9 @@
-"""The command line end to end: each test runs ``simdeck`` on its own file database and
-checks the output (JSON mostly) against what the database holds."""
+"""The command line end to end: each test runs ``simdeck`` on its own database and checks
+the output (JSON mostly) against what the database holds.
+
+A file database by default; with SIMDECK_TEST_PG set, each test gets its own PostgreSQL
+database instead (the tests of SQLite files as such, a file that is not a database or a
+missing file opened read-only, stay on SQLite)."""
 
 from __future__ import annotations
 
@@ -113,8 +117,8 @@ def test_version_and_help(fleet: Fleet) -> None:
     assert "90 days" in run(fleet, "endpoints", "terminate", "--help").stdout
 
 
-def test_a_new_database_gets_its_schema_and_its_creator_as_admin(tmp_path: Path) -> None:
-    path = str(tmp_path / "new.db")
+def test_a_new_database_gets_its_schema_and_its_creator_as_admin(blank: str) -> None:
+    path = blank
     users = as_json(run(path, "users", "list", "--format", "json"))
     assert users == [{"username": ADMIN, "role": "admin", "created_by": ADMIN}]
     reopen(path)
@@ -133,7 +137,10 @@ def test_unknown_os_user_is_refused_with_the_grant_hint(
 
 def test_a_database_from_a_newer_simdeck_is_refused(fleet: Fleet) -> None:
     reopen(fleet)
-    models.Setting.replace(key="schema_version", value=str(models.SCHEMA_VERSION + 1)).execute()
+    # An UPDATE, not SQLite's INSERT OR REPLACE, so the test runs on PostgreSQL too.
+    models.Setting.update(value=str(models.SCHEMA_VERSION + 1)).where(
+        models.Setting.key == "schema_version"
+    ).execute()
     result = run(fleet, "endpoints", "list")
     assert result.exit_code == 1
     assert "newer simdeck" in result.stderr
@@ -512,13 +519,15 @@ def test_delink_returns_the_sim_to_the_pool(fleet: Fleet) -> None:
 # --- permissions -----------------------------------------------------------------------
 
 
-def test_a_viewer_reads_but_changes_nothing(fleet: Fleet, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_viewer_reads_but_changes_nothing(
+    fleet: Fleet, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     reopen(fleet)
     auth.add_operator(auth.login(user=ADMIN), "vic", "viewer")
     monkeypatch.setattr(auth, "os_user", lambda: "vic")
     before = snapshot(fleet)
     assert run(fleet, "endpoints", "list").exit_code == 0
-    assert run(fleet, "export", str(Path(fleet.path).parent / "v.csv")).exit_code == 0
+    assert run(fleet, "export", str(tmp_path / "v.csv")).exit_code == 0
     active = str(fleet.one("active"))
     for args in (
         ["endpoints", "suspend", active],
@@ -807,9 +816,9 @@ def test_network_ingest(fleet: Fleet, tmp_path: Path) -> None:
     assert result.exit_code == 2
 
 
-def test_demo_builds_once_and_is_reused(tmp_path: Path) -> None:
+def test_demo_builds_once_and_is_reused(blank: str) -> None:
     pytest.importorskip("core.demo")
-    path = str(tmp_path / "demo.db")
+    path = blank
     result = run(path, "demo", "--endpoints", "300", "--no-tui")
     assert result.exit_code == 0, result.output
     states = {e["state"] for e in as_json(run(path, "endpoints", "list", "--limit", "0",
@@ -869,8 +878,8 @@ def _simdeck(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str
     return subprocess.run([*cmd, *args], capture_output=True, text=True, env=env, timeout=60)
 
 
-def test_a_real_process_from_a_shell(tmp_path: Path) -> None:
-    env = {**os.environ, "SIMDECK_DB": str(tmp_path / "shell.db")}
+def test_a_real_process_from_a_shell(blank: str) -> None:
+    env = {**os.environ, "SIMDECK_DB": blank}
     created = _simdeck("groups", "create", "shell-group", "--format", "json", env=env)
     assert created.returncode == 0, created.stderr
     assert json.loads(created.stdout)["name"] == "shell-group"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import subprocess
 import sys
@@ -93,3 +94,36 @@ def test_serve_binds_to_loopback_by_default() -> None:
                          capture_output=True, text=True, check=True)
     assert "127.0.0.1" in out.stdout
     assert "--read-only" in console_command("/x.db", True)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.mark.browser  # its own lane in .ci/run, which installs Debian's chromium first
+def test_a_real_browser_draws_the_console(tmp_path: Path) -> None:
+    from tests.tui import fleet
+
+    path = fleet.build(tmp_path / "fleet.db")
+    db.open_database(path)
+    # The server's processes run as the OS user running the tests: let them in.
+    auth.add_operator(auth.login(user=fleet.USER), auth.os_user(), "viewer")
+    db.database.close()
+    png, dom = tmp_path / "serve.png", tmp_path / "serve.html"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "browser_screenshot.py"), "--db", path,
+         "--out", str(png), "--dom", str(dom), "--size", "1024x640", "--timeout", "60"],
+        cwd=ROOT, capture_output=True, text=True, timeout=180,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    # The page built its terminal, and the console behind the websocket wrote to it.
+    assert found["terminal"] and found["first_byte"] and not found["closed"]
+    html = dom.read_text()
+    assert 'class="textual-terminal' in html and "xterm" in html
+    # A drawn console, not the page's splash: the list's text in the theme's colours
+    # (measured: about 2,000 colours and 190 kB; the splash, a logo on a dotted
+    # background, about 450 colours in 9 kB).
+    assert found["colours"] >= 1200, found
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 80_000, len(data)
+    assert int.from_bytes(data[16:20], "big") == 1024  # the PNG is the window's size

@@ -10,7 +10,12 @@ through the ``deliver`` callback, which posts a Textual message (thread-safe).
 
 Between requests the same thread notices other operators' changes, about once a
 second and cheaply: the newest audit event id (core writes one in the same
-transaction as every change) and, on SQLite, ``PRAGMA data_version``.
+transaction as every change) and, on SQLite, ``PRAGMA data_version``. On PostgreSQL
+ids come from a sequence, so a transaction can commit an id *below* the newest one
+seen (it took its id first and committed last); the signature there also counts the
+audit events near the top, which such a late commit changes. Each poll runs outside
+any transaction (the connection is in autocommit), so it sees every commit made
+before it, whatever the server's isolation level.
 """
 
 from __future__ import annotations
@@ -216,6 +221,7 @@ class Reader:
     def _poll(self) -> None:
         self._next_poll = time.monotonic() + self.poll_interval
         try:
+            end_stray_transaction()
             signature = change_signature()
         except Exception as exc:
             if not self._poll_failed and self.on_poll_error is not None:
@@ -237,10 +243,43 @@ class Reader:
             pass
 
 
+#: How far below the newest audit id a late commit is still noticed on PostgreSQL (a
+#: transaction that took its id while this many others took theirs and committed first).
+LATE_COMMIT_WINDOW = 1000
+
+
 def change_signature() -> tuple[Any, ...]:
-    """Something that changes whenever anyone commits a change (cheap: two index reads)."""
-    top = db.database.execute_sql("SELECT max(id) FROM audit_event").fetchone()[0]
+    """Something that changes whenever anyone commits a change (cheap: index reads)."""
     if db.is_sqlite():
+        top = db.database.execute_sql("SELECT max(id) FROM audit_event").fetchone()[0]
+        # Changes whenever another connection commits, whatever it wrote.
         version = db.database.execute_sql("PRAGMA data_version").fetchone()[0]
         return (top, version)
-    return (top,)
+    # A range of the primary key's index below the top: LATE_COMMIT_WINDOW entries at most.
+    row = db.database.execute_sql(
+        "SELECT max(id), count(*) FROM audit_event WHERE id > "
+        f"(SELECT coalesce(max(id), 0) FROM audit_event) - {db.database.param}",
+        (LATE_COMMIT_WINDOW,),
+    ).fetchone()
+    return (row[0], row[1])
+
+
+def end_stray_transaction() -> None:
+    """Roll back a transaction left open on this thread's connection outside any
+    ``atomic`` block (a raw ``BEGIN`` in a read, say).
+
+    Inside one, PostgreSQL at REPEATABLE READ or above and SQLite in WAL mode keep
+    reading the snapshot it began with, and no later commit would ever be seen. The
+    reader thread only reads, so there is nothing in it to keep.
+    """
+    if db.database.is_closed() or db.database.transaction_depth() > 0:
+        return
+    conn = db.database.connection()
+    if isinstance(conn, sqlite3.Connection):
+        if conn.in_transaction:
+            conn.rollback()
+        return
+    from psycopg.pq import TransactionStatus  # the connection is psycopg's: it is installed
+
+    if conn.info.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
+        conn.rollback()

@@ -27,10 +27,10 @@ from tui.screens.dialogs import CONTINUE, ConfirmScreen, GroupPicker, SimPicker
 from tui.screens.progress import ExportScreen, Job, ProgressScreen, last_job, remember
 from tui.widgets.virtual_list import VirtualList
 
-
 #: Actions that cut a device off without being irreversible: their Yes/No starts on No,
 #: as the destructive ones' does, though no typed confirmation is asked.
 CUT_OFF = frozenset({"delink"})
+
 
 class EndpointActions(BaseScreen):
     """The lifecycle actions of the Endpoints screen (which this is the base of)."""
