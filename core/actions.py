@@ -107,8 +107,8 @@ class Preview:
     def lines(self) -> list[str]:
         """The preview in words."""
         act = ACTIONS[self.action]
-        out = [f"{act.label}: {self.eligible} of {self.total} endpoints will change."]
-        out += [f"  {n} skipped — {reason}" for reason, n in sorted(self.skipped.items())]
+        out = [f"{act.label}: {self.eligible:,} of {self.total:,} endpoints will change."]
+        out += [f"  {n:,} skipped — {reason}" for reason, n in sorted(self.skipped.items())]
         return out
 
 
@@ -138,9 +138,9 @@ class Result:
         """The result in words."""
         act = ACTIONS[self.action]
         job = f" (job {self.job})" if self.job else ""
-        out = [f"{act.label}{job}: {self.applied} applied, "
-               f"{sum(self.skipped.values())} skipped, {self.failed} failed."]
-        out += [f"  {n} skipped — {reason}" for reason, n in sorted(self.skipped.items())]
+        out = [f"{act.label}{job}: {self.applied:,} applied, "
+               f"{sum(self.skipped.values()):,} skipped, {self.failed:,} failed."]
+        out += [f"  {n:,} skipped — {reason}" for reason, n in sorted(self.skipped.items())]
         if self.message:
             out.append(self.message)
         return out

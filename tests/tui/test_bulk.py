@@ -456,7 +456,7 @@ async def test_bulk_suspend_of_100000_marked_endpoints_moves_the_bar(
         confirm = await wait_for(
             pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen, timeout=20
         )
-        assert confirm.title_text == "Suspend: 100000 of 100000 endpoints will change"
+        assert confirm.title_text == "Suspend: 100,000 of 100,000 endpoints will change"
         await pilot.press("enter")
         result = await finished(pilot, timeout=180)
         shown = text_of(result)
