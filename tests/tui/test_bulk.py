@@ -147,7 +147,7 @@ async def test_cancel_stops_after_the_chunk_and_the_jobs_screen_resumes_it(
         await search(pilot, "state:active")
         await pilot.press("asterisk", "u")
         confirm = await dialog(pilot, ConfirmScreen)
-        assert confirm.title_text == f"Suspend: {active} of {active} endpoints will change"
+        assert confirm.title_text == f"Suspend: {active:,} of {active:,} endpoints will change"
         await pilot.press("enter")
         progress = await dialog(pilot, ProgressScreen)
         bar = progress.query_one(ProgressBar)
