@@ -20,6 +20,7 @@ before it, whatever the server's isolation level.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 import sqlite3
@@ -283,3 +284,24 @@ def end_stray_transaction() -> None:
 
     if conn.info.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
         conn.rollback()
+
+
+async def ask(reader: Reader, fn: Callable[[], Any]) -> Any:
+    """Run ``fn`` on ``reader``'s thread and wait for its result (its error is raised)."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+
+    def deliver(result: Any, error: BaseException | None) -> None:
+        def settle() -> None:
+            if future.done():
+                return
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(result)
+
+        loop.call_soon_threadsafe(settle)
+
+    reader.submit(f"ask-{id(future)}", fn, deliver, priority=URGENT)
+    return await future
+

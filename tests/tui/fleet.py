@@ -102,7 +102,8 @@ def build(path: str | Path, *, extra: int = 0, seed: int = 7) -> str:
     if extra:
         add_plain(extra)
     pin_times()
-    db.database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    if db.is_sqlite():
+        db.database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     db.database.close()
     return url
 

@@ -8,7 +8,6 @@ from a dialog under which something changed) reads it again.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +15,7 @@ from textual.screen import ModalScreen, Screen
 
 from core.errors import SimdeckError
 from tui import keys
-from tui.reader import URGENT
+from tui.reader import ask
 from tui.widgets.status import TopBar
 
 
@@ -45,22 +44,7 @@ class BaseScreen(Screen[None]):
 
     async def read(self, fn: Callable[[], Any]) -> Any:
         """Run ``fn`` on the reader thread and wait for its result (errors are raised)."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-
-        def deliver(result: Any, error: BaseException | None) -> None:
-            def settle() -> None:
-                if future.done():
-                    return
-                if error is not None:
-                    future.set_exception(error)
-                else:
-                    future.set_result(result)
-
-            loop.call_soon_threadsafe(settle)
-
-        self.app.reader.submit(f"read-{id(future)}", fn, deliver, priority=URGENT)  # type: ignore[attr-defined]
-        return await future
+        return await ask(self.app.reader, fn)  # type: ignore[attr-defined]
 
     def refused(self, title: str, error: SimdeckError) -> None:
         """Say why core refused, in its words."""

@@ -432,7 +432,9 @@ class EndpointsScreen(EndpointForms, EndpointActions):
         act = ACTIONS.get(action) if action != "purge" else None  # purge has no row
         if act is not None and not self.marks:
             # One endpoint: what its state forbids is not offered (nor shown in the footer).
-            row = self.endpoint_list.cursor_row if self.is_mounted else None
+            # Asked while the screen is still being built or torn down too.
+            vlist = next(self.query("#endpoints").results(VirtualList), None)
+            row = vlist.cursor_row if vlist is not None else None
             if row is not None and not act.allowed(row.state):
                 return False
         return True

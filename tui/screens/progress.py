@@ -9,7 +9,6 @@ and stays resumable from the Jobs screen. ``ExportForm`` writes a job's skipped 
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import threading
 import weakref
@@ -33,7 +32,7 @@ from core.errors import SimdeckError
 from core.lifecycle import ACTIONS
 from tui.format import number, plural
 from tui.problems import explain
-from tui.reader import URGENT
+from tui.reader import ask
 
 #: What an action does, as the progress line says it ("Suspending 41,000 of 100,000…").
 DOING: dict[str, str] = {
@@ -74,22 +73,7 @@ def label(action: str) -> str:
 
 async def read_on(app: App[Any], fn: Callable[[], Any]) -> Any:
     """Run ``fn`` on the console's reader thread and wait for its result (errors raised)."""
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[Any] = loop.create_future()
-
-    def deliver(result: Any, error: BaseException | None) -> None:
-        def settle() -> None:
-            if future.done():
-                return
-            if error is not None:
-                future.set_exception(error)
-            else:
-                future.set_result(result)
-
-        loop.call_soon_threadsafe(settle)
-
-    app.reader.submit(f"read-{id(future)}", fn, deliver, priority=URGENT)  # type: ignore[attr-defined]
-    return await future
+    return await ask(app.reader, fn)  # type: ignore[attr-defined]
 
 
 def write_skipped(job_id: int, path: str) -> int:
