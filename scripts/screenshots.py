@@ -104,7 +104,41 @@ async def recent_first(pilot: Any) -> None:
     await settle(pilot)
 
 
+async def actions_menu(pilot: Any) -> None:
+    await browse(pilot)
+    await pilot.press("a")
+    await pilot.pause(0.3)
+
+
+async def bulk_result(pilot: Any) -> None:
+    await settle(pilot)
+    await pilot.press("slash")
+    pilot.app.screen.query_one("#filter-search", Input).insert_text_at_cursor("tag:model:id4")
+    await settle(pilot)
+    await pilot.press("escape", "asterisk", "u")
+    await pilot.pause(1.0)
+    await pilot.press("enter")  # Yes
+    await pilot.pause(3.0)
+
+
+def other_screen(key: str) -> Step:
+    async def step(pilot: Any) -> None:
+        await settle(pilot)
+        await pilot.press(key)
+        await pilot.pause(1.5)
+        await pilot.press("down", "down")
+        await pilot.pause(0.5)
+
+    return step
+
+
 SHOTS: list[tuple[str, tuple[int, int], Step]] = [
+    ("actions-menu-120x36", (120, 36), actions_menu),
+    ("bulk-suspend-result-120x36", (120, 36), bulk_result),
+    ("sims-120x36", (120, 36), other_screen("2")),
+    ("groups-120x36", (120, 36), other_screen("3")),
+    ("audit-120x36", (120, 36), other_screen("4")),
+    ("jobs-120x36", (120, 36), other_screen("5")),
     ("endpoints-120x36", (120, 36), browse),
     ("endpoints-search-and-marks-120x36", (120, 36), search),
     ("endpoints-80x24", (80, 24), browse),
