@@ -14,7 +14,7 @@ import ipaddress
 import re
 import unicodedata
 
-from core.errors import ValidationError
+from simdeck.core.errors import ValidationError
 
 __all__ = [
     "ip_in_pool",

@@ -295,7 +295,8 @@ def markdown() -> str:
     out = [
         "# Lifecycle",
         "",
-        "Generated from `core/lifecycle.py` by `python -m core.lifecycle > docs/lifecycle.md`",
+        "Generated from `core/lifecycle.py` by",
+        "`python -m simdeck.core.lifecycle > docs/lifecycle.md`",
         "(a test fails when this page and the code differ). The same table drives the SQL,",
         "the refusal messages, the console's actions menu and the command line.",
         "",

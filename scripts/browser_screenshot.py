@@ -204,7 +204,7 @@ def serve(db_url: str, port: int, cwd: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)}
     return subprocess.Popen(
-        [sys.executable, "-m", "tui.cli", "--db", db_url, "serve", "--port", str(port)],
+        [sys.executable, "-m", "simdeck.tui.cli", "--db", db_url, "serve", "--port", str(port)],
         cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=(cwd / "serve.log").open("wb"),
     )
 
@@ -219,7 +219,7 @@ def demo_database() -> str:
     shutil.rmtree(DEMO_DIR, ignore_errors=True)
     DEMO_DIR.mkdir(parents=True)
     path = str(DEMO_DIR / "demo.db")
-    subprocess.run([sys.executable, "-m", "tui.cli", "--db", path, "demo",
+    subprocess.run([sys.executable, "-m", "simdeck.tui.cli", "--db", path, "demo",
                     "--endpoints", "2000", "--no-tui"], cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return path

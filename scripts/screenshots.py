@@ -29,10 +29,10 @@ os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 
 from textual.widgets import Input  # noqa: E402
 
-from core import db  # noqa: E402
-from core.demo import build_demo  # noqa: E402
-from tui.app import SimdeckApp  # noqa: E402
-from tui.widgets.virtual_list import VirtualList  # noqa: E402
+from simdeck.core import db  # noqa: E402
+from simdeck.core.demo import build_demo  # noqa: E402
+from simdeck.tui.app import SimdeckApp  # noqa: E402
+from simdeck.tui.widgets.virtual_list import VirtualList  # noqa: E402
 
 OUT = ROOT / "screenshots"
 NOW = dt.datetime(2025, 11, 21, 9, 30, tzinfo=dt.UTC)

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from core import actions, auth, db, models, records
-from core.actions import Targets
-from core.identifiers import make_iccid
-from core.lifecycle import State
-from core.models import Imsi, Sim
+from simdeck.core import actions, auth, db, models, records
+from simdeck.core.actions import Targets
+from simdeck.core.identifiers import make_iccid
+from simdeck.core.lifecycle import State
+from simdeck.core.models import Imsi, Sim
 
 GROUP = "vantiq-connect-eu"
 OTHER_GROUP = "vantiq-connect-us"
@@ -101,7 +101,7 @@ class Maker:
         return iccid
 
     def group(self, name: str = GROUP, ip_pool: str | None = None) -> str:
-        from core.models import EndpointGroup
+        from simdeck.core.models import EndpointGroup
 
         if not EndpointGroup.select().where(EndpointGroup.name == name).exists():
             records.create_group(self.actor, name, apn="iot.example", ip_pool=ip_pool)
@@ -124,7 +124,7 @@ class Maker:
         if state is State.ACTIVE:
             return ep.id
         if state in (State.IDLE, State.DETACHED):
-            from core import network
+            from simdeck.core import network
 
             event = "attach" if state is State.IDLE else "detach"
             network.apply_events(self.actor, [{"iccid": ep.iccid, "event": event}])

@@ -21,7 +21,8 @@ def test_core_modules_never_import_textual_or_tui() -> None:
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 names = [node.module]
             offenders += [
-                f"{path.name}: {n}" for n in names if n.split(".")[0] in ("textual", "tui", "rich")
+                f"{path.name}: {n}" for n in names
+                if n.split(".")[0] in ("textual", "rich") or n.startswith("simdeck.tui")
             ]
     assert offenders == []
 
@@ -30,8 +31,9 @@ def test_importing_all_of_core_loads_no_console_module() -> None:
     modules = [p.stem for p in CORE.glob("*.py") if p.stem != "__init__"]
     code = (
         "import importlib, sys\n"
-        f"for m in {modules!r}: importlib.import_module('core.' + m)\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'tui')))\n"
+        f"for m in {modules!r}: importlib.import_module('simdeck.core.' + m)\n"
+        "print(sorted(m for m in sys.modules\n"
+        "             if m.split('.')[0] == 'textual' or m.startswith('simdeck.tui')))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=CORE.parent, check=True)
@@ -39,7 +41,7 @@ def test_importing_all_of_core_loads_no_console_module() -> None:
 
 
 def test_the_lifecycle_page_is_the_table_in_the_code() -> None:
-    from core.lifecycle import markdown
+    from simdeck.core.lifecycle import markdown
 
     page = (CORE.parent / "docs" / "lifecycle.md").read_text()
-    assert page == markdown(), "run: python -m core.lifecycle > docs/lifecycle.md"
+    assert page == markdown(), "run: python -m simdeck.core.lifecycle > docs/lifecycle.md"

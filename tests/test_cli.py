@@ -22,13 +22,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from core import actions, auth, db, models
-from core.identifiers import make_iccid
-from core.lifecycle import State
-from core.models import AuditEvent, Endpoint, Job, Operator, Sim
+from simdeck.core import actions, auth, db, models
+from simdeck.core.identifiers import make_iccid
+from simdeck.core.lifecycle import State
+from simdeck.core.models import AuditEvent, Endpoint, Job, Operator, Sim
+from simdeck.tui import cli
+from simdeck.tui.output import ENDPOINT_KEYS, relative
 from tests.conftest import GROUP, OTHER_GROUP, Maker
-from tui import cli
-from tui.output import ENDPOINT_KEYS, relative
 
 ADMIN = "admin"
 BAD_ICCID = "8944500000000000011"  # check digit should be 4
@@ -801,7 +801,7 @@ def test_audit_filters(fleet: Fleet) -> None:
 
 
 def test_network_ingest(fleet: Fleet, tmp_path: Path) -> None:
-    pytest.importorskip("core.network")
+    pytest.importorskip("simdeck.core.network")
     active = fleet.one("active")
     iccid = iccid_of(fleet, active)
     events = tmp_path / "events.jsonl"
@@ -817,7 +817,7 @@ def test_network_ingest(fleet: Fleet, tmp_path: Path) -> None:
 
 
 def test_demo_builds_once_and_is_reused(blank: str) -> None:
-    pytest.importorskip("core.demo")
+    pytest.importorskip("simdeck.core.demo")
     path = blank
     result = run(path, "demo", "--endpoints", "300", "--no-tui")
     assert result.exit_code == 0, result.output
@@ -831,7 +831,7 @@ def test_demo_builds_once_and_is_reused(blank: str) -> None:
 def test_demo_never_writes_into_the_simdeck_db_database(
     fleet: Fleet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytest.importorskip("core.demo")
+    pytest.importorskip("simdeck.core.demo")
     demo_db = tmp_path / "default-demo.db"
     monkeypatch.setattr(cli, "demo_path", lambda: str(demo_db))
     before = snapshot(fleet)
@@ -843,9 +843,9 @@ def test_demo_never_writes_into_the_simdeck_db_database(
 
 def test_bare_simdeck_opens_the_console(fleet: Fleet, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[Any, ...]] = []
-    fake = types.ModuleType("tui.app")
+    fake = types.ModuleType("simdeck.tui.app")
     fake.run_console = lambda *a, **k: calls.append(a)  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "tui.app", fake)
+    monkeypatch.setitem(sys.modules, "simdeck.tui.app", fake)
     assert run(fleet).exit_code == 0
     assert run(fleet, "--read-only").exit_code == 0
     assert calls == [(fleet.path, False), (fleet.path, True)]
@@ -854,7 +854,7 @@ def test_bare_simdeck_opens_the_console(fleet: Fleet, monkeypatch: pytest.Monkey
 def test_serve_says_when_it_is_not_installed(
     fleet: Fleet, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(sys.modules, "tui.serve", None)  # import fails
+    monkeypatch.setitem(sys.modules, "simdeck.tui.serve", None)  # import fails
     result = run(fleet, "serve", "--port", "8123")
     assert result.exit_code == 1 and "not available" in result.stderr
     assert run(fleet, "serve", "--port", "0").exit_code == 2
@@ -874,7 +874,7 @@ def test_relative_times() -> None:
 
 def _simdeck(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     exe = Path(sys.executable).with_name("simdeck")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "tui.cli"]
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "simdeck.tui.cli"]
     return subprocess.run([*cmd, *args], capture_output=True, text=True, env=env, timeout=60)
 
 
@@ -891,7 +891,7 @@ def test_a_real_process_from_a_shell(blank: str) -> None:
     bad = _simdeck("endpoints", "suspend", "8944500000000000011", env=env)
     assert bad.returncode == 2
     assert bad.stderr.startswith("simdeck: ICCID") and "Traceback" not in bad.stderr
-    module = subprocess.run([sys.executable, "-m", "tui.cli", "endpoints", "show", "1",
+    module = subprocess.run([sys.executable, "-m", "simdeck.tui.cli", "endpoints", "show", "1",
                              "--format", "json"], capture_output=True, text=True, env=env,
                             timeout=60, cwd=Path(__file__).resolve().parent.parent)
     assert module.returncode == 0 and json.loads(module.stdout)["name"] == "pump 1"

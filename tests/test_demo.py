@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from core import db, demo, invariants, models
-from core import identifiers as ids
-from core.errors import InputError
-from core.lifecycle import RETENTION_DAYS, State
+from simdeck.core import db, demo, invariants, models
+from simdeck.core import identifiers as ids
+from simdeck.core.errors import InputError
+from simdeck.core.lifecycle import RETENTION_DAYS, State
 
 NOW = dt.datetime(2026, 5, 1, 12, 0, 0)
 N = 2000

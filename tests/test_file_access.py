@@ -16,7 +16,7 @@ def test_a_new_database_and_its_wal_files_are_private(tmp_path: Path) -> None:
     path = tmp_path / "ops" / "fleet.db"
     # A shared host's usual umask would leave a new file readable by everyone.
     script = (
-        "import os, sys; os.umask(0o022); from tui.cli import main;"
+        "import os, sys; os.umask(0o022); from simdeck.tui.cli import main;"
         "main(['--db', sys.argv[1], 'demo', '--endpoints', '20', '--no-tui'])"
     )
     done = subprocess.run([sys.executable, "-c", script, str(path)],

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.errors import ValidationError
-from core.identifiers import (
+from simdeck.core.errors import ValidationError
+from simdeck.core.identifiers import (
     ip_in_pool,
     luhn_check_digit,
     luhn_valid,

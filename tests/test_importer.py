@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from core import auth
-from core.auth import Actor
-from core.errors import InputError, NotFound, PermissionDenied
-from core.identifiers import make_eid, make_iccid
-from core.importer import ImportReport, import_sims
-from core.lifecycle import ACTIONS, State, resolve
-from core.models import AuditEvent, Endpoint, EndpointGroup, EndpointTag, Imsi, Sim
-from core.records import create_group
+from simdeck.core import auth
+from simdeck.core.auth import Actor
+from simdeck.core.errors import InputError, NotFound, PermissionDenied
+from simdeck.core.identifiers import make_eid, make_iccid
+from simdeck.core.importer import ImportReport, import_sims
+from simdeck.core.lifecycle import ACTIONS, State, resolve
+from simdeck.core.models import AuditEvent, Endpoint, EndpointGroup, EndpointTag, Imsi, Sim
+from simdeck.core.records import create_group
 
 
 @pytest.fixture
@@ -438,7 +438,7 @@ def test_clash_found_only_while_writing_is_refused_whole(
     _db: Actor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Another operator imports the same SIM between the check and the write."""
-    import core.importer as importer
+    import simdeck.core.importer as importer
 
     assert import_sims(_db, write(tmp_path, plain(1, start=1), "theirs.csv")).imported == 1
     monkeypatch.setattr(importer, "_against_database", lambda rows, errors: None)

@@ -10,11 +10,11 @@ import datetime as dt
 
 import pytest
 
-from core import actions, auth, invariants, models, queries, records
-from core.actions import Targets
-from core.errors import Conflict, NotFound, PermissionDenied, Refused, ValidationError
-from core.lifecycle import ACTIONS, STATES, State, mermaid
-from core.models import AuditEvent, Endpoint, Sim
+from simdeck.core import actions, auth, invariants, models, queries, records
+from simdeck.core.actions import Targets
+from simdeck.core.errors import Conflict, NotFound, PermissionDenied, Refused, ValidationError
+from simdeck.core.lifecycle import ACTIONS, STATES, State, mermaid
+from simdeck.core.models import AuditEvent, Endpoint, Sim
 
 from .conftest import GROUP, OTHER_GROUP, Maker, audit_count, state_of
 

@@ -9,15 +9,15 @@ from typing import Any
 
 import pytest
 
-from core import auth, network
-from core.auth import NETWORK, Actor
-from core.errors import InputError, PermissionDenied
-from core.identifiers import make_iccid, make_imei
-from core.importer import import_sims
-from core.lifecycle import NETWORK_EVENTS, STATES, State
-from core.models import AuditEvent, Endpoint, Sim
-from core.network import IngestReport, apply_events, ingest
-from core.records import create_group
+from simdeck.core import auth, network
+from simdeck.core.auth import NETWORK, Actor
+from simdeck.core.errors import InputError, PermissionDenied
+from simdeck.core.identifiers import make_iccid, make_imei
+from simdeck.core.importer import import_sims
+from simdeck.core.lifecycle import NETWORK_EVENTS, STATES, State
+from simdeck.core.models import AuditEvent, Endpoint, Sim
+from simdeck.core.network import IngestReport, apply_events, ingest
+from simdeck.core.records import create_group
 
 T0 = "2024-05-01T12:00:00Z"
 T0_EPOCH = int(dt.datetime(2024, 5, 1, 12, tzinfo=dt.UTC).timestamp())

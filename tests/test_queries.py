@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core import auth, records
-from core.queries import SORTS, Filter, count, counts_by_state, page, position, row
+from simdeck.core import auth, records
+from simdeck.core.queries import SORTS, Filter, count, counts_by_state, page, position, row
 
 from .conftest import GROUP, OTHER_GROUP, Maker
 

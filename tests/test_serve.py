@@ -15,7 +15,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from core import auth, db, models
+from simdeck.core import auth, db, models
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,7 +35,7 @@ def server(tmp_path: Path) -> Iterator[str]:
     db.database.close()
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tui.cli", "--db", path, "serve", "--port", str(port)],
+        [sys.executable, "-m", "simdeck.tui.cli", "--db", path, "serve", "--port", str(port)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
@@ -88,9 +88,9 @@ def test_the_console_runs_behind_the_websocket(server: str) -> None:
 
 
 def test_serve_binds_to_loopback_by_default() -> None:
-    from tui.serve import console_command
+    from simdeck.tui.serve import console_command
 
-    out = subprocess.run([sys.executable, "-m", "tui.cli", "serve", "--help"], cwd=ROOT,
+    out = subprocess.run([sys.executable, "-m", "simdeck.tui.cli", "serve", "--help"], cwd=ROOT,
                          capture_output=True, text=True, check=True)
     assert "127.0.0.1" in out.stdout
     assert "--read-only" in console_command("/x.db", True)

@@ -18,11 +18,11 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from core import actions, auth, db, invariants, models, network, records
-from core.actions import Targets
-from core.errors import Refused, SimdeckError
-from core.identifiers import make_iccid, make_imei
-from core.models import AuditEvent, Endpoint, Imsi, Sim
+from simdeck.core import actions, auth, db, invariants, models, network, records
+from simdeck.core.actions import Targets
+from simdeck.core.errors import Refused, SimdeckError
+from simdeck.core.identifiers import make_iccid, make_imei
+from simdeck.core.models import AuditEvent, Endpoint, Imsi, Sim
 
 from .conftest import PG_URL, _drop_pg_database, _fresh_pg_database
 

@@ -21,22 +21,22 @@ from textual.app import App
 from textual.message import Message
 from textual.screen import ModalScreen
 
-from core import auth, db, models
-from core.auth import Actor
-from core.errors import InputError, SimdeckError
-from tui import keys
-from tui.keys import Command, CommandsProvider
-from tui.problems import explain
-from tui.reader import Reader
-from tui.screens.audit import AuditScreen
-from tui.screens.base import BaseScreen
-from tui.screens.endpoints import EndpointsScreen
-from tui.screens.groups import GroupsScreen
-from tui.screens.help import HelpScreen
-from tui.screens.jobs import JobsScreen
-from tui.screens.sims import SimsScreen
-from tui.widgets.status import TopBar
-from tui.widgets.virtual_list import VirtualList
+from simdeck.core import auth, db, models
+from simdeck.core.auth import Actor
+from simdeck.core.errors import InputError, SimdeckError
+from simdeck.tui import keys
+from simdeck.tui.keys import Command, CommandsProvider
+from simdeck.tui.problems import explain
+from simdeck.tui.reader import Reader
+from simdeck.tui.screens.audit import AuditScreen
+from simdeck.tui.screens.base import BaseScreen
+from simdeck.tui.screens.endpoints import EndpointsScreen
+from simdeck.tui.screens.groups import GroupsScreen
+from simdeck.tui.screens.help import HelpScreen
+from simdeck.tui.screens.jobs import JobsScreen
+from simdeck.tui.screens.sims import SimsScreen
+from simdeck.tui.widgets.status import TopBar
+from simdeck.tui.widgets.virtual_list import VirtualList
 
 Clock = Callable[[], "float | dt.datetime"]
 

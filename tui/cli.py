@@ -22,12 +22,19 @@ import click
 import peewee
 from click.core import ParameterSource
 
-from core import actions, auth, queries, records
-from core.db import default_url, describe, open_database, retrying
-from core.errors import InputError, NotFound, PermissionDenied, Refused, SimdeckError
-from core.lifecycle import ACTIONS, RETENTION_DAYS, Action, Role, State
-from core.models import SCHEMA_VERSION, create_schema, has_schema, migrate, schema_version, utcnow
-from tui import output as out
+from simdeck.core import actions, auth, queries, records
+from simdeck.core.db import default_url, describe, open_database, retrying
+from simdeck.core.errors import InputError, NotFound, PermissionDenied, Refused, SimdeckError
+from simdeck.core.lifecycle import ACTIONS, RETENTION_DAYS, Action, Role, State
+from simdeck.core.models import (
+    SCHEMA_VERSION,
+    create_schema,
+    has_schema,
+    migrate,
+    schema_version,
+    utcnow,
+)
+from simdeck.tui import output as out
 
 #: Rows fetched per query when a command streams a long list.
 STREAM_PAGE = 500
@@ -155,7 +162,7 @@ def main(ctx: click.Context, db_url: str | None, read_only: bool) -> None:
 def _open_console(url: str, read_only: bool) -> bool:
     """Run the console; False (with a line saying so) when it is not installed."""
     try:
-        from tui.app import run_console
+        from simdeck.tui.app import run_console
     except ImportError as exc:
         click.echo(f"simdeck: the console is not available in this installation ({exc})", err=True)
         return False
@@ -676,7 +683,7 @@ def sims() -> None:
 def sims_import(ctx: click.Context, file: Path, as_endpoints: bool, group: str | None,
                 dry_run: bool, partial: bool, fmt: str) -> None:
     """Import a CSV batch of SIMs (iccid, imsi, eid) into the pool."""
-    from core.importer import import_sims
+    from simdeck.core.importer import import_sims
 
     actor = session(ctx)
     rep = import_sims(actor, file, as_endpoints=as_endpoints, group=group, dry_run=dry_run,
@@ -935,7 +942,7 @@ def network() -> None:
 @click.pass_context
 def network_ingest(ctx: click.Context, file: Path, fmt: str) -> None:
     """Apply network events, one JSON object a line: {"iccid", "event", "at", "imei"}."""
-    from core.network import ingest
+    from simdeck.core.network import ingest
 
     actor = session(ctx)
     rep = ingest(actor, file)
@@ -1334,7 +1341,7 @@ def demo(ctx: click.Context, count: int, seed: int, no_tui: bool) -> None:
     else:
         if opts.read_only:
             raise PermissionDenied("cannot build the demo database with --read-only")
-        from core.demo import build_demo
+        from simdeck.core.demo import build_demo
 
         click.echo(f"Building the demo database {describe(url)} "
                    f"({count:,} endpoints, seed {seed})…", err=True)
@@ -1359,7 +1366,7 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     opts: Options = ctx.find_root().obj
     session(ctx)
     try:
-        from tui.serve import serve as serve_console
+        from simdeck.tui.serve import serve as serve_console
     except ImportError as exc:
         raise fail(f"the browser console is not available in this installation ({exc}); "
                    "install simdeck[serve]") from None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from core.lifecycle import MEANING, PASSES_TRAFFIC, State
+from simdeck.core.lifecycle import MEANING, PASSES_TRAFFIC, State
 
 #: The tone of each display state: the name of a theme colour, never a colour itself.
 #: The state is always written as a word too, so the tone only reinforces it.

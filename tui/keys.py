@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from core.lifecycle import ACTIONS, Role
+from simdeck.core.lifecycle import ACTIONS, Role
 
 if TYPE_CHECKING:
-    from core.auth import Actor
+    from simdeck.core.auth import Actor
 
 #: Where an action's method lives.
 APP = "app"  # the App

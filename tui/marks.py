@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.queries import Filter
-from tui.format import number
+from simdeck.core.queries import Filter
+from simdeck.tui.format import number
 
 
 @dataclass(frozen=True)

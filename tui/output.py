@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from core.lifecycle import State
+from simdeck.core.lifecycle import State
 
 FORMATS = ("table", "csv", "json")
 

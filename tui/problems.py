@@ -6,7 +6,7 @@ import sqlite3
 
 import peewee
 
-from core.errors import SimdeckError
+from simdeck.core.errors import SimdeckError
 
 
 def explain(exc: BaseException, database: str = "") -> str:

@@ -32,7 +32,7 @@ from typing import Any
 
 import peewee
 
-from core import db
+from simdeck.core import db
 
 #: Priorities, most urgent first: what the operator is looking at comes before the rest.
 URGENT = 0

@@ -13,7 +13,7 @@ import sys
 
 def console_command(db_url: str | None, read_only: bool) -> str:
     """The command each browser session runs: this Python, this database."""
-    parts = [sys.executable, "-m", "tui.cli"]
+    parts = [sys.executable, "-m", "simdeck.tui.cli"]
     if db_url:
         parts += ["--db", db_url]
     if read_only:

@@ -20,11 +20,11 @@ from typing import Any, Protocol, TypeVar
 
 import peewee as pw
 
-from core import queries
-from core.errors import SimdeckError
-from core.lifecycle import State
-from core.models import Endpoint, EndpointGroup
-from core.queries import TOKEN_FIELDS, Filter, Key, Row
+from simdeck.core import queries
+from simdeck.core.errors import SimdeckError
+from simdeck.core.lifecycle import State
+from simdeck.core.models import Endpoint, EndpointGroup
+from simdeck.core.queries import TOKEN_FIELDS, Filter, Key, Row
 
 R = TypeVar("R")
 

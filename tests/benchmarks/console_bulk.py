@@ -22,8 +22,8 @@ N = 100_000
 
 
 def _live_ids(path: str, n: int) -> list[int]:
-    from core import db
-    from core.models import Endpoint
+    from simdeck.core import db
+    from simdeck.core.models import Endpoint
 
     db.open_database(path)
     try:
@@ -47,11 +47,11 @@ async def _until(pilot: Any, check: Any, timeout: float) -> Any:
 async def _run(path: str, ids: list[int]) -> dict[str, Any]:
     from textual.widgets import ProgressBar
 
-    from tui.app import SimdeckApp
-    from tui.marks import Marks
-    from tui.screens.dialogs import ConfirmScreen
-    from tui.screens.endpoints import EndpointsScreen
-    from tui.screens.progress import ProgressScreen
+    from simdeck.tui.app import SimdeckApp
+    from simdeck.tui.marks import Marks
+    from simdeck.tui.screens.dialogs import ConfirmScreen
+    from simdeck.tui.screens.endpoints import EndpointsScreen
+    from simdeck.tui.screens.progress import ProgressScreen
 
     app = SimdeckApp(path, poll_interval=3600)
     seen: list[float] = []

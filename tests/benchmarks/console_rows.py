@@ -41,7 +41,7 @@ async def _settled(pilot: Any, lst: Any, timeout: float = 10.0) -> None:
 
 
 async def _simdeck(path: str) -> dict[str, Any]:
-    from tui.app import SimdeckApp
+    from simdeck.tui.app import SimdeckApp
 
     out: dict[str, Any] = {}
     starts = []
@@ -99,7 +99,7 @@ async def _datatable(path: str, n: int = 100_000) -> dict[str, Any]:
     from textual.app import App, ComposeResult
     from textual.widgets import DataTable
 
-    from core import db, queries
+    from simdeck.core import db, queries
 
     db.open_database(path, read_only=True)
     rows = [(r.iccid, r.name, r.state, r.group, r.tags) for r in

@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core import actions, auth, db, models
-from core.actions import Targets
-from core.errors import Busy
-from core.identifiers import make_iccid
-from core.lifecycle import State
-from core.models import AuditEvent, Endpoint, EndpointGroup
-from core.queries import Filter, counts_by_state, page
+from simdeck.core import actions, auth, db, models
+from simdeck.core.actions import Targets
+from simdeck.core.errors import Busy
+from simdeck.core.identifiers import make_iccid
+from simdeck.core.lifecycle import State
+from simdeck.core.models import AuditEvent, Endpoint, EndpointGroup
+from simdeck.core.queries import Filter, counts_by_state, page
 
 
 @dataclass
@@ -240,7 +240,7 @@ def _wait_during_bulk(path: str, n: int, chunk: int, change: str = "name") -> li
             db.database.close()
 
     def edits() -> None:
-        from core import records
+        from simdeck.core import records
 
         k = 0
         while not done.is_set():
@@ -265,7 +265,7 @@ def _wait_during_bulk(path: str, n: int, chunk: int, change: str = "name") -> li
 
 def import_row(tmp: Path, n: int = 100_000) -> Figure:
     """Import n SIMs from a CSV file, validated, into a database of its own."""
-    from core.importer import import_sims
+    from simdeck.core.importer import import_sims
 
     csv_path = tmp / "sims.csv"
     with csv_path.open("w", newline="") as fh:
@@ -287,7 +287,7 @@ def import_row(tmp: Path, n: int = 100_000) -> Figure:
 
 def demo_row(path: str, n: int) -> Figure:
     """Build the demo database of n endpoints (one run: it is the database the rest use)."""
-    from core.demo import build_demo
+    from simdeck.core.demo import build_demo
 
     db.open_database(path)
     seconds = timed(lambda: build_demo(n)) / 1000

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from core import auth, db
+from simdeck.core import auth, db
 
 
 @pytest.fixture(autouse=True)

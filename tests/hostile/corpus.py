@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from core.identifiers import make_eid, make_iccid, make_imei
+from simdeck.core.identifiers import make_eid, make_iccid, make_imei
 
 # --------------------------------------------------------------------------- bugs found
 

@@ -13,8 +13,8 @@ from typing import Any, NoReturn, TypeVar
 import pytest
 from click.testing import CliRunner, Result
 
+from simdeck.tui import cli
 from tests.hostile.corpus import BUGS
-from tui import cli
 
 T = TypeVar("T")
 

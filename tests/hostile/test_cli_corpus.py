@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from core import auth, db, models, records
-from core.lifecycle import State
-from core.models import Endpoint
+from simdeck.core import auth, db, models, records
+from simdeck.core.lifecycle import State
+from simdeck.core.models import Endpoint
 from tests.conftest import GROUP, Maker
 from tests.hostile.corpus import CLI_CASES, iccid, imsi
 from tests.hostile.helpers import (

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from core import auth, db, models, records
-from core.errors import InputError
-from core.importer import import_sims
-from core.models import Imsi, Sim
+from simdeck.core import auth, db, models, records
+from simdeck.core.errors import InputError
+from simdeck.core.importer import import_sims
+from simdeck.core.models import Imsi, Sim
 from tests.hostile.corpus import (
     CSV_BUILDERS,
     CSV_CASES,

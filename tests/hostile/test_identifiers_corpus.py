@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from core import auth, db, models, records
-from core import identifiers as ids
-from core.errors import ValidationError
-from core.importer import import_sims
+from simdeck.core import auth, db, models, records
+from simdeck.core import identifiers as ids
+from simdeck.core.errors import ValidationError
+from simdeck.core.importer import import_sims
 from tests.hostile.corpus import ACCEPTED_IDENTIFIERS, IDENTIFIER_CASES, iccid, imsi
 from tests.hostile.helpers import copy_db, marks, snapshot
 

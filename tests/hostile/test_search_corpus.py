@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
-from core import auth, db, models, queries, records
-from core.errors import ValidationError
-from core.models import Endpoint, EndpointGroup, EndpointTag, Imsi, Sim
+from simdeck.core import auth, db, models, queries, records
+from simdeck.core.errors import ValidationError
+from simdeck.core.models import Endpoint, EndpointGroup, EndpointTag, Imsi, Sim
 from tests.conftest import Maker
 from tests.hostile.corpus import INVALID_SEARCH, SEARCH_CASES, SEARCH_FLEET, SEARCH_GROUPS
 from tests.hostile.helpers import (

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from core import actions, auth, db, invariants, models
-from core.models import AuditEvent, Endpoint
+from simdeck.core import actions, auth, db, invariants, models
+from simdeck.core.models import AuditEvent, Endpoint
 
 from ..conftest import GROUP, OTHER_GROUP, Maker
 

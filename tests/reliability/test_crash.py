@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from core import actions, db, invariants
-from core.demo import build_demo
-from core.models import AuditEvent, Endpoint, JobItem
-from core.queries import Filter, count
+from simdeck.core import actions, db, invariants
+from simdeck.core.demo import build_demo
+from simdeck.core.models import AuditEvent, Endpoint, JobItem
+from simdeck.core.queries import Filter, count
 
 pytestmark = pytest.mark.slow
 
@@ -29,9 +29,9 @@ LIVE_ACTIVE = ("active", "idle", "detached")
 
 BULK = """
 import sys
-from core import actions, auth, db
-from core.actions import Targets
-from core.queries import Filter
+from simdeck.core import actions, auth, db
+from simdeck.core.actions import Targets
+from simdeck.core.queries import Filter
 db.open_database(sys.argv[1])
 actor = auth.login()
 def progress(done, total):
@@ -77,7 +77,7 @@ def test_kill_9_mid_job_then_resume(tmp_path: Path) -> None:
     db.database.close()
 
     out = subprocess.run(
-        [sys.executable, "-m", "tui.cli", "--db", path, "jobs", "resume", str(job_id),
+        [sys.executable, "-m", "simdeck.tui.cli", "--db", path, "jobs", "resume", str(job_id),
          "--format", "json"],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )

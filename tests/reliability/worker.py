@@ -13,11 +13,11 @@ import sys
 import time
 from collections import Counter
 
-from core import actions, auth, db, network, queries, records
-from core.actions import Targets
-from core.errors import Busy, SimdeckError
-from core.lifecycle import STATES
-from core.models import Endpoint, Sim
+from simdeck.core import actions, auth, db, network, queries, records
+from simdeck.core.actions import Targets
+from simdeck.core.errors import Busy, SimdeckError
+from simdeck.core.lifecycle import STATES
+from simdeck.core.models import Endpoint, Sim
 
 GROUPS = ("vantiq-connect-eu", "vantiq-connect-us")
 

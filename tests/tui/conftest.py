@@ -13,13 +13,13 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from core import db
+from simdeck.core import db
+from simdeck.tui.app import SimdeckApp
+from simdeck.tui.screens import endpoints as endpoints_module
+from simdeck.tui.screens.endpoints import EndpointsScreen
+from simdeck.tui.widgets.filter_bar import FilterBar
+from simdeck.tui.widgets.virtual_list import VirtualList
 from tests.tui import fleet
-from tui.app import SimdeckApp
-from tui.screens import endpoints as endpoints_module
-from tui.screens.endpoints import EndpointsScreen
-from tui.widgets.filter_bar import FilterBar
-from tui.widgets.virtual_list import VirtualList
 
 NOW = fleet.NOW
 

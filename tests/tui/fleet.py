@@ -10,10 +10,10 @@ import datetime as dt
 import random
 from pathlib import Path
 
-from core import actions, auth, db, models, network, records
-from core.actions import Targets
-from core.identifiers import make_eid, make_iccid
-from core.models import AuditEvent, Endpoint, Imsi, Sim
+from simdeck.core import actions, auth, db, models, network, records
+from simdeck.core.actions import Targets
+from simdeck.core.identifiers import make_eid, make_iccid
+from simdeck.core.models import AuditEvent, Endpoint, Imsi, Sim
 
 #: 2025-11-21 04:40:00 UTC: "now" for every test and screenshot.
 NOW = 1_763_700_000.0

@@ -7,13 +7,13 @@ from typing import Any
 import pytest
 from textual.widgets import Input
 
-from core import db
-from core.identifiers import make_iccid
-from core.models import Endpoint, Operator, Sim
+from simdeck.core import db
+from simdeck.core.identifiers import make_iccid
+from simdeck.core.models import Endpoint, Operator, Sim
+from simdeck.tui import keys
+from simdeck.tui.screens.dialogs import CONTINUE, ConfirmScreen, SimPicker
 from tests.tui import fleet
 from tests.tui.conftest import endpoints_screen, settle, wait_for
-from tui import keys
-from tui.screens.dialogs import CONTINUE, ConfirmScreen, SimPicker
 
 #: Three Ready to Activate SIMs added to the fleet's pool.
 POOL = tuple(make_iccid(f"8949{n:014d}") for n in (901, 902, 903))

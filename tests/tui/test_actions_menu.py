@@ -6,12 +6,12 @@ from typing import Any
 
 from textual.widgets import OptionList
 
+from simdeck.tui import keys
+from simdeck.tui.keys import CommandsProvider
+from simdeck.tui.screens.dialogs import ActionsMenu, ConfirmScreen
+from simdeck.tui.widgets.detail import DetailPane
 from tests.tui.conftest import endpoints_screen, settle, wait_for
 from tests.tui.test_actions import dialog, notes, on_endpoint, pool_db, search, state_of
-from tui import keys
-from tui.keys import CommandsProvider
-from tui.screens.dialogs import ActionsMenu, ConfirmScreen
-from tui.widgets.detail import DetailPane
 
 __all__ = ["pool_db"]  # the fixture, shared with test_actions
 
@@ -178,9 +178,9 @@ async def test_purge_is_offered_to_an_admin_whatever_the_row(
 async def test_h_opens_the_audit_log_of_the_cursor_endpoint(
     pool_db: str, make_app: Any
 ) -> None:
-    from core.models import AuditEvent, Endpoint
+    from simdeck.core.models import AuditEvent, Endpoint
+    from simdeck.tui.screens.audit import AuditScreen
     from tests.tui.test_audit_screen import at_rest, db_ids, shown_ids
-    from tui.screens.audit import AuditScreen
 
     app = make_app(pool_db)
     async with app.run_test(size=(120, 36)) as pilot:

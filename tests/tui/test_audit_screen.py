@@ -7,12 +7,12 @@ from typing import Any
 
 from textual.widgets import Input, Select
 
-from core import auth, queries, records
-from core.identifiers import make_iccid
-from core.models import AuditEvent, Endpoint
+from simdeck.core import auth, queries, records
+from simdeck.core.identifiers import make_iccid
+from simdeck.core.models import AuditEvent, Endpoint
+from simdeck.tui.screens.audit import AuditScreen, AuditSource
 from tests.tui import fleet
 from tests.tui.conftest import settle, wait_for
-from tui.screens.audit import AuditScreen, AuditSource
 
 NOW_DT = dt.datetime.fromtimestamp(fleet.NOW, dt.UTC).replace(tzinfo=None)
 
@@ -249,7 +249,7 @@ async def test_a_change_made_through_core_shows_at_the_top(fleet_db: str, make_a
 
 
 def test_the_source_pages_by_key_both_ways(fleet_db: str) -> None:
-    from core import db
+    from simdeck.core import db
 
     db.open_database(fleet_db)
     try:

@@ -15,16 +15,16 @@ from typing import Any
 import pytest
 from textual.widgets import Button, Input, ProgressBar
 
-from core import actions, auth, db, models, records
-from core.identifiers import make_iccid
-from core.models import AuditEvent, Endpoint, EndpointGroup, Job, Operator
+from simdeck.core import actions, auth, db, models, records
+from simdeck.core.identifiers import make_iccid
+from simdeck.core.models import AuditEvent, Endpoint, EndpointGroup, Job, Operator
+from simdeck.tui import keys
+from simdeck.tui.screens.dialogs import ConfirmScreen
+from simdeck.tui.screens.jobs import JobsScreen
+from simdeck.tui.screens.progress import ExportScreen, ProgressScreen
 from tests.tui import fleet
 from tests.tui.conftest import NOW, endpoints_screen, settle, wait_for
 from tests.tui.test_actions import dialog, notes, on_endpoint, pool_db, search, state_of
-from tui import keys
-from tui.screens.dialogs import ConfirmScreen
-from tui.screens.jobs import JobsScreen
-from tui.screens.progress import ExportScreen, ProgressScreen
 
 __all__ = ["pool_db"]
 

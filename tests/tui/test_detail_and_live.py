@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from core import actions, auth, queries, records
-from core.actions import Targets
-from core.queries import Filter
+from simdeck.core import actions, auth, queries, records
+from simdeck.core.actions import Targets
+from simdeck.core.queries import Filter
+from simdeck.tui.screens.help import HelpScreen
+from simdeck.tui.widgets.detail import DetailPane
 from tests.tui import fleet
 from tests.tui.conftest import endpoints_screen, settle, wait_for
 from tests.tui.test_list import expected, screen_text, shown_ids, the_list
-from tui.screens.help import HelpScreen
-from tui.widgets.detail import DetailPane
 
 
 def detail_text(app: Any) -> str:

@@ -9,12 +9,12 @@ import peewee
 import pytest
 from textual.widgets import Label
 
-from core import queries
+from simdeck.core import queries
+from simdeck.tui.app import run_console
+from simdeck.tui.widgets.detail import DetailPane
+from simdeck.tui.widgets.status import StatusLine
 from tests.tui.conftest import endpoints_screen, settle, wait_for
 from tests.tui.test_list import the_list
-from tui.app import run_console
-from tui.widgets.detail import DetailPane
-from tui.widgets.status import StatusLine
 
 
 def status(app: Any) -> str:

@@ -6,14 +6,14 @@ from typing import Any
 
 from textual.widgets import Input, Label, Select
 
-from core import queries
-from core.lifecycle import State
-from core.queries import Filter
+from simdeck.core import queries
+from simdeck.core.lifecycle import State
+from simdeck.core.queries import Filter
+from simdeck.tui.screens.endpoints import DEFAULT_SORT
+from simdeck.tui.widgets.filter_bar import FilterBar
+from simdeck.tui.widgets.status import StateCounts
 from tests.tui.conftest import endpoints_screen, settle, wait_for
 from tests.tui.test_list import shown_ids, the_list
-from tui.screens.endpoints import DEFAULT_SORT
-from tui.widgets.filter_bar import FilterBar
-from tui.widgets.status import StateCounts
 
 
 def ids_for(f: Filter) -> list[int]:

@@ -13,15 +13,15 @@ from typing import Any
 import pytest
 from textual.widgets import Button, Checkbox, Input, Select
 
-from core import auth, models, records
-from core.identifiers import make_iccid, make_imei
-from core.models import AuditEvent, Endpoint, EndpointTag, Operator, Sim
+from simdeck.core import auth, models, records
+from simdeck.core.identifiers import make_iccid, make_imei
+from simdeck.core.models import AuditEvent, Endpoint, EndpointTag, Operator, Sim
+from simdeck.tui import keys
+from simdeck.tui.screens.dialogs import SimPicker
+from simdeck.tui.screens.forms import EditEndpointForm, Form, NewEndpointForm, ReinstateForm
 from tests.tui import fleet
 from tests.tui.conftest import endpoints_screen, settle, wait_for
 from tests.tui.test_actions import POOL, dialog, notes, on_endpoint, pool_db, search
-from tui import keys
-from tui.screens.dialogs import SimPicker
-from tui.screens.forms import EditEndpointForm, Form, NewEndpointForm, ReinstateForm
 
 __all__ = ["pool_db"]  # the fixture, used by name
 
@@ -32,7 +32,7 @@ IMEI = make_imei("35693803564380")
 @pytest.fixture
 def support_db(pool_db: str) -> str:
     """The pool fleet with a support operator, ``sam``."""
-    from core import db
+    from simdeck.core import db
 
     db.open_database(pool_db)
     Operator.create(username="sam", role="support", created_by=fleet.USER)

@@ -7,13 +7,13 @@ from typing import Any
 import pytest
 from textual.widgets import Button, DataTable, Input
 
-from core import auth, db, queries, records
-from core.models import AuditEvent, Endpoint, EndpointGroup, Operator
+from simdeck.core import auth, db, queries, records
+from simdeck.core.models import AuditEvent, Endpoint, EndpointGroup, Operator
+from simdeck.tui.screens.dialogs import ConfirmScreen
+from simdeck.tui.screens.groups import GroupForm, GroupsScreen
 from tests.tui import fleet
 from tests.tui.conftest import endpoints_screen, settle, wait_for
 from tests.tui.test_actions import dialog, notes
-from tui.screens.dialogs import ConfirmScreen
-from tui.screens.groups import GroupForm, GroupsScreen
 
 
 @pytest.fixture

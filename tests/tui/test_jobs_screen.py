@@ -10,15 +10,15 @@ from typing import Any
 import pytest
 from textual.widgets import Input
 
-from core import actions, auth, db
-from core.actions import Targets
-from core.models import Endpoint, Job, Operator
+from simdeck.core import actions, auth, db
+from simdeck.core.actions import Targets
+from simdeck.core.models import Endpoint, Job, Operator
+from simdeck.tui.screens.dialogs import ConfirmScreen
+from simdeck.tui.screens.jobs import JobsScreen
+from simdeck.tui.screens.progress import ExportScreen, ProgressScreen
 from tests.tui import fleet
 from tests.tui.conftest import NOW, settle, wait_for
 from tests.tui.test_actions import dialog, notes, pool_db, state_of
-from tui.screens.dialogs import ConfirmScreen
-from tui.screens.jobs import JobsScreen
-from tui.screens.progress import ExportScreen, ProgressScreen
 
 __all__ = ["pool_db"]
 

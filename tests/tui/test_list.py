@@ -6,12 +6,12 @@ from typing import Any
 
 from textual import events
 
-from core import queries
-from core.queries import Filter, Row
+from simdeck.core import queries
+from simdeck.core.queries import Filter, Row
+from simdeck.tui.screens.endpoints import DEFAULT_SORT
+from simdeck.tui.widgets.endpoint_rows import SORTS
+from simdeck.tui.widgets.virtual_list import VirtualList
 from tests.tui.conftest import endpoints_screen, settle, wait_for
-from tui.screens.endpoints import DEFAULT_SORT
-from tui.widgets.endpoint_rows import SORTS
-from tui.widgets.virtual_list import VirtualList
 
 
 def the_list(app: Any) -> VirtualList:

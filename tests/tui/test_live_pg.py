@@ -12,14 +12,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from core import actions, auth, db, records
-from core.actions import Targets
-from core.lifecycle import State
-from core.models import AuditEvent, Endpoint
+from simdeck.core import actions, auth, db, records
+from simdeck.core.actions import Targets
+from simdeck.core.lifecycle import State
+from simdeck.core.models import AuditEvent, Endpoint
+from simdeck.tui.reader import Reader
 from tests.conftest import Maker
 from tests.tui.conftest import endpoints_screen, settle, wait_for
 from tests.tui.test_list import screen_text, the_list
-from tui.reader import Reader
 
 #: The interface's promise: another operator's change is on screen within this.
 PROMISE = 2.0

@@ -6,21 +6,21 @@ from typing import Any
 
 from textual.command import CommandPalette
 
-from core.queries import Filter
+from simdeck.core.queries import Filter
+from simdeck.tui import keys
+from simdeck.tui.app import SimdeckApp
+from simdeck.tui.keys import CommandsProvider
+from simdeck.tui.screens.audit import AuditScreen
+from simdeck.tui.screens.endpoints import EndpointsScreen, Marks
+from simdeck.tui.screens.groups import GroupsScreen
+from simdeck.tui.screens.help import HelpScreen
+from simdeck.tui.screens.jobs import JobsScreen
+from simdeck.tui.screens.sims import SimsScreen
+from simdeck.tui.widgets.detail import DetailPane
+from simdeck.tui.widgets.filter_bar import FilterBar
+from simdeck.tui.widgets.virtual_list import VirtualList
 from tests.tui.conftest import endpoints_screen, settle
 from tests.tui.test_list import expected, screen_text, the_list
-from tui import keys
-from tui.app import SimdeckApp
-from tui.keys import CommandsProvider
-from tui.screens.audit import AuditScreen
-from tui.screens.endpoints import EndpointsScreen, Marks
-from tui.screens.groups import GroupsScreen
-from tui.screens.help import HelpScreen
-from tui.screens.jobs import JobsScreen
-from tui.screens.sims import SimsScreen
-from tui.widgets.detail import DetailPane
-from tui.widgets.filter_bar import FilterBar
-from tui.widgets.virtual_list import VirtualList
 
 
 def mark_lines(app: Any) -> list[str]:

@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from core import db, models
-from tui.reader import COUNTS, URGENT, Reader
+from simdeck.core import db, models
+from simdeck.tui.reader import COUNTS, URGENT, Reader
 
 LONG_QUERY = (
     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300000000) "

@@ -9,14 +9,14 @@ import peewee as pw
 import pytest
 from textual.widgets import Checkbox, Input, Select
 
-from core import db
-from core.identifiers import make_eid, make_iccid
-from core.lifecycle import READY_TO_ACTIVATE, State
-from core.models import AuditEvent, Endpoint, EndpointGroup, Imsi, Operator, Sim
+from simdeck.core import db
+from simdeck.core.identifiers import make_eid, make_iccid
+from simdeck.core.lifecycle import READY_TO_ACTIVATE, State
+from simdeck.core.models import AuditEvent, Endpoint, EndpointGroup, Imsi, Operator, Sim
+from simdeck.tui.screens.endpoints import EndpointsScreen
+from simdeck.tui.screens.sims import ImportDialog, SimsScreen
 from tests.tui import fleet
 from tests.tui.conftest import settle, wait_for
-from tui.screens.endpoints import EndpointsScreen
-from tui.screens.sims import ImportDialog, SimsScreen
 
 #: Three Ready to Activate SIMs added to the fleet's pool (as the link-SIM tests have).
 POOL = (901, 902, 903)

@@ -17,17 +17,17 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Input, OptionList
 
-from core.lifecycle import ACTIONS
-from core.models import AuditEvent, Endpoint
+from simdeck.core.lifecycle import ACTIONS
+from simdeck.core.models import AuditEvent, Endpoint
+from simdeck.tui import keys
+from simdeck.tui.keys import Command
+from simdeck.tui.screens.base import BaseScreen
+from simdeck.tui.screens.endpoints import EndpointsScreen
+from simdeck.tui.screens.help import HelpScreen
+from simdeck.tui.widgets.filter_bar import FilterBar
+from simdeck.tui.widgets.status import TopBar
 from tests.tui.conftest import endpoints_screen, settle, wait_for
 from tests.tui.test_list import expected, the_list
-from tui import keys
-from tui.keys import Command
-from tui.screens.base import BaseScreen
-from tui.screens.endpoints import EndpointsScreen
-from tui.screens.help import HelpScreen
-from tui.widgets.filter_bar import FilterBar
-from tui.widgets.status import TopBar
 
 SIZES = ((80, 24), (60, 20), (200, 60))
 #: Scopes whose commands live on the Endpoints screen, its list and its filter bar.

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from core import db, queries
-from core.queries import Filter
+from simdeck.core import db, queries
+from simdeck.core.queries import Filter
+from simdeck.tui.sources import SORT_COLUMNS, EndpointSource, check_search
+from simdeck.tui.widgets.endpoint_rows import SORTS
 from tests.tui import fleet
-from tui.sources import SORT_COLUMNS, EndpointSource, check_search
-from tui.widgets.endpoint_rows import SORTS
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ from typing import Any
 
 from textual.app import App, ComposeResult
 
+from simdeck.tui.reader import Reader
+from simdeck.tui.widgets.virtual_list import Column, VirtualList
 from tests.tui.conftest import wait_for
-from tui.reader import Reader
-from tui.widgets.virtual_list import Column, VirtualList
 
 
 class ListSource:

@@ -21,16 +21,16 @@ from textual.content import Content
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Label, Select, Static
 
-from core import queries
-from core.errors import InputError, SimdeckError
-from core.queries import AUDIT_ACTIONS, AuditFilter, Key
-from tui import keys
-from tui.format import clock_time, number, state_label, state_tone
-from tui.output import change, detail_text
-from tui.problems import explain
-from tui.screens.base import BaseScreen
-from tui.widgets.status import StatusLine, TopBar
-from tui.widgets.virtual_list import Cell, Column, VirtualList
+from simdeck.core import queries
+from simdeck.core.errors import InputError, SimdeckError
+from simdeck.core.queries import AUDIT_ACTIONS, AuditFilter, Key
+from simdeck.tui import keys
+from simdeck.tui.format import clock_time, number, state_label, state_tone
+from simdeck.tui.output import change, detail_text
+from simdeck.tui.problems import explain
+from simdeck.tui.screens.base import BaseScreen
+from simdeck.tui.widgets.status import StatusLine, TopBar
+from simdeck.tui.widgets.virtual_list import Cell, Column, VirtualList
 
 #: Typing in a filter box waits this long for the next key before the list follows.
 DEBOUNCE = 0.35

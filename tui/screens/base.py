@@ -13,10 +13,10 @@ from typing import Any
 
 from textual.screen import ModalScreen, Screen
 
-from core.errors import SimdeckError
-from tui import keys
-from tui.reader import ask
-from tui.widgets.status import TopBar
+from simdeck.core.errors import SimdeckError
+from simdeck.tui import keys
+from simdeck.tui.reader import ask
+from simdeck.tui.widgets.status import TopBar
 
 
 class BaseScreen(Screen[None]):

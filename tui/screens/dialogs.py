@@ -18,9 +18,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui.format import number
-from tui.sources import SimSource
-from tui.widgets.virtual_list import Cell, Column, VirtualList
+from simdeck.tui.format import number
+from simdeck.tui.sources import SimSource
+from simdeck.tui.widgets.virtual_list import Cell, Column, VirtualList
 
 CONTINUE = "Are you sure you want to continue?"
 

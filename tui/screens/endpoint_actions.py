@@ -14,18 +14,18 @@ from typing import Any
 from textual import work
 from textual.reactive import var
 
-from core import actions, db, queries, records
-from core.actions import Cancelled, Progress, Result, Targets
-from core.errors import SimdeckError
-from core.lifecycle import ACTIONS, RETENTION_DAYS, State
-from core.models import Endpoint
-from core.queries import Filter
-from tui.format import number, plural
-from tui.marks import Marks
-from tui.screens.base import BaseScreen
-from tui.screens.dialogs import CONTINUE, ConfirmScreen, GroupPicker, SimPicker
-from tui.screens.progress import ExportScreen, Job, ProgressScreen, last_job, remember
-from tui.widgets.virtual_list import VirtualList
+from simdeck.core import actions, db, queries, records
+from simdeck.core.actions import Cancelled, Progress, Result, Targets
+from simdeck.core.errors import SimdeckError
+from simdeck.core.lifecycle import ACTIONS, RETENTION_DAYS, State
+from simdeck.core.models import Endpoint
+from simdeck.core.queries import Filter
+from simdeck.tui.format import number, plural
+from simdeck.tui.marks import Marks
+from simdeck.tui.screens.base import BaseScreen
+from simdeck.tui.screens.dialogs import CONTINUE, ConfirmScreen, GroupPicker, SimPicker
+from simdeck.tui.screens.progress import ExportScreen, Job, ProgressScreen, last_job, remember
+from simdeck.tui.widgets.virtual_list import VirtualList
 
 #: Actions that cut a device off without being irreversible: their Yes/No starts on No,
 #: as the destructive ones' does, though no typed confirmation is asked.

@@ -13,11 +13,11 @@ from typing import Any
 
 from textual import work
 
-from core import db, queries, records
-from core.errors import NotFound, SimdeckError
-from core.lifecycle import ACTIONS, Role, State
-from tui.screens.base import BaseScreen
-from tui.screens.forms import RELOAD, EditEndpointForm, NewEndpointForm, ReinstateForm
+from simdeck.core import db, queries, records
+from simdeck.core.errors import NotFound, SimdeckError
+from simdeck.core.lifecycle import ACTIONS, Role, State
+from simdeck.tui.screens.base import BaseScreen
+from simdeck.tui.screens.forms import RELOAD, EditEndpointForm, NewEndpointForm, ReinstateForm
 
 
 def _who(view: Any) -> str:

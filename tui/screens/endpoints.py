@@ -18,24 +18,24 @@ from textual.reactive import var
 from textual.timer import Timer
 from textual.widgets import Footer
 
-from core import queries
-from core.lifecycle import ACTIONS, State
-from core.queries import Filter
-from tui import keys
-from tui.format import clock_time, number
-from tui.marks import Marks
-from tui.problems import explain
-from tui.reader import BACKGROUND, DETAIL
-from tui.screens.audit import AuditScreen
-from tui.screens.dialogs import ActionsMenu
-from tui.screens.endpoint_actions import EndpointActions
-from tui.screens.endpoint_forms import EndpointForms
-from tui.sources import EndpointSource, check_search, group_choices, tag_choices
-from tui.widgets.detail import DetailPane
-from tui.widgets.endpoint_rows import COLUMNS, SORT_LABELS, SORTS, render_endpoint
-from tui.widgets.filter_bar import FilterBar
-from tui.widgets.status import StateCounts, StatusLine, TopBar
-from tui.widgets.virtual_list import VirtualList
+from simdeck.core import queries
+from simdeck.core.lifecycle import ACTIONS, State
+from simdeck.core.queries import Filter
+from simdeck.tui import keys
+from simdeck.tui.format import clock_time, number
+from simdeck.tui.marks import Marks
+from simdeck.tui.problems import explain
+from simdeck.tui.reader import BACKGROUND, DETAIL
+from simdeck.tui.screens.audit import AuditScreen
+from simdeck.tui.screens.dialogs import ActionsMenu
+from simdeck.tui.screens.endpoint_actions import EndpointActions
+from simdeck.tui.screens.endpoint_forms import EndpointForms
+from simdeck.tui.sources import EndpointSource, check_search, group_choices, tag_choices
+from simdeck.tui.widgets.detail import DetailPane
+from simdeck.tui.widgets.endpoint_rows import COLUMNS, SORT_LABELS, SORTS, render_endpoint
+from simdeck.tui.widgets.filter_bar import FilterBar
+from simdeck.tui.widgets.status import StateCounts, StatusLine, TopBar
+from simdeck.tui.widgets.virtual_list import VirtualList
 
 #: The list's first order: by name, so the first screen is a mix of the fleet, not the
 #: SIM-less endpoints that sort first by ICCID.

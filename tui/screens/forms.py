@@ -21,11 +21,11 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
-from core import identifiers as ids
-from core.errors import Conflict, SimdeckError, ValidationError
-from core.lifecycle import State
-from tui.format import number
-from tui.screens.dialogs import SimPicker
+from simdeck.core import identifiers as ids
+from simdeck.core.errors import Conflict, SimdeckError, ValidationError
+from simdeck.core.lifecycle import State
+from simdeck.tui.format import number
+from simdeck.tui.screens.dialogs import SimPicker
 
 #: What an edit form returns when the operator asks to read the endpoint again.
 RELOAD = "reload"

@@ -17,15 +17,15 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
 
-from core import db, identifiers, queries, records
-from core.errors import SimdeckError, ValidationError
-from core.queries import Filter
-from tui import keys
-from tui.format import number, plural
-from tui.problems import explain
-from tui.screens.base import BaseScreen
-from tui.screens.dialogs import ConfirmScreen
-from tui.widgets.status import TopBar
+from simdeck.core import db, identifiers, queries, records
+from simdeck.core.errors import SimdeckError, ValidationError
+from simdeck.core.queries import Filter
+from simdeck.tui import keys
+from simdeck.tui.format import number, plural
+from simdeck.tui.problems import explain
+from simdeck.tui.screens.base import BaseScreen
+from simdeck.tui.screens.dialogs import ConfirmScreen
+from simdeck.tui.widgets.status import TopBar
 
 #: The form's fields: (key, label, placeholder).
 FIELDS: tuple[tuple[str, str, str], ...] = (
@@ -339,8 +339,8 @@ class GroupsScreen(BaseScreen):
         group = self.current_group()
         if group is None:
             return
-        from tui.screens.endpoints import EndpointsScreen
-        from tui.widgets.filter_bar import FilterBar
+        from simdeck.tui.screens.endpoints import EndpointsScreen
+        from simdeck.tui.widgets.filter_bar import FilterBar
 
         name = group["name"]
         for screen in self.app.all_screens():  # type: ignore[attr-defined]

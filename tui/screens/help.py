@@ -12,8 +12,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from core.queries import TOKEN_FIELDS
-from tui import keys
+from simdeck.core.queries import TOKEN_FIELDS
+from simdeck.tui import keys
 
 KEY_WIDTH = 11
 LABEL_WIDTH = 17

@@ -16,17 +16,17 @@ from textual.app import ComposeResult
 from textual.content import Content
 from textual.widgets import DataTable, Footer, Static
 
-from core import actions
-from core.actions import Cancelled, Progress, Result
-from core.errors import SimdeckError
-from core.lifecycle import ACTIONS
-from core.queries import Filter
-from tui import keys
-from tui.format import ago, number, parse_iso, plural, when
-from tui.screens.base import BaseScreen
-from tui.screens.dialogs import ConfirmScreen
-from tui.screens.progress import ExportScreen, ProgressScreen, label, remember
-from tui.widgets.status import TopBar
+from simdeck.core import actions
+from simdeck.core.actions import Cancelled, Progress, Result
+from simdeck.core.errors import SimdeckError
+from simdeck.core.lifecycle import ACTIONS
+from simdeck.core.queries import Filter
+from simdeck.tui import keys
+from simdeck.tui.format import ago, number, parse_iso, plural, when
+from simdeck.tui.screens.base import BaseScreen
+from simdeck.tui.screens.dialogs import ConfirmScreen
+from simdeck.tui.screens.progress import ExportScreen, ProgressScreen, label, remember
+from simdeck.tui.widgets.status import TopBar
 
 #: Below this width the Started column says only how long ago (the detail has the time).
 NARROW = 100

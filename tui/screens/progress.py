@@ -26,13 +26,13 @@ from textual.reactive import var
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, ProgressBar, Static
 
-from core import actions, db
-from core.actions import Cancelled, Progress, Result
-from core.errors import SimdeckError
-from core.lifecycle import ACTIONS
-from tui.format import number, plural
-from tui.problems import explain
-from tui.reader import ask
+from simdeck.core import actions, db
+from simdeck.core.actions import Cancelled, Progress, Result
+from simdeck.core.errors import SimdeckError
+from simdeck.core.lifecycle import ACTIONS
+from simdeck.tui.format import number, plural
+from simdeck.tui.problems import explain
+from simdeck.tui.reader import ask
 
 #: What an action does, as the progress line says it ("Suspending 41,000 of 100,000…").
 DOING: dict[str, str] = {

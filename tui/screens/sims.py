@@ -26,18 +26,18 @@ from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static
 
-from core import db, queries
-from core.errors import SimdeckError
-from core.importer import ImportReport, import_sims
-from core.lifecycle import READY_TO_ACTIVATE, Role
-from core.queries import SIM_STATUSES, SimRow
-from tui import keys
-from tui.format import TONE_STYLE, clock_time, number, state_tone
-from tui.problems import explain
-from tui.screens.base import BaseScreen
-from tui.sources import SimSource
-from tui.widgets.status import StatusLine, TopBar
-from tui.widgets.virtual_list import Cell, Column, VirtualList
+from simdeck.core import db, queries
+from simdeck.core.errors import SimdeckError
+from simdeck.core.importer import ImportReport, import_sims
+from simdeck.core.lifecycle import READY_TO_ACTIVATE, Role
+from simdeck.core.queries import SIM_STATUSES, SimRow
+from simdeck.tui import keys
+from simdeck.tui.format import TONE_STYLE, clock_time, number, state_tone
+from simdeck.tui.problems import explain
+from simdeck.tui.screens.base import BaseScreen
+from simdeck.tui.sources import SimSource
+from simdeck.tui.widgets.status import StatusLine, TopBar
+from simdeck.tui.widgets.virtual_list import Cell, Column, VirtualList
 
 #: Typing in the search box waits this long for the next key before the list follows.
 DEBOUNCE = 0.25

@@ -9,8 +9,8 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from core.queries import EndpointView
-from tui.format import (
+from simdeck.core.queries import EndpointView
+from simdeck.tui.format import (
     TONE_STYLE,
     ago,
     parse_iso,

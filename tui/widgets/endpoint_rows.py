@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from core.queries import Row
-from tui.format import ago, state_label, state_tone
-from tui.widgets.virtual_list import Cell, Column
+from simdeck.core.queries import Row
+from simdeck.tui.format import ago, state_label, state_tone
+from simdeck.tui.widgets.virtual_list import Cell, Column
 
 #: In this order; ``key`` is the core.queries sort each column stands for.
 COLUMNS: tuple[Column, ...] = (

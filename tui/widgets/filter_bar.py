@@ -12,9 +12,9 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input, Label, Select
 
-from core.lifecycle import STATES
-from core.queries import TOKEN_FIELDS, Filter
-from tui import keys
+from simdeck.core.lifecycle import STATES
+from simdeck.core.queries import TOKEN_FIELDS, Filter
+from simdeck.tui import keys
 
 #: Typing in the search box waits this long for the next key before the list follows.
 #: Short: the reader thread already drops a query a newer one replaced, and interrupts

@@ -8,8 +8,8 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Static
 
-from core.lifecycle import STATES, State
-from tui.format import TONE_STYLE, number, state_tone
+from simdeck.core.lifecycle import STATES, State
+from simdeck.tui.format import TONE_STYLE, number, state_tone
 
 
 class Line(Widget):

@@ -45,8 +45,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
 
-from tui import keys
-from tui.reader import COUNTS, URGENT, Reader
+from simdeck.tui import keys
+from simdeck.tui.reader import COUNTS, URGENT, Reader
 
 #: Rows read per page, and the most rows the window keeps.
 PAGE = 120
