@@ -31,6 +31,9 @@ class State(StrEnum):
 
 STATES: tuple[State, ...] = tuple(State)
 
+#: How long a Terminated endpoint is kept before it may be purged.
+RETENTION_DAYS = 90
+
 #: Active, Idle and Detached are one lifecycle state seen through network presence.
 LIVE_ACTIVE: frozenset[State] = frozenset({State.ACTIVE, State.IDLE, State.DETACHED})
 #: Every state but Terminated.
@@ -57,7 +60,7 @@ MEANING: dict[State, str] = {
     State.IDLE: "Active, attached to a network, no current data session",
     State.DETACHED: "Active, not seen on any mobile network",
     State.SUSPENDED: "Temporarily disabled; any session ended",
-    State.TERMINATED: "Permanently disabled; kept 90 days, then deleted",
+    State.TERMINATED: f"Permanently disabled; kept {RETENTION_DAYS} days, then deleted",
 }
 
 READY_TO_ACTIVATE = "Ready to Activate"
@@ -94,17 +97,47 @@ class Role(StrEnum):
         return self.rank >= needed.rank
 
 
+class Confirm(StrEnum):
+    """How an action asks before it changes anything."""
+
+    YES = "yes"  # Yes/No, the answer starts on Yes
+    NO_FIRST = "no-first"  # Yes/No starting on No: the action cuts a device off
+    TYPED = "typed"  # the operator types "<action> N": the action cannot be undone
+
+
 @dataclass(frozen=True)
 class Action:
-    """One operator action: who may do it, from which states, into which."""
+    """One operator action: who may do it, from which states, into which, and how it asks."""
 
     name: str
     label: str
     description: str
     role: Role
     transitions: dict[State, Target]
-    dangerous: bool = False
+    #: Offered on the endpoint under the cursor.
+    row: bool = True
+    #: Offered on marked endpoints or a whole filter, run as a job.
     bulk: bool = True
+    confirm: Confirm = Confirm.YES
+    #: What the action does, as a progress line says it ("Suspending 41,000 of 100,000").
+    progress: str = ""
+    #: Said before the confirmation; ``{n}`` is "1,234 endpoints".
+    warning: str = ""
+
+    @property
+    def dangerous(self) -> bool:
+        """True when the action cannot be undone (it asks for a typed confirmation)."""
+        return self.confirm is Confirm.TYPED
+
+    @property
+    def starts_on_no(self) -> bool:
+        """True when the confirmation's answer starts on No."""
+        return self.confirm is not Confirm.YES
+
+    def warn(self, n: int) -> str:
+        """The warning for ``n`` endpoints, or the description when there is none."""
+        word = f"{n:,} endpoint{'s' if n != 1 else ''}"
+        return (self.warning or "{n}: " + self.description).format(n=word)
 
     @property
     def sources(self) -> frozenset[State]:
@@ -138,6 +171,7 @@ ACTIONS: dict[str, Action] = {
             Role.OPERATOR,
             {State.HOLD: Outcome.BY_GROUP},
             bulk=False,
+            progress="Linking",
         ),
         Action(
             "assign_group",
@@ -148,6 +182,7 @@ ACTIONS: dict[str, Action] = {
                 **_all(_ANY_LIVE, Outcome.SAME),
                 State.PENDING: Outcome.BY_ACTIVATE_IMMEDIATELY,
             },
+            progress="Assigning",
         ),
         Action(
             "activate",
@@ -155,6 +190,7 @@ ACTIONS: dict[str, Action] = {
             "Activate Pre-Active endpoints",
             Role.OPERATOR,
             {State.PRE_ACTIVE: State.ACTIVE},
+            progress="Activating",
         ),
         Action(
             "suspend",
@@ -162,6 +198,7 @@ ACTIONS: dict[str, Action] = {
             "Block traffic now; any session ends at once",
             Role.OPERATOR,
             _all(LIVE_ACTIVE, State.SUSPENDED),
+            progress="Suspending",
         ),
         Action(
             "resume",
@@ -169,6 +206,7 @@ ACTIONS: dict[str, Action] = {
             "Return Suspended endpoints to Active (when the policy allows it)",
             Role.OPERATOR,
             {State.SUSPENDED: State.ACTIVE},
+            progress="Resuming",
         ),
         Action(
             "delink",
@@ -176,14 +214,21 @@ ACTIONS: dict[str, Action] = {
             "Detach the SIM; the endpoint goes to Hold, the SIM back to the pool",
             Role.OPERATOR,
             _all(_LINKED_LIVE, State.HOLD),
+            confirm=Confirm.NO_FIRST,
+            progress="De-linking the SIMs of",
+            warning="De-linking cuts {n} off the network: each goes to Hold and its SIM back "
+            "to the pool.",
         ),
         Action(
             "terminate",
             "Terminate",
-            "Disable permanently; the record is kept 90 days, then deleted",
+            f"Disable permanently; the record is kept {RETENTION_DAYS} days, then deleted",
             Role.OPERATOR,
             _all(_ANY_LIVE, State.TERMINATED),
-            dangerous=True,
+            confirm=Confirm.TYPED,
+            progress="Terminating",
+            warning="Terminate is irreversible: {n} will be disabled permanently, SIMs "
+            f"included. Each record is kept {RETENTION_DAYS} days, then deleted.",
         ),
         Action(
             "edit",
@@ -191,27 +236,53 @@ ACTIONS: dict[str, Action] = {
             "Change name, tags, reference, static IP or IMEI lock",
             Role.OPERATOR,
             _all(_ANY_LIVE, Outcome.SAME),
+            bulk=False,
+            progress="Saving",
         ),
         Action(
             "reinstate",
             "Reinstate",
-            "Return a Terminated endpoint (< 90 days) to its state before termination",
+            f"Return a Terminated endpoint (< {RETENTION_DAYS} days) to its state before "
+            "termination",
             Role.SUPPORT,
             {State.TERMINATED: Outcome.BEFORE_TERMINATION},
             bulk=False,
+            progress="Reinstating",
         ),
         Action(
             "purge",
             "Purge",
-            "Delete endpoints terminated 90 days ago or more, with their SIMs",
+            f"Delete endpoints terminated {RETENTION_DAYS} days ago or more, with their SIMs",
             Role.ADMIN,
             {State.TERMINATED: Outcome.DELETED},
-            dangerous=True,
+            # Purge takes every endpoint old enough, never the one under the cursor.
+            row=False,
+            confirm=Confirm.TYPED,
+            progress="Purging",
+            warning=f"Purge deletes {{n}} terminated {RETENTION_DAYS} days ago or more "
+            "permanently, with their SIMs; only the audit trail keeps a 'purged' event.",
         ),
     )
 }
 
-RETENTION_DAYS = 90
+class JobStatus(StrEnum):
+    """Where a bulk job stands; stored in ``job.status`` (interrupted is derived, never stored)."""
+
+    RUNNING = "running"
+    DONE = "done"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+
+    @property
+    def label(self) -> str:
+        """The status as screens write it."""
+        return self.value.capitalize()
+
+    @property
+    def resumable(self) -> bool:
+        """True when ``jobs resume`` may carry the job on."""
+        return self in (JobStatus.CANCELLED, JobStatus.FAILED, JobStatus.INTERRUPTED)
 
 
 @dataclass(frozen=True)
@@ -232,6 +303,33 @@ NETWORK_EVENTS: dict[str, NetworkEvent] = {
         NetworkEvent("detach", State.DETACHED),
     )
 }
+
+
+class AuditAction(StrEnum):
+    """Every action the audit trail records that is not a lifecycle action's own name."""
+
+    CREATED = "created"
+    PURGED = "purged"  # the purge action, as the trail writes it
+    REJECTED = "rejected"  # a network event the endpoint's state refuses
+    STALE = "stale"
+    IMEI_MISMATCH = "imei_mismatch"
+    GROUP_CREATED = "group_created"
+    GROUP_EDITED = "group_edited"
+    GROUP_DELETED = "group_deleted"
+    SIMS_IMPORTED = "sims_imported"
+    OPERATOR_ADDED = "operator_added"
+    OPERATOR_REMOVED = "operator_removed"
+    SETTING_CHANGED = "setting_changed"
+
+
+#: Every action name the audit trail holds, in the order the audit log's filter offers them.
+AUDIT_ACTIONS: tuple[str, ...] = (
+    AuditAction.CREATED,
+    *(name for name in ACTIONS if name != "purge"),
+    AuditAction.PURGED,
+    *NETWORK_EVENTS,
+    *(a for a in AuditAction if a not in (AuditAction.CREATED, AuditAction.PURGED)),
+)
 
 
 def action(name: str) -> Action:

@@ -20,7 +20,7 @@ import peewee as pw
 from . import identifiers as ids
 from .db import is_sqlite
 from .errors import NotFound, ValidationError
-from .lifecycle import ACTIONS, NETWORK_EVENTS, READY_TO_ACTIVATE, STATES, State
+from .lifecycle import READY_TO_ACTIVATE, STATES, State
 from .models import AuditEvent, Endpoint, EndpointGroup, EndpointTag, Imsi, Sim
 
 PAGE = 50
@@ -580,25 +580,6 @@ def audit_for(endpoint_id: int, limit: int = 10) -> list[dict[str, Any]]:
     return [_event(r) for r in q]
 
 
-#: Every action the audit trail records: the lifecycle's (a purge is written ``purged``),
-#: the network's (and its refusals), and the changes of groups, operators, imports and
-#: settings. The audit log's action filter offers these.
-AUDIT_ACTIONS: tuple[str, ...] = (
-    "created",
-    *(name for name in ACTIONS if name != "purge"),
-    "purged",
-    *NETWORK_EVENTS,
-    "rejected",
-    "stale",
-    "imei_mismatch",
-    "group_created",
-    "group_edited",
-    "group_deleted",
-    "sims_imported",
-    "operator_added",
-    "operator_removed",
-    "setting_changed",
-)
 
 _AGE = re.compile(r"(\d{1,6})\s*([smhdw])(?:\s+ago)?")
 _AGE_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}

@@ -23,17 +23,11 @@ import peewee
 from click.core import ParameterSource
 
 from simdeck.core import actions, auth, queries, records
-from simdeck.core.db import default_url, describe, open_database, retrying
-from simdeck.core.errors import InputError, NotFound, PermissionDenied, Refused, SimdeckError
+from simdeck.core.db import default_url, describe, open_database
+from simdeck.core.errors import InputError, NotFound, PermissionDenied, SimdeckError
 from simdeck.core.lifecycle import ACTIONS, RETENTION_DAYS, Action, Role, State
-from simdeck.core.models import (
-    SCHEMA_VERSION,
-    create_schema,
-    has_schema,
-    migrate,
-    schema_version,
-    utcnow,
-)
+from simdeck.core.models import has_schema, utcnow
+from simdeck.core.store import open_store
 from simdeck.tui import output as out
 
 #: Rows fetched per query when a command streams a long list.
@@ -57,40 +51,6 @@ class Options:
     @property
     def resolved_url(self) -> str:
         return self.url or default_url()
-
-
-def open_store(url: str, read_only: bool) -> peewee.Database:
-    """Open and bind the database; create the schema on a new one, migrate an old one."""
-    try:
-        db = open_database(url, read_only=read_only)
-    except peewee.DatabaseError as exc:  # e.g. "file is not a database", raised on connect
-        raise InputError(f"cannot open the database {describe(url)}: {exc}") from None
-    try:
-        if not has_schema():
-            if read_only:
-                raise InputError(
-                    f"{describe(url)} is not a simdeck database yet; "
-                    "open it once without --read-only to create it"
-                )
-            retrying(create_schema)
-            return db
-        version = schema_version()
-        if version > SCHEMA_VERSION:
-            raise Refused(
-                f"this database was written by a newer simdeck (schema {version}; this "
-                f"simdeck knows up to {SCHEMA_VERSION}): upgrade simdeck to open it"
-            )
-        if version < SCHEMA_VERSION:
-            if read_only:
-                raise Refused(
-                    f"this database has the older schema {version}: open it once without "
-                    "--read-only so it is upgraded"
-                )
-            migrate()
-    except peewee.DatabaseError as exc:
-        db.close()
-        raise InputError(f"cannot read the database {describe(url)}: {exc}") from None
-    return db
 
 
 def session(ctx: click.Context) -> auth.Actor:
