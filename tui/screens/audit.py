@@ -23,7 +23,8 @@ from textual.widgets import Footer, Input, Label, Select, Static
 
 from simdeck.core import queries
 from simdeck.core.errors import InputError, SimdeckError
-from simdeck.core.queries import AUDIT_ACTIONS, AuditFilter, Key
+from simdeck.core.lifecycle import AUDIT_ACTIONS
+from simdeck.core.queries import AuditFilter, Key
 from simdeck.tui import keys
 from simdeck.tui.format import clock_time, number, state_label, state_tone
 from simdeck.tui.output import change, detail_text
