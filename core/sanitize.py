@@ -1,0 +1,63 @@
+"""The one sanitiser: every string that came from storage or input passes here to be printed.
+
+A name, a file name, a search or a network event's field may hold terminal control
+sequences (OSC 52 sets the clipboard, OSC 0 the window title), console markup or a
+spreadsheet formula. Printed as it is, it would act on the reader's terminal or
+spreadsheet instead of being read. ``printable`` shows every control character as a
+visible escape; ``csv_cell`` defuses formulas as OWASP recommends. The console never
+parses stored text as markup (it builds Rich ``Text``); the command line prints only
+``printable`` text.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+# C0 controls but tab and newline, DEL and the C1 controls; the bidirectional
+# overrides and isolates, which reorder what a reader sees; line and paragraph
+# separators; and the byte-order mark / zero-width no-break space.
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]"
+)
+# The same, with tab and newline too: one value on one line.
+_CONTROL_OR_BREAK = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]"
+)
+
+_NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r", "\x1b": "\\e"}
+
+
+def _visible(match: re.Match[str]) -> str:
+    char = match.group()
+    named = _NAMED.get(char)
+    if named is not None:
+        return named
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(value: Any, *, multiline: bool = False) -> str:
+    """``value`` as text safe for a terminal: every control character shown as an escape.
+
+    With ``multiline`` a newline and a tab stay as they are (a message of several lines);
+    otherwise the value stays on one line.
+    """
+    text = "" if value is None else str(value)
+    pattern = _CONTROL if multiline else _CONTROL_OR_BREAK
+    return pattern.sub(_visible, text)
+
+
+#: A cell starting with one of these is read by a spreadsheet as a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any, *, raw: bool = False) -> str:
+    """``value`` as a CSV cell: a leading formula character is quoted with ``'``.
+
+    ``raw`` keeps the exact value, for scripts that read the file back (``--raw-csv``).
+    """
+    text = "" if value is None else str(value)
+    if not raw and text.startswith(FORMULA_START):
+        return "'" + text
+    return text
