@@ -144,7 +144,7 @@ def bulk(ctx: click.Context, name: str, refs: Sequence[str], filters: dict[str, 
     else:
         f = make_filter(filters["states"], filters["group"], filters["tag"], filters["search"])
         targets = actions.Targets(filter=f)
-    if targets.is_single() and not act.dangerous and not dry_run:
+    if targets.is_single() and act.confirm is not Confirm.TYPED and not dry_run:
         _single(actor, act, targets.ids[0], group, fmt)
         return
     pv = actions.preview(actor, name, targets, group=group)
@@ -154,7 +154,7 @@ def bulk(ctx: click.Context, name: str, refs: Sequence[str], filters: dict[str, 
             out.echo_json(preview_json(pv))
         return
     if targets.is_single():
-        # One endpoint (here: a dangerous action): ask only when it would change;
+        # One endpoint (here: a typed-confirmation action): ask only when it would change;
         # otherwise the run refuses with the endpoint's own reason.
         if pv.eligible and not yes:
             out.echo_lines(pv.lines(), err=True)
