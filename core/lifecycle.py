@@ -123,6 +123,8 @@ class Action:
     progress: str = ""
     #: Said before the confirmation; ``{n}`` is "1,234 endpoints".
     warning: str = ""
+    #: The deployment setting that must allow the action ("" when none does).
+    policy: str = ""
 
     @property
     def dangerous(self) -> bool:
@@ -207,6 +209,7 @@ ACTIONS: dict[str, Action] = {
             Role.OPERATOR,
             {State.SUSPENDED: State.ACTIVE},
             progress="Resuming",
+            policy="allow_resume",
         ),
         Action(
             "delink",

@@ -55,6 +55,19 @@ def open_store(url: str, read_only: bool = False) -> peewee.Database:
     return db
 
 
+def open_bare(url: str, read_only: bool = False) -> tuple[peewee.Database, bool]:
+    """Open and bind the database without creating or migrating anything.
+
+    Returns it with True when it already holds simdeck's schema: the demo builds its own
+    schema into a new database and only reuses one that is already built.
+    """
+    db = open_database(url, read_only=read_only)
+    try:
+        return db, has_schema()
+    except peewee.DatabaseError as exc:
+        db.close()
+        raise InputError(f"cannot read the database {describe(url)}: {exc}") from None
+
 
 def explain(exc: BaseException, database: str = "") -> str:
     """One readable sentence for ``exc``; core's own errors already are one."""

@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,12 +23,16 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from simdeck.core import actions, auth, db, models
+from simdeck.core import actions, auth, db, models, queries
 from simdeck.core.identifiers import make_iccid
 from simdeck.core.lifecycle import State
 from simdeck.core.models import AuditEvent, Endpoint, Job, Operator, Sim
 from simdeck.tui import cli
-from simdeck.tui.output import ENDPOINT_KEYS, relative
+from simdeck.tui.cli import bulk as cli_bulk
+from simdeck.tui.cli import demo as cli_demo
+from simdeck.tui.cli import output as cli_output
+from simdeck.tui.cli.output import ENDPOINT_KEYS
+from simdeck.tui.text import ago
 from tests.conftest import GROUP, OTHER_GROUP, Maker
 
 ADMIN = "admin"
@@ -466,7 +471,7 @@ def test_bulk_without_a_terminal_needs_yes(fleet: Fleet) -> None:
 
 
 def test_bulk_asks_proceed(fleet: Fleet, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "_can_prompt", lambda: True)
+    monkeypatch.setattr(cli_bulk, "can_prompt", lambda: True)
     before = snapshot(fleet)
     result = run(fleet, "endpoints", "suspend", "--state", "active", input="n\n")
     assert result.exit_code == 1 and "Proceed? [y/N]" in result.stderr
@@ -476,10 +481,20 @@ def test_bulk_asks_proceed(fleet: Fleet, monkeypatch: pytest.MonkeyPatch) -> Non
     assert all(state_of(fleet, i) == "suspended" for i in fleet.ids["active"])
 
 
+def test_delink_warns_before_it_asks(fleet: Fleet, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli_bulk, "can_prompt", lambda: True)
+    before = snapshot(fleet)
+    result = run(fleet, "endpoints", "delink", "--state", "active", input="\n")
+    assert result.exit_code == 1
+    assert "De-linking cuts 3 endpoints off the network" in result.stderr
+    assert "Proceed? [y/N]" in result.stderr
+    assert snapshot(fleet) == before
+
+
 def test_terminate_needs_the_typed_confirmation(
     fleet: Fleet, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli, "_can_prompt", lambda: True)
+    monkeypatch.setattr(cli_bulk, "can_prompt", lambda: True)
     targets = [str(i) for i in fleet.ids["active"][:2]]
     before = snapshot(fleet)
     for wrong in ("y\n", "terminate 3\n", "terminate\n", "\n"):
@@ -583,7 +598,7 @@ def test_read_only_on_a_missing_database(tmp_path: Path) -> None:
 def test_export_streams_every_matching_endpoint(
     fleet: Fleet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli, "STREAM_PAGE", 5)  # several keyset pages even on a small db
+    monkeypatch.setattr(cli_output, "STREAM_PAGE", 5)  # several keyset pages even on a small db
     target = tmp_path / "all.csv"
     result = run(fleet, "export", str(target))
     assert result.exit_code == 0
@@ -833,7 +848,7 @@ def test_demo_never_writes_into_the_simdeck_db_database(
 ) -> None:
     pytest.importorskip("simdeck.core.demo")
     demo_db = tmp_path / "default-demo.db"
-    monkeypatch.setattr(cli, "demo_path", lambda: str(demo_db))
+    monkeypatch.setattr(cli_demo, "demo_path", lambda: str(demo_db))
     before = snapshot(fleet)
     result = CliRunner().invoke(cli.main, ["demo", "--endpoints", "50", "--no-tui"],
                                 env={"SIMDECK_DB": fleet.path})
@@ -862,11 +877,48 @@ def test_serve_says_when_it_is_not_installed(
 
 def test_relative_times() -> None:
     now = 1_000_000.0
-    assert relative(0, now) == "never"
-    assert relative(now - 5, now) == "5s ago"
-    assert relative(now - 180, now) == "3m ago"
-    assert relative(now - 2 * 3600, now) == "2h ago"
-    assert relative(now - 3 * 86400, now) == "3d ago"
+    assert ago(0, now) == "never"
+    assert ago(now - 5, now) == "5s ago"
+    assert ago(now - 180, now) == "3m ago"
+    assert ago(now - 2 * 3600, now) == "2h ago"
+    assert ago(now - 3 * 86400, now) == "3d ago"
+
+
+def test_the_command_line_and_the_console_word_an_age_alike(fleet: Fleet) -> None:
+    from simdeck.tui.widgets.endpoint_rows import render_endpoint
+
+    endpoint_id = fleet.one("active")
+    reopen(fleet)
+    Endpoint.update(last_activity=int(time.time() - 75 * 86400 - 60)).where(
+        Endpoint.id == endpoint_id).execute()
+    row = next(r for r in queries.page(queries.Filter(), limit=100) if r.id == endpoint_id)
+    assert render_endpoint(row, time.time())[-1] == "75d ago"
+    db.database.close()
+    listed = run(fleet, "endpoints", "list")
+    line = next(x for x in listed.stdout.splitlines() if x.startswith(f"{endpoint_id} "))
+    assert line.endswith("75d ago")
+    shown = run(fleet, "endpoints", "show", str(endpoint_id))
+    assert any(x.split()[:4] == ["Last", "activity", "75d", "ago"]
+               for x in shown.stdout.splitlines())
+
+
+def test_the_command_line_reads_no_table_itself() -> None:
+    """Opening, reading and writing go through core; no module here imports peewee or models."""
+    import ast
+
+    root = Path(cli.__file__).resolve().parent
+    files = [*root.glob("*.py"), root.parent / "text.py", root.parent / "format.py"]
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                module = node.module or ""
+                names = [module, *(f"{module}.{a.name}" for a in node.names)]
+            for name in names:
+                assert name.split(".")[0] != "peewee", path
+                assert not name.startswith("simdeck.core.models"), path
 
 
 # --- a real process ----------------------------------------------------------------------

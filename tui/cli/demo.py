@@ -1,0 +1,66 @@
+"""``simdeck demo``: build (once) a demo database, then open the console on it."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from simdeck.core import auth, queries
+from simdeck.core.db import describe
+from simdeck.core.errors import PermissionDenied
+from simdeck.core.store import open_bare, open_store
+from simdeck.tui.cli import output as out
+from simdeck.tui.cli.root import main, open_console, options
+
+
+def demo_path() -> str:
+    """Where the demo database lives unless --db names another."""
+    import platformdirs
+
+    return str(platformdirs.user_data_path("simdeck") / "demo.db")
+
+
+@main.command("demo")
+@click.option("--endpoints", "count", type=click.IntRange(1, 5_000_000), default=5_000,
+              show_default=True, help="How many endpoints the demo fleet has.")
+@click.option("--seed", type=int, default=7, show_default=True, help="Random seed.")
+@click.option("--no-tui", is_flag=True, help="Only build (or find) the database.")
+@click.pass_context
+def demo(ctx: click.Context, count: int, seed: int, no_tui: bool) -> None:
+    """Create (once) a demo database of a vehicle fleet, then open the console on it.
+
+    The database is demo.db in the user's data directory unless --db is given on the
+    command line (SIMDECK_DB is ignored here, so a demo never fills a real database).
+    An existing demo database is reused; delete the file to build a new one.
+    """
+    opts = options(ctx)
+    url = opts.url if opts.db_on_command_line and opts.url else demo_path()
+    db, built = open_bare(url, opts.read_only)
+    ctx.call_on_close(db.close)
+    if built:
+        db.close()
+        db = open_store(url, opts.read_only)
+        auth.login(read_only=opts.read_only)
+        counts = queries.counts_by_state(queries.Filter())
+        click.echo(f"Using the demo database {describe(url)}, built earlier "
+                   "(delete it to build a new one).")
+        click.echo(f"{sum(counts.values()):,} endpoints: " + ", ".join(
+            f"{n:,} {s.label}" for s, n in counts.items() if n))
+    else:
+        if opts.read_only:
+            raise PermissionDenied("cannot build the demo database with --read-only")
+        from simdeck.core.demo import build_demo
+
+        click.echo(f"Building the demo database {describe(url)} "
+                   f"({count:,} endpoints, seed {seed})…", err=True)
+        say = (lambda message: click.echo(f"  {message}", err=True)) if sys.stderr.isatty() \
+            else None
+        summary = build_demo(count, seed=seed, operator=auth.os_user(), progress=say)
+        out.echo_lines(summary.lines())
+    db.close()
+    if no_tui:
+        return
+    if not open_console(url, opts.read_only):
+        click.echo("The console is not available yet; the demo database is ready at "
+                   f"{describe(url)} (use it with --db).")

@@ -1,0 +1,309 @@
+"""How the command line prints: aligned tables, CSV, JSON, key/values, detail views.
+
+Every command prints through here. Nothing here reads the database; the command
+functions hand over plain values. The words themselves come from :mod:`simdeck.tui.text`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from simdeck.core.errors import InputError
+from simdeck.core.lifecycle import State
+from simdeck.tui.text import ago, change, detail_text, parse_iso, state_label
+
+FORMATS = ("table", "csv", "json")
+
+#: Rows fetched per query when a command streams a long list.
+STREAM_PAGE = 500
+
+#: The interface.md keys of an endpoint, in order: the JSON object and the CSV columns.
+ENDPOINT_KEYS = (
+    "id", "iccid", "name", "state", "group", "tags", "reference", "imsis", "eid",
+    "sim_status", "static_ip", "imei_lock", "activate_immediately", "last_activity",
+)
+
+#: Colours for a terminal only; the state is always written in words as well.
+STATE_COLOURS: dict[str, dict[str, Any]] = {
+    State.HOLD.value: {"dim": True},
+    State.PENDING.value: {"fg": "yellow"},
+    State.PRE_ACTIVE.value: {"fg": "blue"},
+    State.ACTIVE.value: {"fg": "green"},
+    State.IDLE.value: {"fg": "cyan"},
+    State.DETACHED.value: {"fg": "yellow", "bold": True},
+    State.SUSPENDED.value: {"fg": "magenta"},
+    State.TERMINATED.value: {"fg": "red"},
+}
+
+
+def clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, with an ellipsis when cut."""
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+def widths(
+    headers: Sequence[str], rows: Sequence[Sequence[Any]], start: Sequence[int] = ()
+) -> list[int]:
+    """The width of each column: the longest of its header, its cells and ``start``."""
+    out = [max(len(h), start[i] if i < len(start) else 0) for i, h in enumerate(headers)]
+    for row in rows:
+        for i, value in enumerate(row):
+            out[i] = max(out[i], len(_cell(value)))
+    return out
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def header_line(headers: Sequence[str], col_widths: Sequence[int]) -> str:
+    """The header of a table."""
+    return "  ".join(h.ljust(w) for h, w in zip(headers, col_widths, strict=True)).rstrip()
+
+
+def row_lines(
+    rows: Sequence[Sequence[Any]],
+    col_widths: Sequence[int],
+    styles: Sequence[Sequence[dict[str, Any] | None] | None] | None = None,
+) -> list[str]:
+    """Rows as aligned lines; ``styles`` colour cells (click strips colour off a terminal)."""
+    out = []
+    for n, row in enumerate(rows):
+        row_styles = styles[n] if styles else None
+        parts = []
+        for i, value in enumerate(row):
+            padded = _cell(value).ljust(col_widths[i])
+            style = row_styles[i] if row_styles else None
+            parts.append(click.style(padded, **style) if style else padded)
+        out.append("  ".join(parts).rstrip())
+    return out
+
+
+def table(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    styles: Sequence[Sequence[dict[str, Any] | None] | None] | None = None,
+) -> list[str]:
+    """Rows as lines of aligned plain text columns, under a header."""
+    cells = list(rows)
+    col_widths = widths(headers, cells)
+    return [header_line(headers, col_widths)] + row_lines(cells, col_widths, styles)
+
+
+def echo_lines(lines: Iterable[str], *, err: bool = False) -> None:
+    """Print each line (on stderr with ``err``)."""
+    for line in lines:
+        click.echo(line, err=err)
+
+
+def dumps(obj: Any) -> str:
+    """JSON as printed: indented, UTF-8 kept, keys in the order given."""
+    return json.dumps(obj, indent=2, ensure_ascii=False, default=str)
+
+
+def echo_json(obj: Any) -> None:
+    """Print one JSON document on stdout."""
+    click.echo(dumps(obj))
+
+
+def echo_json_array(items: Iterable[Any]) -> int:
+    """Print a JSON array item by item, so a long stream is never held in memory."""
+    n = 0
+    click.echo("[", nl=False)
+    for item in items:
+        text = dumps(item).replace("\n", "\n  ")
+        click.echo(("," if n else "") + "\n  " + text, nl=False)
+        n += 1
+    click.echo("\n]" if n else "]")
+    return n
+
+
+class _Echo:
+    """A file-like object over click.echo, so csv writes go where click's output goes."""
+
+    def write(self, text: str) -> int:
+        click.echo(text, nl=False)
+        return len(text)
+
+
+def csv_writer(target: Any = None) -> Any:
+    """A csv.writer on ``target`` (stdout when None), with plain ``\\n`` line ends."""
+    return csv.writer(target if target is not None else _Echo(), lineterminator="\n")
+
+
+def csv_value(value: Any) -> str:
+    """A JSON value as one CSV cell: lists joined with ``;``, booleans as true/false."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return ";".join(csv_value(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def csv_rows(keys: Sequence[str], objects: Iterable[dict[str, Any]]) -> Iterator[list[str]]:
+    """One CSV row of ``keys`` per object."""
+    for obj in objects:
+        yield [csv_value(obj.get(k)) for k in keys]
+
+
+def echo_csv(keys: Sequence[str], objects: Iterable[dict[str, Any]]) -> int:
+    """Print a header and one row per object on stdout; returns the number of rows."""
+    writer = csv_writer()
+    writer.writerow(keys)
+    n = 0
+    for row in csv_rows(keys, objects):
+        writer.writerow(row)
+        n += 1
+    return n
+
+
+def key_values(pairs: Sequence[tuple[str, Any]], indent: str = "  ") -> list[str]:
+    """``label  value`` lines, labels aligned."""
+    width = max((len(k) for k, _ in pairs), default=0)
+    return [f"{indent}{k.ljust(width)}  {'—' if v in (None, '', []) else v}" for k, v in pairs]
+
+
+def endpoint_detail(obj: dict[str, Any]) -> list[str]:
+    """An endpoint's full JSON object (``to_json(full=True)``) as the lines of ``show``."""
+    last = obj.get("last_activity")
+    pairs: list[tuple[str, Any]] = [
+        ("ICCID", obj.get("iccid")),
+        ("Name", obj.get("name")),
+        ("State", state_label(obj.get("state"))),
+        ("Group", obj.get("group")),
+        ("Tags", ", ".join(obj.get("tags") or [])),
+        ("Reference", obj.get("reference")),
+        ("IMSIs", ", ".join(obj.get("imsis") or [])),
+        ("EID", obj.get("eid")),
+        ("SIM status", obj.get("sim_status")),
+        ("Static IP", obj.get("static_ip")),
+        ("IMEI lock", obj.get("imei_lock")),
+        ("Activate immediately", "yes" if obj.get("activate_immediately") else "no"),
+        ("Last activity", f"{ago(parse_iso(last), time.time())} ({last})" if last else "never"),
+    ]
+    for key, label in (("created_at", "Created"), ("updated_at", "Updated"),
+                       ("terminated_at", "Terminated")):
+        if obj.get(key):
+            pairs.append((label, obj[key]))
+    if obj.get("state_before_termination"):
+        pairs.append(("State before termination", state_label(obj["state_before_termination"])))
+    out = [f"Endpoint {obj['id']}"] + key_values(pairs)
+    config = obj.get("group_config")
+    if config:
+        out += ["", f"Group {config.get('name')}"] + key_values([
+            ("Description", config.get("description")),
+            ("APN", config.get("apn")),
+            ("IP pool", config.get("ip_pool")),
+        ])
+    history = obj.get("history")
+    if history:
+        out += ["", "History (latest first)"]
+        out += ["  " + line for line in audit_table(history)]
+    return out
+
+
+def audit_table(events: Sequence[dict[str, Any]]) -> list[str]:
+    """Audit events as table lines."""
+    return table(
+        ("AT", "ACTOR", "ACTION", "ENDPOINT", "ICCID", "CHANGE", "DETAIL"),
+        [
+            (
+                e.get("at") or "",
+                e.get("actor") or "",
+                e.get("action") or "",
+                e.get("endpoint_id") if e.get("endpoint_id") is not None else "",
+                e.get("iccid") or "",
+                change(e.get("from_state"), e.get("to_state")),
+                clip(detail_text(e.get("detail")), 60),
+            )
+            for e in events
+        ],
+    )
+
+
+def stream_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], empty: str) -> int:
+    """A long table printed page by page, widths taken from the first page."""
+    col_widths: list[int] = []
+    n = 0
+    batch: list[Sequence[Any]] = []
+
+    def flush() -> None:
+        nonlocal col_widths
+        if not col_widths:
+            col_widths = widths(headers, batch)
+            click.echo(header_line(headers, col_widths))
+        col_widths = widths(headers, batch, col_widths)
+        echo_lines(row_lines(batch, col_widths))
+        batch.clear()
+
+    for row in rows:
+        batch.append(row)
+        n += 1
+        if len(batch) >= STREAM_PAGE:
+            flush()
+    if batch:
+        flush()
+    if not n:
+        click.echo(empty, err=True)
+    return n
+
+
+def write_csv_atomically(target: Path, keys: Sequence[str],
+                         objects: Iterable[dict[str, Any]]) -> int:
+    """Stream rows to a temporary file beside ``target``, then put it in place."""
+    directory = target.parent if str(target.parent) else Path(".")
+    if not directory.is_dir():
+        raise InputError(f"cannot write {target}: the folder {directory} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=directory)
+    except OSError as exc:
+        raise InputError(f"cannot write {target}: {exc.strerror}") from None
+    n = 0
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
+            writer = csv_writer(fh)
+            writer.writerow(keys)
+            for row in csv_rows(keys, objects):
+                writer.writerow(row)
+                n += 1
+        os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise InputError(f"cannot write {target}: {exc.strerror}") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return n
+
+
+def print_report(obj: dict[str, Any], lines: list[str], fmt: str, *, ok: bool) -> None:
+    """An import or ingest report: JSON or the summary on stdout, problems on stderr.
+
+    Exits 2 (invalid input) unless every row was accepted.
+    """
+    if fmt == "table":
+        echo_lines(lines[:1])
+        echo_lines(lines[1:], err=True)
+    else:
+        if fmt == "json":
+            echo_json(obj)
+        else:
+            echo_csv(list(obj), [obj])
+        if not ok:
+            echo_lines(lines, err=True)
+    if not ok:
+        raise click.exceptions.Exit(2)
