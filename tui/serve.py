@@ -142,14 +142,14 @@ class Guard:
             self.names |= LOOPBACK_NAMES
         if self.any_ip:
             self.names |= {socket.gethostname().lower(), socket.getfqdn().lower()}
-        self.public: tuple[str, int] | None = None
+        self.public: tuple[str, int, int] | None = None
         self.public_origin: str | None = None
         if public_url:
             parts = urlsplit(public_url)
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise InputError(f"public URL {public_url}: give http(s)://host[:port]")
             default = 443 if parts.scheme == "https" else 80
-            self.public = (parts.hostname.lower(), parts.port or default)
+            self.public = (parts.hostname.lower(), parts.port or default, default)
             self.public_origin = f"{parts.scheme}://{parts.netloc.lower()}"
 
     def host_ok(self, host_header: str | None) -> bool:
@@ -160,11 +160,11 @@ class Guard:
         if not found or not found[0]:
             return False
         name, port = found
-        if self.public and found == self.public:
+        if self._is_public(found):
             return True
         if name in LOOPBACK_NAMES and self.loopback_bind:
             return True  # an SSH tunnel may forward from another local port
-        if port != self.port:
+        if (port or 80) != self.port:
             return False
         return name in self.names or (self.any_ip and _is_ip(name))
 
@@ -179,15 +179,22 @@ class Guard:
 
     def base_url(self, host_header: str) -> str:
         """Where the browser reached this server (a Host already checked)."""
-        if self.public and self.public_origin and self._name_port(host_header) == self.public:
+        if self.public_origin and self._is_public(self._name_port(host_header)):
             return self.public_origin
         return f"http://{host_header}"
 
+    def _is_public(self, found: tuple[str, int | None] | None) -> bool:
+        """The Host is the proxy's address (without a port: its scheme's default)."""
+        if not self.public or not found:
+            return False
+        name, port = found
+        return name == self.public[0] and (port or self.public[2]) == self.public[1]
+
     @staticmethod
-    def _name_port(host_header: str) -> tuple[str, int] | None:
+    def _name_port(host_header: str) -> tuple[str, int | None] | None:
         parts = urlsplit("//" + host_header)
         try:
-            return (parts.hostname or "").lower(), parts.port or 80
+            return (parts.hostname or "").lower(), parts.port
         except ValueError:
             return None
 
@@ -227,6 +234,7 @@ def make_server(command: str, guard: Guard, *, host: str, port: int,
     """textual-serve's Server, with ``guard`` in front of its page, websocket and
     downloads (static files stay open: they are textual-serve's own)."""
     import aiohttp_jinja2
+    import jinja2
     from aiohttp import web
     from textual_serve.server import Server
 
@@ -285,8 +293,21 @@ def make_server(command: str, guard: Guard, *, host: str, port: int,
             result: web.StreamResponse = await super().handle_download(request)
             return result
 
-        async def on_startup(self, app: web.Application) -> None:
-            banner()
+        def serve(self, debug: bool = False) -> None:
+            # textual-serve's own serve() announces itself before it binds; this says
+            # the address only once the port is listening.
+            self.debug = debug
+            self.initialize_logging()
+            app = web.Application()
+            aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(self.templates_path))
+            app.add_routes([
+                web.get("/", self.handle_index, name="index"),
+                web.get("/ws", self.handle_websocket, name="websocket"),
+                web.get("/download/{key}", self.handle_download, name="download"),
+                web.static("/static", self.statics_path, name="static"),
+            ])
+            web.run_app(app, host=host, port=port, print=lambda *_: banner(),
+                        access_log=None)
 
     return GuardedServer(command, host=host, port=port, title="simdeck")
 
@@ -326,19 +347,6 @@ def _bind_error(exc: OSError, host: str, port: int) -> InputError:
     return InputError(f"cannot serve on {where}: {why}")
 
 
-def check_bindable(addresses: list[str], host: str, port: int) -> None:
-    """Bind each address for a moment, so a busy port is one line before any banner
-    (textual-serve announces itself before it binds)."""
-    for address in addresses:
-        family = socket.AF_INET6 if ":" in address else socket.AF_INET
-        with socket.socket(family, socket.SOCK_STREAM) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                probe.bind((address, port))
-            except OSError as exc:
-                raise _bind_error(exc, host, port) from None
-
-
 def serve(db_url: str | None, *, host: str = "127.0.0.1", port: int = 8000,
           read_only: bool = False, allow_remote: bool = False,
           public_url: str | None = None, token: str | None = None,
@@ -362,7 +370,6 @@ def serve(db_url: str | None, *, host: str = "127.0.0.1", port: int = 8000,
                 "SSH tunnel (ssh -L 8000:127.0.0.1:8000 host)"
             )
         note(remote_warning(host, port))
-    check_bindable(addresses, host, port)
     secret = token or secrets.token_urlsafe(32)
     guard = Guard(secret, host, port, public_url)
     where = describe(db_url) if db_url else "the default database"
