@@ -277,7 +277,8 @@ def test_the_console_runs_behind_the_websocket_without_the_database_on_its_comma
 def test_an_endpoint_created_in_the_browser_is_audited_as_the_user_via_serve(
     server: Served,
 ) -> None:
-    keys = [("n", "New endpoint"), ("web-made-1", "web-made-1"), ("\x13", "Created")]  # ctrl+s saves
+    ctrl_s = "\x13"  # saves the form
+    keys = [("n", "New endpoint"), ("web-made-1", "web-made-1"), (ctrl_s, "Created")]
     asyncio.run(_session(server, keys))
     db.open_database(server.db)
     try:
