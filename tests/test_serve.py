@@ -186,6 +186,9 @@ def test_the_page_needs_the_token_then_keeps_it_in_a_cookie(server: Served) -> N
     assert f"ws://{server.base.removeprefix('http://')}/ws" in html
     assert server.token not in html
     assert headers["Referrer-Policy"] == "no-referrer"
+    assert get(server.base + "/", {"Origin": "http://\u00e9vil.example"})[0] == 403
+    stop(server)
+    assert server.token not in "".join(server.stderr.queue)  # nor in any log line
 
 
 def test_the_page_refuses_a_host_name_that_is_not_the_server(server: Served) -> None:
@@ -334,6 +337,22 @@ def test_allow_remote_warns_what_is_exposed_and_still_checks_the_token(tmp_path:
         assert get(local + "/")[0] == 403
         assert get(local + "/?token=" + served.token)[0] == 302
         assert get(local + "/?token=" + served.token, {"Host": f"evil.example:{port}"})[0] == 403
+    finally:
+        stop(served)
+
+
+def test_the_banner_shows_the_database_without_its_password(tmp_path: Path) -> None:
+    port = _free_port()
+    secret_url = "postgresql://ops:s3cret@db.example:5433/fleet"
+    code = ("import os; from simdeck.tui.serve import serve; "
+            f"serve(os.environ['SIMDECK_DB'], port={port})")
+    # The server itself does not connect: each browser session does.
+    served = start([sys.executable, "-c", code], {"SIMDECK_DB": secret_url}, secret_url)
+    try:
+        time.sleep(0.3)
+        banner = "".join(served.stderr.queue)
+        assert "postgresql://db.example:5433/fleet" in banner
+        assert "s3cret" not in banner and "s3cret" not in served.url
     finally:
         stop(served)
 

@@ -117,7 +117,7 @@ def remote_warning(host: str, port: int) -> str:
         "on that network who has the address with its token can take every action this "
         f"account ({_account()}) may take, with its role, as that OS user; the traffic, the "
         "token included, is not encrypted. Prefer 127.0.0.1 with an SSH tunnel "
-        "(ssh -L 8000:127.0.0.1:8000 host) or a TLS proxy in front."
+        f"(ssh -L {port}:127.0.0.1:{port} host) or a TLS proxy in front."
     )
 
 
@@ -175,7 +175,7 @@ class Guard:
         origin = origin.lower().rstrip("/")
         if self.public_origin and origin == self.public_origin:
             return True
-        return hmac.compare_digest(origin, f"http://{(host_header or '').lower()}")
+        return origin == f"http://{(host_header or '').lower()}"
 
     def base_url(self, host_header: str) -> str:
         """Where the browser reached this server (a Host already checked)."""
@@ -349,7 +349,7 @@ def _bind_error(exc: OSError, host: str, port: int) -> InputError:
 
 def serve(db_url: str | None, *, host: str = "127.0.0.1", port: int = 8000,
           read_only: bool = False, allow_remote: bool = False,
-          public_url: str | None = None, token: str | None = None,
+          public_url: str | None = None,
           out: Callable[[str], None] | None = None,
           err: Callable[[str], None] | None = None) -> None:
     """Serve the console at http://host:port until interrupted.
@@ -367,10 +367,10 @@ def serve(db_url: str | None, *, host: str = "127.0.0.1", port: int = 8000,
             raise InputError(
                 f"{host} is not a loopback address: simdeck serve listens on this machine "
                 "only (127.0.0.1, ::1, localhost) unless --allow-remote is given; prefer an "
-                "SSH tunnel (ssh -L 8000:127.0.0.1:8000 host)"
+                f"SSH tunnel (ssh -L {port}:127.0.0.1:{port} host)"
             )
         note(remote_warning(host, port))
-    secret = token or secrets.token_urlsafe(32)
+    secret = secrets.token_urlsafe(32)
     guard = Guard(secret, host, port, public_url)
     where = describe(db_url) if db_url else "the default database"
 
