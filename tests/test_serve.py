@@ -392,6 +392,7 @@ def test_the_host_check_lets_in_only_names_of_this_server() -> None:
     anywhere = Guard("t", "0.0.0.0", 8000)
     assert anywhere.host_ok("10.1.2.3:8000") and anywhere.host_ok(f"{socket.gethostname()}:8000")
     assert not anywhere.host_ok("10.1.2.3:8001") and not anywhere.host_ok("evil.example:8000")
+    assert anywhere.host_ok("localhost:8000") and not anywhere.host_ok("localhost:9000")
     proxied = Guard("t", "127.0.0.1", 8000, public_url="https://ops.example.com")
     assert proxied.host_ok("ops.example.com") and proxied.host_ok("ops.example.com:443")
     assert proxied.origin_ok("https://ops.example.com", "ops.example.com")

@@ -138,7 +138,7 @@ class Guard:
         self.loopback_bind = is_loopback([bound]) or bound in LOOPBACK_NAMES
         self.any_ip = _wildcard(host)
         self.names = {bound}
-        if self.loopback_bind:
+        if self.loopback_bind or self.any_ip:
             self.names |= LOOPBACK_NAMES
         if self.any_ip:
             self.names |= {socket.gethostname().lower(), socket.getfqdn().lower()}
