@@ -216,17 +216,18 @@ def serve(db_url: str, port: int, cwd: Path) -> subprocess.Popen[str]:
 def token_url(server: subprocess.Popen[str], timeout: float) -> str:
     """The address the server prints once it listens: http://127.0.0.1:PORT/?token=…"""
     found: list[str] = []
+    printed = threading.Event()
 
     def read() -> None:
         assert server.stdout is not None
-        for line in server.stdout:
-            if line.startswith("http://"):
+        for line in server.stdout:  # read to the end, so the pipe never fills
+            if line.startswith("http://") and not found:
                 found.append(line.strip())
-                return
+                printed.set()
+        printed.set()
 
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    reader.join(timeout)
+    threading.Thread(target=read, daemon=True).start()
+    printed.wait(timeout)
     if not found:
         raise RuntimeError(f"the server printed no address in {timeout:.0f} s "
                            f"(exit status {server.poll()})")

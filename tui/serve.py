@@ -236,10 +236,13 @@ def make_server(command: str, guard: Guard, *, host: str, port: int,
     import aiohttp_jinja2
     import jinja2
     from aiohttp import web
+    from rich.console import Console
     from textual_serve.server import Server
 
     class GuardedServer(Server):  # type: ignore[misc]
         def initialize_logging(self) -> None:
+            # stdout holds one line, the address, for whoever starts the server.
+            self.console = Console(stderr=True)
             super().initialize_logging()
             redact = _Redact(guard.token)
             for handler in logging.getLogger().handlers:
