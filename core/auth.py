@@ -47,6 +47,17 @@ class Actor:
             )
 
 
+#: Front ends that label the actions of the processes they start (SIMDECK_VIA=serve).
+#: Only these values count, and only as a suffix: the name and role stay the OS account's.
+VIA_LABELS = frozenset({"serve"})
+
+
+def via_suffix() -> str:
+    """`` via serve`` in a process ``simdeck serve`` started, else empty."""
+    via = os.environ.get("SIMDECK_VIA", "")
+    return f" via {via}" if via in VIA_LABELS else ""
+
+
 def grant_hint(user: str) -> str:
     """The sentence that tells an unknown user how to get access."""
     return (
@@ -56,8 +67,13 @@ def grant_hint(user: str) -> str:
 
 
 def login(*, user: str | None = None, read_only: bool = False) -> Actor:
-    """The actor for this process; on a database with no operators yet, its creator is admin."""
+    """The actor for this process; on a database with no operators yet, its creator is admin.
+
+    The actor's name is the account's, with `` via serve`` when a browser session acts,
+    so the audit tells the two apart.
+    """
     name = user or os_user()
+    label = name + via_suffix()
     op = Operator.get_or_none(Operator.username == name)
     if op is None and not read_only and not Operator.select().exists():
 
@@ -65,13 +81,13 @@ def login(*, user: str | None = None, read_only: bool = False) -> Actor:
             if Operator.select().exists():
                 return Operator.get_or_none(Operator.username == name)
             made = Operator.create(username=name, role=Role.ADMIN.value, created_by=name)
-            _audit_operator(name, "operator_added", name, Role.ADMIN.value)
+            _audit_operator(label, "operator_added", name, Role.ADMIN.value)
             return made
 
         op = retrying(first_admin)
     if op is None:
         raise PermissionDenied(grant_hint(name))
-    return Actor(name, Role(op.role), read_only)
+    return Actor(label, Role(op.role), read_only)
 
 
 def _audit_operator(actor: str, action: str, user: str, role: str | None) -> None:

@@ -4,7 +4,8 @@ the page, a PNG of what it shows once the console's terminal has drawn.
     python scripts/browser_screenshot.py                     # screenshots/serve-1280x800.png
     python scripts/browser_screenshot.py --db fleet.db --out /tmp/x.png --size 1024x700
 
-Without ``--db`` the demo fleet is built (once) in a scratch file. Chromium is driven
+Without ``--db`` the demo fleet is built (once) in a scratch file. The browser opens
+the address the server prints, token and all, as an operator would. Chromium is driven
 through its DevTools protocol rather than ``--screenshot``: the page opens a websocket
 and the server starts a ``simdeck`` process per tab, which takes real seconds that
 Chromium's virtual time does not wait for. The shot is taken when two frames half a
@@ -25,6 +26,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -198,15 +200,38 @@ async def _steady_frame(tools: DevTools, timeout: float) -> tuple[bytes, bool]:
     return previous, False
 
 
-def serve(db_url: str, port: int, cwd: Path) -> subprocess.Popen[bytes]:
-    """``simdeck --db DB serve --port PORT``, as an operator would start it (its errors
-    go to ``cwd/serve.log``)."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+def serve(db_url: str, port: int, cwd: Path) -> subprocess.Popen[str]:
+    """``simdeck serve --port PORT`` on ``db_url`` (given in SIMDECK_DB, as a URL with a
+    password would be), as an operator would start it; its errors go to ``cwd/serve.log``,
+    and the one line on its stdout is the address with its token."""
+    env = {**os.environ, "SIMDECK_DB": db_url, "PYTHONPATH": os.pathsep.join(
         p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)}
     return subprocess.Popen(
-        [sys.executable, "-m", "simdeck.tui.cli", "--db", db_url, "serve", "--port", str(port)],
-        cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=(cwd / "serve.log").open("wb"),
+        [sys.executable, "-m", "simdeck.tui.cli", "serve", "--port", str(port)],
+        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=(cwd / "serve.log").open("wb"),
+        text=True,
     )
+
+
+def token_url(server: subprocess.Popen[str], timeout: float) -> str:
+    """The address the server prints once it listens: http://127.0.0.1:PORT/?token=…"""
+    found: list[str] = []
+    printed = threading.Event()
+
+    def read() -> None:
+        assert server.stdout is not None
+        for line in server.stdout:  # read to the end, so the pipe never fills
+            if line.startswith("http://") and not found:
+                found.append(line.strip())
+                printed.set()
+        printed.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    printed.wait(timeout)
+    if not found:
+        raise RuntimeError(f"the server printed no address in {timeout:.0f} s "
+                           f"(exit status {server.poll()})")
+    return found[0]
 
 
 #: Where the demo fleet is built anew for each run without --db: a fixed place, so the
@@ -246,9 +271,8 @@ def main(argv: list[str] | None = None) -> int:
         port = free_port()
         server = serve(db_url, port, Path(scratch))
         try:
-            url = f"http://127.0.0.1:{port}/"
             try:
-                wait_http(url, 30, server)
+                url = token_url(server, 30)
             except RuntimeError as exc:
                 log = (Path(scratch) / "serve.log").read_text(errors="replace").strip()
                 print(f"{exc}\n{log}", file=sys.stderr)
