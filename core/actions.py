@@ -23,6 +23,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import peewee as pw
@@ -504,9 +505,7 @@ def _start_job(prepared: _Run, targets: Targets) -> Job:
     if targets.filter is None:
         # Explicit ids: 10,000 per INSERT … SELECT, each its own short transaction.
         for part in pw.chunked(sorted(set(targets.ids)), ITEMS_PER_TX):
-            sql = _insert_items_sql(len(part))
-            retrying(lambda sql=sql, part=part: database.execute_sql(  # type: ignore[misc]
-                sql, [job.id, *part]))
+            retrying(partial(database.execute_sql, _insert_items_sql(len(part)), [job.id, *part]))
     else:
         # A filter: INSERT … SELECT in id order, ITEMS_PER_TX at a time, so the target set
         # is fixed when the job starts and each transaction stays short.

@@ -34,8 +34,11 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
+
+import peewee as pw
 
 from . import identifiers as ids
 from . import models
@@ -258,26 +261,21 @@ def _iso(epoch: int) -> str:
 def _run(actor: Actor, items: Iterable[tuple[int, Any, str]]) -> IngestReport:
     actor.require(Role.OPERATOR, "apply network events")
     report = IngestReport()
-    chunk: list[_Event] = []
 
-    def flush() -> None:
-        if chunk:
-            applied, rejected, errors = retrying(lambda: _apply_chunk(chunk))
-            report.applied += applied
-            for key, n in rejected.items():
-                report.rejected[key] = report.rejected.get(key, 0) + n
-            report.errors.extend(errors)
-            chunk.clear()
+    def valid() -> Iterator[_Event]:
+        for line, event, problem in _items(items):
+            report.events += 1
+            if event is None:
+                report.errors.append((line, problem))
+            else:
+                yield event
 
-    for line, event, problem in _items(items):
-        report.events += 1
-        if event is None:
-            report.errors.append((line, problem))
-            continue
-        chunk.append(event)
-        if len(chunk) >= CHUNK:
-            flush()
-    flush()
+    for chunk in pw.chunked(valid(), CHUNK):
+        applied, rejected, errors = retrying(partial(_apply_chunk, chunk))
+        report.applied += applied
+        for key, n in rejected.items():
+            report.rejected[key] = report.rejected.get(key, 0) + n
+        report.errors.extend(errors)
     report.errors.sort(key=lambda e: e[0])
     return report
 
