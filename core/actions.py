@@ -660,8 +660,8 @@ def carry_on(
 #: Names that moved to ``jobs`` and ``settings``, still found here until every caller
 #: imports them from their new module.
 _MOVED = {
-    "STALE_AFTER": "jobs", "job_status": "jobs", "job_view": "jobs", "get_job": "jobs",
-    "list_jobs": "jobs", "resume": "jobs", "job_skipped": "jobs",
+    "job_view": "jobs", "get_job": "jobs", "list_jobs": "jobs", "resume": "jobs",
+    "job_skipped": "jobs",
     "SETTINGS": "settings", "setting": "settings", "set_setting": "settings",
 }
 
