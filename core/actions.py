@@ -7,8 +7,9 @@ range; each chunk is one IMMEDIATE transaction that sets the items' outcomes wit
 ``UPDATE … SET outcome = (SELECT CASE …)``, writes the audit with ``INSERT … SELECT``,
 applies the change with one ``UPDATE … WHERE id IN (the chunk's applied items)`` and
 moves the job's cursor: no id passes through Python. A job killed between two chunks
-has every endpoint wholly before or after, and ``resume`` carries on after the last
-chunk it committed.
+has every endpoint wholly before or after, and ``jobs.resume`` carries on after the
+last chunk it committed (through ``carry_on``). Deployment settings are in
+``settings``; reading and resuming recorded jobs, in ``jobs``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import peewee as pw
@@ -31,16 +33,24 @@ from .auth import Actor
 from .db import Checkpointer, bound, checkpointing, database, retrying
 from .errors import Busy, InputError, NotFound, Refused
 from .identifiers import ip_in_pool, normalize_ip_pool
-from .lifecycle import ACTIONS, RETENTION_DAYS, Action, Outcome, Role, State, Target
+from .lifecycle import (
+    ACTIONS,
+    RETENTION_DAYS,
+    Action,
+    AuditAction,
+    JobStatus,
+    Outcome,
+    State,
+    Target,
+)
 from .models import AuditEvent, Endpoint, EndpointGroup, EndpointTag, Imsi, Job, JobItem, Sim
 from .queries import Filter, endpoint_ids
+from .settings import allow_resume
 
 #: Endpoints per transaction: small enough that another operator waits well under 0.5 s
 #: (a chunk of 4,000 takes 40-120 ms on two busy cores), large enough that the fixed cost
 #: of a chunk (building its statements, the commit, the gap) stays a small part of a job.
 CHUNK = 4000
-#: A running job whose heartbeat is older than this, on another host, counts as interrupted.
-STALE_AFTER = dt.timedelta(seconds=60)
 #: The pause after each chunk's commit: another operator's write, polling for the lock
 #: every millisecond (db.LOCK_POLL_S), gets in here instead of after the whole job.
 CHUNK_GAP_S = 0.003
@@ -57,6 +67,8 @@ OUTSIDE_POOL = "static IP outside the group's IP pool"
 #: A job item's outcome when the action was applied to it (else: why it was skipped).
 APPLIED = "applied"
 UNKNOWN_STATE = "its state is not one simdeck knows"
+#: A single endpoint's result when its state refused the action.
+REFUSED = "refused"
 
 
 @dataclass(frozen=True)
@@ -75,8 +87,7 @@ class Targets:
         """The target ids as IN operands: the filter's subquery, or bound lists of ``size``."""
         if self.filter is not None:
             return [endpoint_ids(self.filter)]
-        ordered = sorted(set(self.ids))
-        return [bound(ordered[i:i + size]) for i in range(0, len(ordered), size)]
+        return [bound(part) for part in pw.chunked(sorted(set(self.ids)), size)]
 
     def is_single(self) -> bool:
         """True for exactly one explicit endpoint."""
@@ -122,7 +133,8 @@ class Result:
     failed: int = 0
     job: int | None = None
     total: int = 0
-    status: str = "done"
+    #: A JobStatus, or REFUSED when one endpoint's action was refused.
+    status: str = JobStatus.DONE
     message: str = ""
 
     def to_json(self) -> dict[str, Any]:
@@ -325,7 +337,7 @@ def _write(run: _Run, ids: Any) -> None:
     ``ids`` is an IN operand: a bound list or a subquery of the job's applied items.
     """
     act, now = run.act, run.now
-    audit_action = "purged" if act.name == "purge" else act.name
+    audit_action = AuditAction.PURGED if act.name == "purge" else act.name
     detail = json.dumps(run.detail) if run.detail else ""
     in_set = Endpoint.id.in_(ids)
     audit_rows = Endpoint.select(
@@ -457,7 +469,7 @@ def _run_single(prepared: _Run, endpoint_id: int) -> Result:
     result = Result(prepared.act.name, len(applied), dict(skipped), total=1)
     if not applied:
         reason = next(iter(skipped), "not applied")
-        result.status = "refused"
+        result.status = REFUSED
         result.message = f"endpoint {endpoint_id}: {reason}"
     return result
 
@@ -492,12 +504,8 @@ def _start_job(prepared: _Run, targets: Targets) -> Job:
     prepared.job_id = job.id
     if targets.filter is None:
         # Explicit ids: 10,000 per INSERT … SELECT, each its own short transaction.
-        ordered = sorted(set(targets.ids))
-        for i in range(0, len(ordered), ITEMS_PER_TX):
-            part = ordered[i:i + ITEMS_PER_TX]
-            sql = _insert_items_sql(len(part))
-            retrying(lambda sql=sql, part=part: database.execute_sql(  # type: ignore[misc]
-                sql, [job.id, *part]))
+        for part in pw.chunked(sorted(set(targets.ids)), ITEMS_PER_TX):
+            retrying(partial(database.execute_sql, _insert_items_sql(len(part)), [job.id, *part]))
     else:
         # A filter: INSERT … SELECT in id order, ITEMS_PER_TX at a time, so the target set
         # is fixed when the job starts and each transaction stays short.
@@ -552,20 +560,21 @@ def _process(
     """Apply the job chunk after chunk from its cursor; stop cleanly when cancelled."""
     prepared.job_id = job.id
     done = job.applied + job.skipped + job.failed
-    skipped: Counter[str] = Counter(_skipped_reasons(job.id))
+    skipped: Counter[str] = Counter(skipped_reasons(job.id))
     result = Result(prepared.act.name, job.applied, dict(skipped), job.failed, job.id, job.total)
     if progress:
         progress(done, job.total)
     while True:
         if cancelled is not None and cancelled():
-            _finish(job.id, "cancelled", "cancelled by the operator; resume to finish it")
-            result.status = "cancelled"
+            _finish(job.id, JobStatus.CANCELLED,
+                    "cancelled by the operator; resume to finish it")
+            result.status = JobStatus.CANCELLED
             result.message = f"Cancelled: resume with simdeck jobs resume {job.id}"
             break
         hi = _chunk_end(job.id, job.last_id)
         if hi is None:
-            _finish(job.id, "done", "")
-            result.status = "done"
+            _finish(job.id, JobStatus.DONE, "")
+            result.status = JobStatus.DONE
             break
 
         def do(lo: int = job.last_id, hi: int = hi) -> tuple[int, Counter[str]]:
@@ -576,15 +585,15 @@ def _process(
                 skipped=Job.skipped + sum(why.values()),
                 last_id=hi,
                 heartbeat=prepared.now,
-                status="running",
+                status=JobStatus.RUNNING,
             ).where(Job.id == job.id).execute()
             return applied, why
 
         try:
             applied, why = retrying(do)
         except Busy as exc:
-            _finish(job.id, "interrupted", str(exc))
-            result.status = "interrupted"
+            _finish(job.id, JobStatus.INTERRUPTED, str(exc))
+            result.status = JobStatus.INTERRUPTED
             result.message = f"{exc} (resume with simdeck jobs resume {job.id})"
             break
         if checkpointer is not None:
@@ -600,7 +609,7 @@ def _process(
     return result
 
 
-def _finish(job_id: int, status: str, message: str) -> None:
+def _finish(job_id: int, status: JobStatus, message: str) -> None:
     retrying(
         lambda: Job.update(
             status=status, finished_at=models.utcnow(), message=message,
@@ -609,7 +618,8 @@ def _finish(job_id: int, status: str, message: str) -> None:
     )
 
 
-def _skipped_reasons(job_id: int) -> dict[str, int]:
+def skipped_reasons(job_id: int) -> dict[str, int]:
+    """How many endpoints the job skipped so far, by reason."""
     q = (
         JobItem.select(JobItem.outcome, pw.fn.COUNT(JobItem.endpoint_id))
         .where((JobItem.job == job_id) & JobItem.outcome.is_null(False)
@@ -625,143 +635,43 @@ def purge_targets(now: dt.datetime | None = None) -> Targets:
     return Targets(filter=Filter(states=(State.TERMINATED.value,), terminated_before=cutoff))
 
 
-# --- jobs ---------------------------------------------------------------------------
-
-
-def job_status(job: Job) -> str:
-    """running, done, cancelled, failed, or interrupted for a running job whose process died."""
-    if job.status != "running":
-        return str(job.status)
-    params = json.loads(job.params or "{}")
-    if params.get("host") == socket.gethostname():
-        try:
-            os.kill(int(params.get("pid", 0)), 0)
-        except (ProcessLookupError, ValueError):
-            return "interrupted"
-        except PermissionError:
-            pass
-        return "running"
-    if models.utcnow() - job.heartbeat > STALE_AFTER:
-        return "interrupted"
-    return "running"
-
-
-def job_view(job: Job) -> dict[str, Any]:
-    """A job as the Jobs screen and ``simdeck jobs`` show it."""
-    params = json.loads(job.params or "{}")
-    return {
-        "id": job.id,
-        "action": job.action,
-        "actor": job.actor,
-        "status": job_status(job),
-        "total": job.total,
-        "applied": job.applied,
-        "skipped": job.skipped,
-        "failed": job.failed,
-        "pending": max(job.total - job.applied - job.skipped - job.failed, 0),
-        "skipped_by_reason": _skipped_reasons(job.id),
-        "targets": params.get("targets"),
-        "group": params.get("group"),
-        "created_at": job.created_at.isoformat(timespec="seconds") + "Z",
-        "finished_at": job.finished_at.isoformat(timespec="seconds") + "Z"
-        if job.finished_at else None,
-        "message": job.message,
-    }
-
-
-def get_job(job_id: int) -> Job:
-    """The job with this id."""
-    job = Job.get_or_none(Job.id == job_id)
-    if job is None:
-        raise NotFound(f"job {job_id}: no such job")
-    return job
-
-
-def list_jobs(limit: int = 100) -> list[dict[str, Any]]:
-    """The latest jobs, newest first."""
-    return [job_view(j) for j in Job.select().order_by(Job.id.desc()).limit(limit)]
-
-
-def resume(
+def carry_on(
     actor: Actor,
     job_id: int,
     *,
     progress: Progress | None = None,
     cancelled: Cancelled | None = None,
 ) -> Result:
-    """Carry on an interrupted or cancelled job from the last chunk it committed."""
-    job = get_job(job_id)
-    status = job_status(job)
-    if status == "done":
-        raise Refused(f"job {job_id} is already done: nothing to resume")
-    if status == "running":
-        raise Refused(f"job {job_id} is still running in another process")
+    """Apply the rest of a recorded job from its cursor, as ``actor`` (``jobs.resume``,
+    which decides whether the job may be carried on)."""
+    job = Job.get_by_id(job_id)
     params = json.loads(job.params or "{}")
     prepared = _prepare(actor, job.action, params.get("group"))
     params.update(pid=os.getpid(), host=socket.gethostname(), resumed_by=actor.name)
     retrying(
-        lambda: Job.update(status="running", params=json.dumps(params), heartbeat=models.utcnow(),
-                           finished_at=None).where(Job.id == job_id).execute()
+        lambda: Job.update(status=JobStatus.RUNNING, params=json.dumps(params),
+                           heartbeat=models.utcnow(), finished_at=None)
+        .where(Job.id == job_id).execute()
     )
     with checkpointing() as checkpointer:
-        return _process(get_job(job_id), prepared, progress, cancelled, checkpointer)
+        return _process(Job.get_by_id(job_id), prepared, progress, cancelled, checkpointer)
 
 
-def job_skipped(job_id: int) -> list[tuple[str, str]]:
-    """(ICCID, reason) of every endpoint a job skipped, for the CSV export."""
-    get_job(job_id)
-    q = (
-        JobItem.select(JobItem.iccid, JobItem.outcome, JobItem.endpoint_id)
-        .where((JobItem.job == job_id) & JobItem.outcome.is_null(False)
-               & (JobItem.outcome != APPLIED))
-        .order_by(JobItem.endpoint_id)
-    )
-    return [(iccid or f"endpoint {eid}", why) for iccid, why, eid in q.tuples()]
-
-
-# --- settings -----------------------------------------------------------------------
-
-#: Deployment settings: key → (default, what it decides).
-SETTINGS: dict[str, tuple[str, str]] = {
-    "allow_resume": (
-        "false",
-        "may a Suspended endpoint be resumed to Active (off as in the Stacuity document; "
-        "BICS, Soracom and emnify allow it)",
-    ),
+#: Names that moved to ``jobs`` and ``settings``, still found here until every caller
+#: imports them from their new module.
+_MOVED = {
+    "job_view": "jobs", "get_job": "jobs", "list_jobs": "jobs", "resume": "jobs",
+    "job_skipped": "jobs",
+    "SETTINGS": "settings", "setting": "settings", "set_setting": "settings",
 }
 
 
-def setting(key: str) -> str:
-    """A deployment setting's value (its default when never set)."""
-    row = models.Setting.get_or_none(models.Setting.key == key)
-    return row.value if row else SETTINGS[key][0]
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        import importlib
+
+        return getattr(importlib.import_module(f"{__package__}.{_MOVED[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def allow_resume() -> bool:
-    """The deployment's policy: may a Suspended endpoint be resumed?"""
-    return setting("allow_resume").lower() in ("1", "true", "yes", "on")
-
-
-def set_setting(actor: Actor, key: str, value: str) -> None:
-    """Change a deployment setting (admins), audited."""
-    actor.require(Role.ADMIN, "change settings")
-    if key not in SETTINGS:
-        raise InputError(f"setting {key!r} does not exist; settings: {', '.join(SETTINGS)}")
-    norm = value.strip().lower()
-    if norm not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
-        raise InputError(f"setting {key}: {value!r} is not true or false")
-    norm = "true" if norm in ("true", "1", "yes", "on") else "false"
-
-    def do() -> None:
-        models.Setting.insert(key=key, value=norm).on_conflict(
-            conflict_target=[models.Setting.key], update={models.Setting.value: norm}
-        ).execute()
-        AuditEvent.insert(
-            at=models.utcnow(), actor=actor.name, action="setting_changed",
-            detail=json.dumps({key: norm}),
-        ).execute()
-
-    retrying(do)
-
-
-__all__ = ["Targets", "Preview", "Result", "preview", "run", "resume", "database"]
+__all__ = ["Targets", "Preview", "Result", "preview", "run", "carry_on", "purge_targets"]

@@ -39,7 +39,7 @@ from . import models
 from .auth import Actor
 from .db import database, retrying
 from .errors import InputError, NotFound, Refused, ValidationError
-from .lifecycle import ACTIONS, Role, State, resolve
+from .lifecycle import ACTIONS, AuditAction, Role, State, resolve
 from .models import AuditEvent, Endpoint, EndpointGroup, EndpointTag, Imsi, Sim
 
 #: A cell longer than this is refused by length before any other check.
@@ -362,11 +362,6 @@ def _in_file_duplicates(rows: list[_Row], errors: list[tuple[int, str]]) -> None
                 errors.append((r.row, f"{label} {value}: also on row {first}"))
 
 
-def _batches(values: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
-
-
 def _against_database(rows: list[_Row], errors: list[tuple[int, str]]) -> None:
     """ICCIDs, IMSIs and EIDs already in the inventory, queried in IN batches of 900."""
     by_iccid = {r.iccid: r.row for r in rows if r.iccid}
@@ -400,8 +395,8 @@ def _marks(n: int) -> str:
 
 def _select_in(sql: str, values: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
     """The rows of ``sql`` (ending in ``IN``) for ``values``, in IN lists of IN_BATCH."""
-    for batch in _batches(values, IN_BATCH):
-        yield from database.execute_sql(f"{sql} {_marks(len(batch))}", list(batch)).fetchall()
+    for batch in pw.chunked(values, IN_BATCH):
+        yield from database.execute_sql(f"{sql} {_marks(len(batch))}", batch).fetchall()
 
 
 def insert_rows(
@@ -418,11 +413,19 @@ def insert_rows(
     columns = ", ".join(_name(f.column_name) for f in fields)
     one = _marks(len(fields))
     per = max(1, MAX_VARIABLES // len(fields))
-    for batch in _batches(rows, per):
+    for batch in pw.chunked(rows, per):
         database.execute_sql(
             f"INSERT INTO {table} ({columns}) VALUES " + ", ".join([one] * len(batch)),
             [v for row in batch for v in row],
         )
+
+
+def _created_detail(row: _Row, about: dict[str, Any]) -> str:
+    """The detail of an endpoint's ``created`` event: its SIM, the file, group and name."""
+    detail = {"sim": row.iccid, **about}
+    if row.name:
+        detail["name"] = row.name
+    return json.dumps(detail)
 
 
 def stored_time(when: dt.datetime) -> str:
@@ -462,15 +465,15 @@ def _write(
         }
         insert_rows(EndpointTag, [EndpointTag.tag, EndpointTag.endpoint],
                 [(t, endpoint_of[r.iccid]) for r in rows if r.iccid for t in r.tags])
-        fname = json.dumps(filename)
-        extra = f', "group": {json.dumps(group_name)}' if group_name else ""
+        about: dict[str, Any] = {"import": filename}
+        if group_name:
+            about["group"] = group_name
         insert_rows(
             AuditEvent,
             [AuditEvent.at, AuditEvent.actor, AuditEvent.action, AuditEvent.endpoint_id,
              AuditEvent.iccid, AuditEvent.from_state, AuditEvent.to_state, AuditEvent.detail],
-            [(now, actor.name, "created", endpoint_of[r.iccid], r.iccid, None, state.value,
-              (f'{{"sim": "{r.iccid}", "import": {fname}{extra}'
-               + (f', "name": {json.dumps(r.name)}' if r.name else "") + "}"))
+            [(now, actor.name, AuditAction.CREATED, endpoint_of[r.iccid], r.iccid, None,
+              state.value, _created_detail(r, about))
              for r in rows if r.iccid],
         )
     insert_rows(
@@ -493,7 +496,7 @@ def _write(
     if state is not None:
         detail["endpoints"] = len(rows)
     AuditEvent.insert(
-        at=when, actor=actor.name, action="sims_imported", endpoint_id=None, iccid="",
+        at=when, actor=actor.name, action=AuditAction.SIMS_IMPORTED, endpoint_id=None, iccid="",
         detail=json.dumps(detail),
     ).execute()
     return len(rows)

@@ -15,11 +15,12 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable
 
 import peewee as pw
 
 from .db import database, is_sqlite
+from .lifecycle import JobStatus
 
 SCHEMA_VERSION = 2
 
@@ -107,7 +108,7 @@ class Job(BaseModel):
     action = pw.CharField()
     actor = pw.CharField()
     params = pw.TextField(default="{}")
-    status = pw.CharField(default="running")
+    status = pw.CharField(default=JobStatus.RUNNING.value)
     total = pw.IntegerField(default=0)
     applied = pw.IntegerField(default=0)
     skipped = pw.IntegerField(default=0)
@@ -261,8 +262,9 @@ def _v2_job_item_indexes() -> None:
     database.execute_sql(JOB_ITEM_SKIPPED)
 
 
-#: version → function that brings a database from version-1 to version (playhouse.migrate).
-MIGRATIONS: dict[int, Any] = {2: _v2_job_item_indexes}
+#: version → the function that brings a database from version-1 to version: plain SQL
+#: statements on the bound database, run in one transaction with the version's bump.
+MIGRATIONS: dict[int, Callable[[], None]] = {2: _v2_job_item_indexes}
 
 
 def migrate() -> None:

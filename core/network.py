@@ -34,8 +34,11 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
+
+import peewee as pw
 
 from . import identifiers as ids
 from . import models
@@ -43,16 +46,13 @@ from .auth import NETWORK, Actor
 from .db import database, retrying
 from .errors import InputError, ValidationError
 from .importer import insert_rows, stored_time
-from .lifecycle import LIVE_ACTIVE, NETWORK_EVENTS, Role, State
+from .lifecycle import LIVE_ACTIVE, NETWORK_EVENTS, AuditAction, Role, State
 from .models import AuditEvent, Endpoint, Sim
 
 #: Events per write transaction.
 CHUNK = 1000
 #: How far ahead of this host's clock an event's time may be.
 FUTURE_TOLERANCE = 24 * 3600
-
-STALE = "stale"
-IMEI_MISMATCH = "imei_mismatch"
 
 
 @dataclass
@@ -226,17 +226,17 @@ def _apply_chunk(chunk: list[_Event]) -> tuple[int, Counter[str], list[tuple[int
         if State(state) not in LIVE_ACTIVE:
             label = State(state).label
             rejected[label] += 1
-            audit.append((ep.id, ev.iccid, "rejected", state, state,
+            audit.append((ep.id, ev.iccid, AuditAction.REJECTED, state, state,
                           {"event": ev.name, "reason": f"endpoint is {label}"}))
             continue
         if ev.name == "attach" and ep.imei_lock and ev.imei != ep.imei_lock:
-            rejected[IMEI_MISMATCH] += 1
-            audit.append((ep.id, ev.iccid, IMEI_MISMATCH, state, state,
+            rejected[AuditAction.IMEI_MISMATCH] += 1
+            audit.append((ep.id, ev.iccid, AuditAction.IMEI_MISMATCH, state, state,
                           {"imei": ev.imei, "lock": ep.imei_lock}))
             continue
         if ev.at < ep.last_activity:
-            rejected[STALE] += 1
-            audit.append((ep.id, ev.iccid, STALE, state, state,
+            rejected[AuditAction.STALE] += 1
+            audit.append((ep.id, ev.iccid, AuditAction.STALE, state, state,
                           {"event": ev.name, "at": _iso(ev.at), **with_imei}))
             continue
         new_state = NETWORK_EVENTS[ev.name].result.value
@@ -261,26 +261,21 @@ def _iso(epoch: int) -> str:
 def _run(actor: Actor, items: Iterable[tuple[int, Any, str]]) -> IngestReport:
     actor.require(Role.OPERATOR, "apply network events")
     report = IngestReport()
-    chunk: list[_Event] = []
 
-    def flush() -> None:
-        if chunk:
-            applied, rejected, errors = retrying(lambda: _apply_chunk(chunk))
-            report.applied += applied
-            for key, n in rejected.items():
-                report.rejected[key] = report.rejected.get(key, 0) + n
-            report.errors.extend(errors)
-            chunk.clear()
+    def valid() -> Iterator[_Event]:
+        for line, event, problem in _items(items):
+            report.events += 1
+            if event is None:
+                report.errors.append((line, problem))
+            else:
+                yield event
 
-    for line, event, problem in _items(items):
-        report.events += 1
-        if event is None:
-            report.errors.append((line, problem))
-            continue
-        chunk.append(event)
-        if len(chunk) >= CHUNK:
-            flush()
-    flush()
+    for chunk in pw.chunked(valid(), CHUNK):
+        applied, rejected, errors = retrying(partial(_apply_chunk, chunk))
+        report.applied += applied
+        for key, n in rejected.items():
+            report.rejected[key] = report.rejected.get(key, 0) + n
+        report.errors.extend(errors)
     report.errors.sort(key=lambda e: e[0])
     return report
 

@@ -18,7 +18,7 @@ from . import models
 from .auth import Actor
 from .db import retrying
 from .errors import Conflict, InputError, NotFound, Refused, ValidationError
-from .lifecycle import ACTIONS, LIVE, Role, State, resolve
+from .lifecycle import ACTIONS, LIVE, AuditAction, Role, State, resolve
 from .models import AuditEvent, Endpoint, EndpointGroup, EndpointTag, Sim
 from .queries import EndpointView, find_endpoint, views
 
@@ -147,7 +147,7 @@ def create_endpoint(
             detail["group"] = grp.name
         if linked:
             detail["sim"] = linked.iccid
-        _audit(actor.name, "created", ep, None, state.value, detail)
+        _audit(actor.name, AuditAction.CREATED, ep, None, state.value, detail)
         return int(ep.id)
 
     return views([retrying(do)])[0]
@@ -263,7 +263,8 @@ def edit_endpoint(
 
 
 def reinstate(actor: Actor, ref: str | int, ticket: str) -> EndpointView:
-    """Support: return a Terminated endpoint (< 90 days) to its state before termination."""
+    """Support: return an endpoint Terminated less than RETENTION_DAYS days ago to its state
+    before termination."""
     from .actions import Targets, run
 
     actor.require(Role.SUPPORT, "reinstate endpoints")
@@ -305,7 +306,7 @@ def create_group(
         if EndpointGroup.select().where(EndpointGroup.name == clean).exists():
             raise ValidationError("group name", clean, "is already taken")
         EndpointGroup.create(name=clean, description=desc, apn=apn_, ip_pool=pool)
-        _audit(actor.name, "group_created", None, None, None,
+        _audit(actor.name, AuditAction.GROUP_CREATED, None, None, None,
                {"group": clean, "apn": apn_, "ip_pool": pool})
 
     retrying(do)
@@ -354,7 +355,8 @@ def edit_group(
                 )
         if row:
             EndpointGroup.update(**row).where(EndpointGroup.id == group.id).execute()
-            _audit(actor.name, "group_edited", None, None, None, {"group": group.name, **row})
+            _audit(actor.name, AuditAction.GROUP_EDITED, None, None, None,
+                   {"group": group.name, **row})
         return str(row.get("name", group.name))
 
     return _group_dict(retrying(do))
@@ -374,7 +376,7 @@ def delete_group(actor: Actor, name: str) -> None:
                 "assign them to another group first"
             )
         EndpointGroup.delete().where(EndpointGroup.id == group.id).execute()
-        _audit(actor.name, "group_deleted", None, None, None, {"group": group.name})
+        _audit(actor.name, AuditAction.GROUP_DELETED, None, None, None, {"group": group.name})
 
     retrying(do)
 

@@ -1,15 +1,26 @@
-"""Opening the store: the one way the command line and the console open a database.
+"""The store as the front ends use it: opened, watched for changes, explained in words.
 
-It creates the schema of a new database, migrates an older one and refuses what it
+``open_store`` is the one way the command line and the console open a database: it
+creates the schema of a new database, migrates an older one and refuses what it
 cannot open, always with a message in words (never a driver's exception).
+
+The console's reader thread notices other operators' changes through
+``change_signature``: the newest audit event id (core writes one in the same
+transaction as every change) and, on SQLite, ``PRAGMA data_version``. On PostgreSQL
+ids come from a sequence, so a transaction can commit an id *below* the newest one
+seen (it took its id first and committed last); the signature there also counts the
+audit events near the top, which such a late commit changes.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
+from typing import Any
 
 import peewee
 
+from simdeck.core import db as _db
 from simdeck.core.db import describe, open_database, retrying
 from simdeck.core.errors import InputError, Refused, SimdeckError
 from simdeck.core.models import SCHEMA_VERSION, create_schema, has_schema, migrate, schema_version
@@ -94,3 +105,77 @@ def explain(exc: BaseException, database: str = "") -> str:
     if isinstance(exc, OSError):
         return f"cannot use the database{where}: {exc.strerror or text}"
     return f"something went wrong reading{where or ' the database'}: {text}"
+
+
+# --- watching for changes (the console's reader thread) ------------------------------
+
+#: How far below the newest audit id a late commit is still noticed on PostgreSQL (a
+#: transaction that took its id while this many others took theirs and committed first).
+LATE_COMMIT_WINDOW = 1000
+
+
+def change_signature() -> tuple[Any, ...]:
+    """Something that changes whenever anyone commits a change (cheap: index reads)."""
+    database = _db.database
+    if _db.is_sqlite():
+        top = database.execute_sql("SELECT max(id) FROM audit_event").fetchone()[0]
+        # Changes whenever another connection commits, whatever it wrote.
+        version = database.execute_sql("PRAGMA data_version").fetchone()[0]
+        return (top, version)
+    # A range of the primary key's index below the top: LATE_COMMIT_WINDOW entries at most.
+    row = database.execute_sql(
+        "SELECT max(id), count(*) FROM audit_event WHERE id > "
+        f"(SELECT coalesce(max(id), 0) FROM audit_event) - {database.param}",
+        (LATE_COMMIT_WINDOW,),
+    ).fetchone()
+    return (row[0], row[1])
+
+
+def end_stray_transaction() -> None:
+    """Roll back a transaction left open on this thread's connection outside any
+    ``atomic`` block (a raw ``BEGIN`` in a read, say).
+
+    Inside one, PostgreSQL at REPEATABLE READ or above and SQLite in WAL mode keep
+    reading the snapshot it began with, and no later commit would ever be seen. Only
+    for a thread that only reads: there is nothing in it to keep.
+    """
+    database = _db.database
+    if database.is_closed() or database.transaction_depth() > 0:
+        return
+    conn = database.connection()
+    if isinstance(conn, sqlite3.Connection):
+        if conn.in_transaction:
+            conn.rollback()
+        return
+    from psycopg.pq import TransactionStatus  # the connection is psycopg's: it is installed
+
+    if conn.info.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
+        conn.rollback()
+
+
+def interrupter() -> Callable[[], None] | None:
+    """What stops the query running on this thread's connection, called from another
+    thread; None where the driver cannot (PostgreSQL) or nothing is open."""
+    try:
+        if _db.is_sqlite():
+            conn = _db.database.connection()
+            return conn.interrupt  # type: ignore[no-any-return]
+    except (peewee.PeeweeException, AttributeError, sqlite3.Error):
+        return None
+    return None
+
+
+def is_interrupted(exc: BaseException) -> bool:
+    """True when a query was stopped by an ``interrupter`` rather than failing."""
+    return isinstance(exc, peewee.OperationalError | sqlite3.OperationalError) and (
+        "interrupted" in str(exc).lower()
+    )
+
+
+def close_connection() -> None:
+    """Close this thread's connection, if it is open; a failure to close is not reported."""
+    try:
+        if not _db.database.is_closed():
+            _db.database.close()
+    except Exception:
+        pass

@@ -1,4 +1,5 @@
-"""The house's contracts: core never imports the console; every core module is typed."""
+"""The house's contracts: core never imports the console, the console never touches the
+database but through core; every core module is typed."""
 
 from __future__ import annotations
 
@@ -7,28 +8,57 @@ import subprocess
 import sys
 from pathlib import Path
 
-CORE = Path(__file__).resolve().parent.parent / "core"
+ROOT = Path(__file__).resolve().parent.parent
+CORE = ROOT / "core"
+TUI = ROOT / "tui"
+
+#: Console modules still importing peewee or core's models: being moved into core.
+PENDING = {"cli.py", "app.py"}
+
+
+def _imports(path: Path) -> list[str]:
+    """Every module ``path`` imports by absolute name (``import x``, ``from x import y``)."""
+    names = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+            if node.module == "simdeck.core":
+                names += [f"simdeck.core.{a.name}" for a in node.names]
+    return names
+
+
+def _core_modules() -> list[Path]:
+    return sorted(CORE.rglob("*.py"))
 
 
 def test_core_modules_never_import_textual_or_tui() -> None:
-    offenders = []
-    for path in sorted(CORE.glob("*.py")):
-        tree = ast.parse(path.read_text(), str(path))
-        for node in ast.walk(tree):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names = [node.module]
-            offenders += [
-                f"{path.name}: {n}" for n in names
-                if n.split(".")[0] in ("textual", "rich") or n.startswith("simdeck.tui")
-            ]
+    offenders = [
+        f"{path.relative_to(CORE)}: {n}"
+        for path in _core_modules()
+        for n in _imports(path)
+        if n.split(".")[0] in ("textual", "rich") or n.startswith("simdeck.tui")
+    ]
+    assert offenders == []
+
+
+def test_console_modules_never_import_peewee_or_the_tables() -> None:
+    offenders = [
+        f"{path.relative_to(TUI)}: {n}"
+        for path in sorted(TUI.rglob("*.py"))
+        if str(path.relative_to(TUI)) not in PENDING
+        for n in _imports(path)
+        if n.split(".")[0] == "peewee" or n.startswith("simdeck.core.models")
+    ]
     assert offenders == []
 
 
 def test_importing_all_of_core_loads_no_console_module() -> None:
-    modules = [p.stem for p in CORE.glob("*.py") if p.stem != "__init__"]
+    modules = [
+        ".".join(p.relative_to(CORE).with_suffix("").parts).removesuffix(".__init__")
+        for p in _core_modules() if p.name != "__init__.py" or p.parent != CORE
+    ]
     code = (
         "import importlib, sys\n"
         f"for m in {modules!r}: importlib.import_module('simdeck.core.' + m)\n"

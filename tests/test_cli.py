@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from simdeck.core import actions, auth, db, models, queries
+from simdeck.core import actions, auth, db, models, queries, settings
 from simdeck.core.identifiers import make_iccid
 from simdeck.core.lifecycle import State
 from simdeck.core.models import AuditEvent, Endpoint, Job, Operator, Sim
@@ -350,7 +350,7 @@ REFUSED = [
 
 def _allow_resume(fleet: Fleet) -> None:
     reopen(fleet)
-    actions.set_setting(auth.login(user=ADMIN), "allow_resume", "true")
+    settings.set_setting(auth.login(user=ADMIN), "allow_resume", "true")
 
 
 @pytest.mark.parametrize(("command", "extra", "source", "target"), ALLOWED)

@@ -10,7 +10,7 @@ import datetime as dt
 
 import pytest
 
-from simdeck.core import actions, auth, invariants, models, queries, records
+from simdeck.core import actions, auth, invariants, jobs, models, queries, records, settings
 from simdeck.core.actions import Targets
 from simdeck.core.errors import Conflict, NotFound, PermissionDenied, Refused, ValidationError
 from simdeck.core.lifecycle import ACTIONS, STATES, State, mermaid
@@ -42,7 +42,7 @@ def _run(actor: auth.Actor, action: str, endpoint_id: int) -> actions.Result:
 @pytest.mark.parametrize("state", [s.value for s in STATES])
 def test_operator_table(make: Maker, admin: auth.Actor, action: str, state: str) -> None:
     make.group(OTHER_GROUP)
-    actions.set_setting(admin, "allow_resume", "true")
+    settings.set_setting(admin, "allow_resume", "true")
     eid = make.endpoint(state)
     before_audit = audit_count()
     before = Endpoint.get_by_id(eid)
@@ -197,8 +197,8 @@ def test_resume_follows_the_policy(make: Maker, admin: auth.Actor) -> None:
         actions.run(admin, "resume", Targets.one(eid))
     assert state_of(eid) == S
     with pytest.raises(PermissionDenied):
-        actions.set_setting(_operator(admin), "allow_resume", "true")
-    actions.set_setting(admin, "allow_resume", "true")
+        settings.set_setting(_operator(admin), "allow_resume", "true")
+    settings.set_setting(admin, "allow_resume", "true")
     assert actions.run(admin, "resume", Targets.one(eid)).applied == 1
     assert state_of(eid) == A
 
@@ -254,9 +254,9 @@ def test_a_bulk_job_records_what_it_applied_and_skipped(
     assert (preview.total, preview.eligible) == (6, 3)
     result = actions.run(admin, "suspend", Targets(ids=tuple(ids)))
     assert (result.applied, sum(result.skipped.values())) == (3, 3)
-    job = actions.job_view(actions.get_job(result.job or 0))
+    job = jobs.job_view(jobs.get_job(result.job or 0))
     assert (job["status"], job["applied"], job["skipped"], job["pending"]) == ("done", 3, 3, 0)
-    skipped = dict(actions.job_skipped(result.job or 0))
+    skipped = dict(jobs.job_skipped(result.job or 0))
     assert len(skipped) == 3
     assert all("suspend is allowed only from Active, Idle, Detached" in r
                for r in skipped.values())
@@ -284,12 +284,12 @@ def test_a_cancelled_job_resumes_where_it_stopped(
     )
     assert result.status == "cancelled" and result.applied == 2
     assert [state_of(i) for i in ids].count(S) == 2
-    assert actions.job_view(actions.get_job(result.job or 0))["status"] == "cancelled"
-    resumed = actions.resume(admin, result.job or 0)
+    assert jobs.job_view(jobs.get_job(result.job or 0))["status"] == "cancelled"
+    resumed = jobs.resume(admin, result.job or 0)
     assert (resumed.status, resumed.applied) == ("done", 7)
     assert all(state_of(i) == S for i in ids)
     with pytest.raises(Refused, match="already done"):
-        actions.resume(admin, result.job or 0)
+        jobs.resume(admin, result.job or 0)
 
 
 def test_a_viewer_changes_nothing(make: Maker, admin: auth.Actor) -> None:

@@ -5,7 +5,19 @@ from __future__ import annotations
 import pytest
 
 from simdeck.core import auth, records
-from simdeck.core.queries import SORTS, Filter, count, counts_by_state, page, position, row
+from simdeck.core.queries import (
+    SORTS,
+    Filter,
+    count,
+    counts_by_state,
+    group_list,
+    group_segments,
+    hidden_marks,
+    key_at,
+    page,
+    position,
+    row,
+)
 
 from .conftest import GROUP, OTHER_GROUP, Maker
 
@@ -65,3 +77,40 @@ def test_one_row_follows_the_filter(fleet: list[int]) -> None:
     assert found is not None and (found.id, found.state, found.group) == (idle, "idle", GROUP)
     assert row(Filter(states=("active",)), idle) is None
     assert row(Filter(), 10**9) is None
+
+
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("sort", SORTS)
+def test_key_at_is_the_key_of_the_row_at_that_index(
+    fleet: list[int], sort: str, descending: bool
+) -> None:
+    f = Filter(search="-state:hold")
+    walked = page(f, sort, limit=100, descending=descending)
+    n = len(walked)
+    segments = group_segments(f)
+    for index in (0, 1, n // 2 - 1, n // 2, n // 2 + 1, n - 2, n - 1):
+        expected = walked[index].key(sort)
+        assert key_at(f, sort, index, n, descending=descending) == expected, index
+        assert key_at(f, sort, index, n, descending=descending, segments=segments) == expected
+
+
+def test_group_segments_count_each_group_in_the_order_the_list_walks(fleet: list[int]) -> None:
+    segments = group_segments(Filter())
+    assert [name for name, _, _ in segments] == ["", GROUP, OTHER_GROUP] == ["", *group_list()]
+    assert sum(n for _, _, n in segments) == len(fleet)
+    assert segments[2][2] == 0  # the other group has no endpoint
+    assert segments[0][2] == count(Filter(search="group:none"))
+
+
+def test_hidden_marks_counts_the_marks_the_filter_does_not_show(fleet: list[int]) -> None:
+    idle = Filter(states=("idle",))
+    idle_ids = [r.id for r in page(idle, limit=100)]
+    active_ids = [r.id for r in page(Filter(states=("active",)), limit=100)]
+    assert hidden_marks(idle, ids=idle_ids[:2] + active_ids[:3]) == 3
+    assert hidden_marks(idle, ids=idle_ids) == 0
+    assert hidden_marks(idle) == 0
+    assert hidden_marks(idle, marked=idle) == 0
+    assert hidden_marks(Filter(), marked=idle) == 0
+    assert hidden_marks(idle, marked=Filter(group=GROUP)) == count(Filter(group=GROUP)) - len(
+        idle_ids
+    )

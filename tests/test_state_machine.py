@@ -23,6 +23,7 @@ from simdeck.core.actions import Targets
 from simdeck.core.errors import Refused, SimdeckError
 from simdeck.core.identifiers import make_iccid, make_imei
 from simdeck.core.models import AuditEvent, Endpoint, Imsi, Sim
+from simdeck.core.settings import set_setting
 
 from .conftest import PG_URL, _drop_pg_database, _fresh_pg_database
 
@@ -213,7 +214,7 @@ class LifecycleMachine(RuleBasedStateMachine):
     @rule()
     def toggle_resume_policy(self) -> None:
         self.allow_resume = not self.allow_resume
-        actions.set_setting(self.admin, "allow_resume", str(self.allow_resume).lower())
+        set_setting(self.admin, "allow_resume", str(self.allow_resume).lower())
 
     @precondition(lambda self: any(e.state == "terminated" for e in self.endpoints.values()))
     @rule(data=st.data(), age=st.booleans())

@@ -5,17 +5,14 @@ means one connection (Peewee gives each thread its own), so SQLite's page cache 
 warm from one page to the next. Requests are queued by *slot*: a request for a slot
 replaces the one still waiting in it, so a burst of keystrokes or a scrollbar drag
 costs one query, not one per event; a long count that a newer request made useless is
-interrupted (``sqlite3.Connection.interrupt``) rather than waited for. Results go back
+interrupted (``core.store.interrupter``) rather than waited for. Results go back
 through the ``deliver`` callback, which posts a Textual message (thread-safe).
 
 Between requests the same thread notices other operators' changes, about once a
-second and cheaply: the newest audit event id (core writes one in the same
-transaction as every change) and, on SQLite, ``PRAGMA data_version``. On PostgreSQL
-ids come from a sequence, so a transaction can commit an id *below* the newest one
-seen (it took its id first and committed last); the signature there also counts the
-audit events near the top, which such a late commit changes. Each poll runs outside
-any transaction (the connection is in autocommit), so it sees every commit made
-before it, whatever the server's isolation level.
+second and cheaply, through ``core.store.change_signature``. Each poll runs outside any
+transaction (a transaction a read left open is rolled back first, and the connection
+is in autocommit), so it sees every commit made before it, whatever the server's
+isolation level. Every statement is core's: this module only schedules them.
 """
 
 from __future__ import annotations
@@ -23,16 +20,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import peewee
-
-from simdeck.core import db
+from simdeck.core import store
+from simdeck.core.store import is_interrupted
 
 #: Priorities, most urgent first: what the operator is looking at comes before the rest.
 URGENT = 0
@@ -52,13 +47,6 @@ class _Job:
     deliver: Deliver = field(compare=False)
     interruptible: bool = field(compare=False, default=False)
     retried: bool = field(compare=False, default=False)
-
-
-def is_interrupted(exc: BaseException) -> bool:
-    """True when a query was stopped by ``Reader.interrupt`` rather than failing."""
-    return isinstance(exc, peewee.OperationalError | sqlite3.OperationalError) and (
-        "interrupted" in str(exc).lower()
-    )
 
 
 class Reader:
@@ -85,7 +73,7 @@ class Reader:
         self._seq = itertools.count(1)
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="simdeck-reader", daemon=True)
-        self._connection: Any = None
+        self._interrupt: Callable[[], None] | None = None
         self._signature: tuple[Any, ...] | None = None
         self._next_poll = 0.0
         self._poll_failed = False
@@ -146,10 +134,10 @@ class Reader:
 
     def interrupt(self) -> None:
         """Stop the query running on the reader's SQLite connection, if any."""
-        conn = self._connection
-        if conn is not None:
-            with contextlib.suppress(sqlite3.Error, AttributeError):
-                conn.interrupt()
+        interrupt = self._interrupt
+        if interrupt is not None:
+            with contextlib.suppress(*store.STORE_ERRORS, AttributeError):
+                interrupt()
 
     def poll_soon(self) -> None:
         """Look for changes at the next idle moment (after a dialog closed, say)."""
@@ -189,7 +177,7 @@ class Reader:
             self._close()
 
     def _execute(self, job: _Job) -> None:
-        self._connection = self._raw_connection()
+        self._interrupt = store.interrupter()
         result: Any = None
         error: BaseException | None = None
         try:
@@ -211,19 +199,11 @@ class Reader:
         with contextlib.suppress(Exception):
             job.deliver(result, error)
 
-    def _raw_connection(self) -> Any:
-        try:
-            if db.is_sqlite():
-                return db.database.connection()
-        except (peewee.PeeweeException, AttributeError, sqlite3.Error):
-            return None
-        return None
-
     def _poll(self) -> None:
         self._next_poll = time.monotonic() + self.poll_interval
         try:
-            end_stray_transaction()
-            signature = change_signature()
+            store.end_stray_transaction()
+            signature = store.change_signature()
         except Exception as exc:
             if not self._poll_failed and self.on_poll_error is not None:
                 self.on_poll_error(exc)
@@ -236,54 +216,8 @@ class Reader:
         self._signature = signature
 
     def _close(self) -> None:
-        self._connection = None
-        try:
-            if not db.database.is_closed():
-                db.database.close()
-        except Exception:
-            pass
-
-
-#: How far below the newest audit id a late commit is still noticed on PostgreSQL (a
-#: transaction that took its id while this many others took theirs and committed first).
-LATE_COMMIT_WINDOW = 1000
-
-
-def change_signature() -> tuple[Any, ...]:
-    """Something that changes whenever anyone commits a change (cheap: index reads)."""
-    if db.is_sqlite():
-        top = db.database.execute_sql("SELECT max(id) FROM audit_event").fetchone()[0]
-        # Changes whenever another connection commits, whatever it wrote.
-        version = db.database.execute_sql("PRAGMA data_version").fetchone()[0]
-        return (top, version)
-    # A range of the primary key's index below the top: LATE_COMMIT_WINDOW entries at most.
-    row = db.database.execute_sql(
-        "SELECT max(id), count(*) FROM audit_event WHERE id > "
-        f"(SELECT coalesce(max(id), 0) FROM audit_event) - {db.database.param}",
-        (LATE_COMMIT_WINDOW,),
-    ).fetchone()
-    return (row[0], row[1])
-
-
-def end_stray_transaction() -> None:
-    """Roll back a transaction left open on this thread's connection outside any
-    ``atomic`` block (a raw ``BEGIN`` in a read, say).
-
-    Inside one, PostgreSQL at REPEATABLE READ or above and SQLite in WAL mode keep
-    reading the snapshot it began with, and no later commit would ever be seen. The
-    reader thread only reads, so there is nothing in it to keep.
-    """
-    if db.database.is_closed() or db.database.transaction_depth() > 0:
-        return
-    conn = db.database.connection()
-    if isinstance(conn, sqlite3.Connection):
-        if conn.in_transaction:
-            conn.rollback()
-        return
-    from psycopg.pq import TransactionStatus  # the connection is psycopg's: it is installed
-
-    if conn.info.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
-        conn.rollback()
+        self._interrupt = None
+        store.close_connection()
 
 
 async def ask(reader: Reader, fn: Callable[[], Any]) -> Any:

@@ -6,10 +6,11 @@ changed) when the filter or the sort changes. Its methods run on the reader thre
 only (they touch the database); the widget only holds rows and keys.
 
 The one exception to "by key" is ``key_at``: when the operator drags the scrollbar
-into the middle of a million rows, the list needs the key of row *n*. It reads that
-one key with an index-only ``LIMIT 1 OFFSET k`` over the sort columns, from whichever
-end is nearer (about 10 ms at 1,000,000 rows, on the index alone), then pages by key
-from there as usual.
+into the middle of a million rows, the list needs the key of row *n*. Core's
+``queries.key_at`` reads that one key with an index-only ``LIMIT 1 OFFSET k`` over the
+sort columns, from whichever end is nearer (about 10 ms at 1,000,000 rows, on the index
+alone); the list pages by key from there as usual. Every query is core's: a source
+only remembers what it asked for.
 """
 
 from __future__ import annotations
@@ -18,13 +19,10 @@ import re
 from collections.abc import Hashable
 from typing import Any, Protocol, TypeVar
 
-import peewee as pw
-
 from simdeck.core import queries
 from simdeck.core.errors import SimdeckError
 from simdeck.core.lifecycle import State
-from simdeck.core.models import Endpoint, EndpointGroup
-from simdeck.core.queries import TOKEN_FIELDS, Filter, Key, Row
+from simdeck.core.queries import TOKEN_FIELDS, Filter, Key, Row, Segment
 
 R = TypeVar("R")
 
@@ -75,15 +73,6 @@ class Source(Protocol[R]):
 
 # --- endpoints -------------------------------------------------------------------
 
-#: The keyset columns of each sort, in core.queries' order (tests check they agree).
-SORT_COLUMNS: dict[str, tuple[pw.Field, ...]] = {
-    "iccid": (Endpoint.iccid, Endpoint.id),
-    "name": (Endpoint.name, Endpoint.id),
-    "state": (Endpoint.state, Endpoint.iccid, Endpoint.id),
-    "tags": (Endpoint.tags, Endpoint.id),
-    "last_activity": (Endpoint.last_activity, Endpoint.id),
-    "id": (Endpoint.id,),
-}
 
 class EndpointSource:
     """The endpoint list for one filter and sort, through core.queries."""
@@ -94,7 +83,7 @@ class EndpointSource:
         self.descending = descending
         #: Set by ``count``: the matching endpoints in each state (the status counts).
         self.state_counts: dict[State, int] | None = None
-        self._group_counts: list[tuple[str, int | None, int]] | None = None
+        self._group_counts: list[Segment] | None = None
 
     def __repr__(self) -> str:
         return f"EndpointSource({self.filter!r}, {self.sort!r}, descending={self.descending})"
@@ -130,26 +119,7 @@ class EndpointSource:
 
     def position(self, key: Key) -> int:
         """Matching endpoints before ``key``."""
-        if self.sort == "group" and self.descending:
-            return self._group_position_descending(key)
         return queries.position(self.filter, self.sort, key, descending=self.descending)
-
-    def _group_position_descending(self, key: Key) -> int:
-        # core.queries.position counts the key's own group as "before" when sorted by
-        # group descending (see the note to core); this is the same count, corrected:
-        # the groups named after the key's, then the key's group above its id.
-        name, ident = key
-        names = queries.group_names()
-        later = [gid for gid, n in names.items() if n > name]
-        same = [gid for gid, n in names.items() if n == name]
-        cond = Endpoint.group.in_(later) if later else pw.SQL("0 = 1")
-        same_cond = Endpoint.group.in_(same) if same else Endpoint.group.is_null()
-        cond = cond | (same_cond & (Endpoint.id > ident))
-        query = Endpoint.select(pw.fn.COUNT(Endpoint.id)).where(cond)
-        where = queries.condition(self.filter)
-        if where is not None:
-            query = query.where(where)
-        return int(query.scalar() or 0)
 
     def key(self, row: Row) -> Key:
         """The row's sort key."""
@@ -165,50 +135,13 @@ class EndpointSource:
 
     def key_at(self, index: int, count: int) -> Key | None:
         """The key of row ``index``, read from the sort index alone, from the nearer end."""
-        if self.sort == "group":
-            return self._group_key_at(index)
-        cols = SORT_COLUMNS[self.sort]
-        backwards = index > count // 2
-        offset = count - 1 - index if backwards else index
-        reverse = self.descending != backwards
-        query = Endpoint.select(*cols)
-        cond = queries.condition(self.filter)
-        if cond is not None:
-            query = query.where(cond)
-        query = query.order_by(*[c.desc() if reverse else c.asc() for c in cols])
-        found = list(query.limit(1).offset(max(0, offset)).tuples())
-        return tuple(found[0]) if found else None
-
-    def _group_key_at(self, index: int) -> Key | None:
-        # Sorted by group the list walks the groups by name; count each group once,
-        # then find the row by its id inside the group holding ``index``.
-        if self._group_counts is None:
-            names = queries.group_names()
-            query = Endpoint.select(Endpoint.group, pw.fn.COUNT(Endpoint.id))
-            cond = queries.condition(self.filter)
-            if cond is not None:
-                query = query.where(cond)
-            per_group = dict(query.group_by(Endpoint.group).tuples())
-            segments = [("", None, int(per_group.get(None, 0)))] + sorted(
-                (name, gid, int(per_group.get(gid, 0))) for gid, name in names.items()
-            )
-            self._group_counts = segments
-        segments = list(self._group_counts)
-        if self.descending:
-            segments.reverse()
-        for name, gid, n in segments:
-            if index < n:
-                query = Endpoint.select(Endpoint.id).where(
-                    Endpoint.group.is_null() if gid is None else Endpoint.group == gid
-                )
-                cond = queries.condition(self.filter)
-                if cond is not None:
-                    query = query.where(cond)
-                order = Endpoint.id.desc() if self.descending else Endpoint.id.asc()
-                found = list(query.order_by(order).limit(1).offset(index).tuples())
-                return (name, found[0][0]) if found else None
-            index -= n
-        return None
+        if self.sort == "group" and self._group_counts is None:
+            # Counted once per count(): a scrollbar drag asks for many keys in a row.
+            self._group_counts = queries.group_segments(self.filter)
+        return queries.key_at(
+            self.filter, self.sort, index, count, descending=self.descending,
+            segments=self._group_counts,
+        )
 
 
 # --- choices and checks ----------------------------------------------------------
@@ -216,12 +149,7 @@ class EndpointSource:
 
 def group_choices() -> list[str]:
     """The Endpoint Group names, for the group filter."""
-    return [
-        name
-        for (name,) in EndpointGroup.select(EndpointGroup.name)
-        .order_by(EndpointGroup.name)
-        .tuples()
-    ]
+    return queries.group_list()
 
 
 def tag_choices() -> list[str]:

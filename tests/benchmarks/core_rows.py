@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from simdeck.core import actions, auth, db, models
+from simdeck.core import actions, auth, db, models, settings
 from simdeck.core.actions import Targets
 from simdeck.core.errors import Busy
 from simdeck.core.identifiers import make_iccid
@@ -224,7 +224,7 @@ def _wait_during_bulk(path: str, n: int, chunk: int, change: str = "name") -> li
     ids = _live_ids(n, ("suspended",)) or _live_ids(n, states)
     action = "resume" if Endpoint.get_by_id(ids[0]).state == "suspended" else "suspend"
     if action == "resume":
-        actions.set_setting(actor, "allow_resume", "true")
+        settings.set_setting(actor, "allow_resume", "true")
     other = _live_ids(1, ("hold",))[0]
     waits: list[float] = []
     done = threading.Event()

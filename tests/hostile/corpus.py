@@ -40,26 +40,26 @@ BUGS: dict[str, str] = {
         "though identifiers.md asks for a host address"
     ),
     "ref-unicode-digits": (
-        "core/queries.py find_endpoint (also tui/cli.py _audit_endpoint_id): text.isdigit() is "
+        "core/queries find_endpoint (also tui/cli.py _audit_endpoint_id): text.isdigit() is "
         "true for non-ASCII digits, so REF '²' reaches int() and raises ValueError (traceback, "
         "exit 1) and REF '１' (fullwidth) is taken as endpoint id 1 and acted upon"
     ),
     "search-short-glob": (
-        "core/queries.py _contains: peewee maps the operator 'LIKE' to GLOB on SQLite, and "
+        "core/queries _contains: peewee maps the operator 'LIKE' to GLOB on SQLite, and "
         "'x GLOB p ESCAPE e' fails with OperationalError 'wrong number of arguments to function "
         "GLOB()': every search word of 1-2 characters and every name:/ref: token is a traceback"
     ),
     "search-nul": (
-        "core/queries.py _text_match/_contains: a search word holding NUL reaches FTS5 MATCH "
+        "core/queries _text_match/_contains: a search word holding NUL reaches FTS5 MATCH "
         "(OperationalError 'unterminated string') or, with 1-2 characters, a LIKE pattern that "
         "SQLite cuts at the NUL (so 'a\\x00' would match every name ending in 'a')"
     ),
     "search-empty-prefix": (
-        "core/queries.py _prefix_range: a prefix token whose value normalises to nothing "
+        "core/queries _prefix_range: a prefix token whose value normalises to nothing "
         "(imsi:-, eid:-, imei:/, ip:\" \") indexes prefix[-1]: IndexError, traceback"
     ),
     "search-max-codepoint": (
-        "core/queries.py _prefix_range: a prefix ending in U+10FFFF computes chr(0x110000): "
+        "core/queries _prefix_range: a prefix ending in U+10FFFF computes chr(0x110000): "
         "ValueError, traceback"
     ),
     "when-overflow": (
@@ -84,13 +84,13 @@ BUGS: dict[str, str] = {
         "are repr()-escaped, the row errors too)"
     ),
     "state-echo": (
-        "core/queries.py parse_state: ValidationError('state', value, …) repeats the typed "
+        "core/queries parse_state: ValidationError('state', value, …) repeats the typed "
         "value raw, so a NUL or a terminal escape typed in the search box (state:ESC[2J) is "
         "written to the operator's terminal; identifiers.py escapes values with _shown()"
     ),
     "group-named-none": (
         "core/identifiers.py normalize_group_name accepts 'none' and '-', but tui/cli.py "
-        "make_filter and core/queries.py _token_condition read --group none / group:none as "
+        "make_filter and core/queries _token_condition read --group none / group:none as "
         "'no group', so such a group can be created and never be filtered"
     ),
 }

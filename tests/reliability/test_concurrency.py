@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from simdeck.core import actions, auth, db, invariants, models
+from simdeck.core import auth, db, invariants, models, settings
 from simdeck.core.models import AuditEvent, Endpoint
 
 from ..conftest import GROUP, OTHER_GROUP, Maker
@@ -36,7 +36,7 @@ def test_four_processes_at_random(tmp_path: Path) -> None:
     make = Maker(admin)
     make.group(GROUP)
     make.group(OTHER_GROUP)
-    actions.set_setting(admin, "allow_resume", "true")
+    settings.set_setting(admin, "allow_resume", "true")
     states = ["hold", "pending", "pre-active", "active", "idle", "detached", "suspended"]
     for i in range(280):
         make.endpoint(states[i % len(states)])

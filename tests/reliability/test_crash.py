@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from simdeck.core import actions, db, invariants
+from simdeck.core import db, invariants, jobs
 from simdeck.core.demo import build_demo
 from simdeck.core.models import AuditEvent, Endpoint, JobItem
 from simdeck.core.queries import Filter, count
@@ -69,7 +69,7 @@ def test_kill_9_mid_job_then_resume(tmp_path: Path) -> None:
     db.open_database(path)
     assert db.database.execute_sql("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert invariants.violations(audit=False) == []
-    (job,) = actions.list_jobs(limit=1)
+    (job,) = jobs.list_jobs(limit=1)
     assert job["action"] == "suspend" and job["status"] == "interrupted"
     assert 0 < job["applied"] < job["total"] and job["pending"] > 0
     job_id = job["id"]
@@ -87,7 +87,7 @@ def test_kill_9_mid_job_then_resume(tmp_path: Path) -> None:
     assert result["job"] == job_id
 
     db.open_database(path)
-    final = actions.job_view(actions.get_job(job_id))
+    final = jobs.job_view(jobs.get_job(job_id))
     assert final["status"] == "done" and final["pending"] == 0
     assert final["applied"] + final["skipped"] == final["total"] == targets
     assert count(Filter(states=LIVE_ACTIVE)) == 0

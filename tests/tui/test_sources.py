@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from simdeck.core import db, queries
-from simdeck.core.queries import Filter
-from simdeck.tui.sources import SORT_COLUMNS, EndpointSource, check_search
+from simdeck.core.queries import SORT_COLUMNS, Filter
+from simdeck.tui.sources import EndpointSource, check_search
 from simdeck.tui.widgets.endpoint_rows import SORTS
 from tests.tui import fleet
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from simdeck.core import actions, queries
+from simdeck.core import jobs as core_jobs
+from simdeck.core import queries
 from simdeck.core.lifecycle import ACTIONS
 from simdeck.tui.cli import output as out
 from simdeck.tui.cli.bulk import Progress, interruptible, report
@@ -35,7 +36,7 @@ def jobs() -> None:
 def jobs_list(ctx: click.Context, limit: int, fmt: str) -> None:
     """The latest bulk jobs, newest first."""
     session(ctx)
-    items = actions.list_jobs(limit=limit or 1_000_000)
+    items = core_jobs.list_jobs(limit=limit or 1_000_000)
     if fmt == "json":
         out.echo_json(items)
     elif fmt == "csv":
@@ -58,7 +59,7 @@ def jobs_list(ctx: click.Context, limit: int, fmt: str) -> None:
 def jobs_show(ctx: click.Context, job_id: int, fmt: str) -> None:
     """One job: its counts, its skipped endpoints by reason."""
     session(ctx)
-    j = actions.job_view(actions.get_job(job_id))
+    j = core_jobs.job_view(core_jobs.get_job(job_id))
     if fmt == "json":
         out.echo_json(j)
     elif fmt == "csv":
@@ -96,10 +97,10 @@ def jobs_show(ctx: click.Context, job_id: int, fmt: str) -> None:
 def jobs_resume(ctx: click.Context, job_id: int, fmt: str) -> None:
     """Carry on an interrupted or cancelled job from the last chunk it committed."""
     actor = session(ctx)
-    progress = Progress(_action_label(actions.get_job(job_id).action))
+    progress = Progress(_action_label(core_jobs.get_job(job_id).action))
     with interruptible() as cancelled:
         try:
-            result = actions.resume(actor, job_id, progress=progress, cancelled=cancelled)
+            result = core_jobs.resume(actor, job_id, progress=progress, cancelled=cancelled)
         finally:
             progress.end()
     report(result, fmt)
@@ -113,7 +114,7 @@ def jobs_resume(ctx: click.Context, job_id: int, fmt: str) -> None:
 def jobs_skipped(ctx: click.Context, job_id: int, output: str | None, fmt: str) -> None:
     """The ICCIDs a job skipped, with the reason: to fix them or act on them again."""
     session(ctx)
-    items = [{"iccid": iccid, "reason": why} for iccid, why in actions.job_skipped(job_id)]
+    items = [{"iccid": iccid, "reason": why} for iccid, why in core_jobs.job_skipped(job_id)]
     if output:
         target = Path(output).expanduser()
         n = out.write_csv_atomically(target, ("iccid", "reason"), iter(items))

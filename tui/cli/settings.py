@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from simdeck.core import actions
+from simdeck.core import settings as core_settings
 from simdeck.tui.cli import output as out
 from simdeck.tui.cli.params import format_option
 from simdeck.tui.cli.root import CONTEXT, main, session
@@ -25,8 +25,8 @@ def settings() -> None:
 def settings_list(ctx: click.Context, fmt: str) -> None:
     """Every deployment setting, its value and its default."""
     session(ctx)
-    items = [{"key": k, "value": actions.setting(k), "default": d, "description": why}
-             for k, (d, why) in actions.SETTINGS.items()]
+    items = [{"key": k, "value": core_settings.setting(k), "default": d, "description": why}
+             for k, (d, why) in core_settings.SETTINGS.items()]
     if fmt == "json":
         out.echo_json({i["key"]: i["value"] for i in items})
     elif fmt == "csv":
@@ -38,15 +38,15 @@ def settings_list(ctx: click.Context, fmt: str) -> None:
 
 
 @settings.command("set")
-@click.argument("key", metavar="KEY", type=click.Choice(list(actions.SETTINGS)))
+@click.argument("key", metavar="KEY", type=click.Choice(list(core_settings.SETTINGS)))
 @click.argument("value", metavar="true|false")
 @format_option()
 @click.pass_context
 def settings_set(ctx: click.Context, key: str, value: str, fmt: str) -> None:
     """Change a deployment setting (admins); e.g. settings set allow_resume true."""
     actor = session(ctx)
-    actions.set_setting(actor, key, value)
-    new = actions.setting(key)
+    core_settings.set_setting(actor, key, value)
+    new = core_settings.setting(key)
     if fmt == "json":
         out.echo_json({key: new})
     elif fmt == "csv":

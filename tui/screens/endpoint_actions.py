@@ -18,7 +18,6 @@ from simdeck.core import actions, db, queries, records
 from simdeck.core.actions import Cancelled, Progress, Result, Targets
 from simdeck.core.errors import SimdeckError
 from simdeck.core.lifecycle import ACTIONS, RETENTION_DAYS, State
-from simdeck.core.models import Endpoint
 from simdeck.core.queries import Filter
 from simdeck.tui.format import number, plural
 from simdeck.tui.marks import Marks
@@ -57,18 +56,7 @@ class EndpointActions(BaseScreen):
 
     def _hidden(self) -> int:
         """How many marks the current filter hides (runs on the reader thread)."""
-        shown = queries.endpoint_ids(self.filter)
-        if self.marks.filter is not None:
-            if self.marks.filter == self.filter:
-                return 0
-            marked = queries.endpoint_ids(self.marks.filter)
-            return int(marked.count()) - int(
-                Endpoint.select().where(Endpoint.id.in_(marked) & Endpoint.id.in_(shown)).count()
-            )
-        ids = list(self.marks.ids)
-        if not ids:
-            return 0
-        return len(ids) - int(shown.where(Endpoint.id.in_(ids)).count())
+        return queries.hidden_marks(self.filter, ids=self.marks.ids, marked=self.marks.filter)
 
     def action_activate(self) -> None:
         """Activate the marked (or cursor) endpoints."""

@@ -1,0 +1,107 @@
+"""An older database opens migrated to the current schema, its data whole and every rule holding.
+
+The version 1 database is built here the way simdeck 1 built it: the same tables, with
+the job items' two version 1 indexes (a full ``(job_id, outcome)`` index and one on
+``job_id``) in place of the partial index of skipped items. It runs on SQLite, and on
+PostgreSQL when SIMDECK_TEST_PG names a server.
+"""
+
+from __future__ import annotations
+
+from simdeck.core import auth, db, invariants, jobs, models, queries, store
+from simdeck.core.actions import Targets, run
+from simdeck.core.lifecycle import JobStatus, State
+from simdeck.core.queries import Filter
+
+from .conftest import GROUP, Maker
+
+#: The job items' indexes of version 1, as simdeck 1 created them.
+V1_JOB_ITEM_INDEXES = [
+    'CREATE INDEX "job_item_job_id" ON "job_item" ("job_id")',
+    "CREATE INDEX job_item_outcome ON job_item (job_id, outcome)",
+]
+
+
+def _create_v1_schema() -> None:
+    models.create_schema()
+    db.database.execute_sql("DROP INDEX job_item_skipped")
+    for sql in V1_JOB_ITEM_INDEXES:
+        db.database.execute_sql(sql)
+    models.Setting.update(value="1").where(models.Setting.key == "schema_version").execute()
+
+
+def _job_item_indexes() -> set[str]:
+    if db.is_sqlite():
+        sql = ("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'job_item'"
+               " AND sql IS NOT NULL")
+    else:
+        sql = "SELECT indexname FROM pg_indexes WHERE tablename = 'job_item'"
+    return {name for (name,) in db.database.execute_sql(sql).fetchall()}
+
+
+def _fill(admin: auth.Actor) -> tuple[int, dict[State, int]]:
+    """Endpoints in every state and a bulk job that skipped some: what a v1 store held."""
+    make = Maker(admin)
+    for state in State:
+        for _ in range(3):
+            make.endpoint(state)
+    result = run(admin, "suspend", Targets(filter=Filter(group=GROUP)))
+    assert result.job is not None and result.skipped
+    return result.job, queries.counts_by_state(Filter())
+
+
+def test_a_version_1_database_is_migrated_with_its_data_whole(blank: str) -> None:
+    db.open_database(blank)
+    _create_v1_schema()
+    admin = auth.login(user="admin")
+    job_id, counts = _fill(admin)
+    job_before = jobs.job_view(jobs.get_job(job_id))
+    skipped_before = jobs.job_skipped(job_id)
+    audit_before = models.AuditEvent.select().count()
+    assert models.schema_version() == 1
+    assert {"job_item_job_id", "job_item_outcome"} <= _job_item_indexes()
+    db.database.close()
+
+    store.open_store(blank)
+
+    assert models.schema_version() == models.SCHEMA_VERSION == 2
+    indexes = _job_item_indexes()
+    assert "job_item_skipped" in indexes
+    assert not {"job_item_job_id", "job_item_outcome"} & indexes
+    assert invariants.violations() == []
+    assert invariants.unaudited_endpoints() == []
+    assert queries.counts_by_state(Filter()) == counts
+    assert models.AuditEvent.select().count() == audit_before
+    job = jobs.job_view(jobs.get_job(job_id))
+    assert job == job_before and job["status"] == JobStatus.DONE
+    assert job["skipped_by_reason"] and jobs.job_skipped(job_id) == skipped_before
+
+
+def test_the_migrated_database_takes_new_work(blank: str) -> None:
+    db.open_database(blank)
+    _create_v1_schema()
+    admin = auth.login(user="admin")
+    _, counts = _fill(admin)
+    db.database.close()
+
+    store.open_store(blank)
+    result = run(admin, "terminate", Targets(filter=Filter(states=(State.SUSPENDED.value,))))
+
+    assert result.status == JobStatus.DONE and result.applied == counts[State.SUSPENDED] > 3
+    assert sum(jobs.job_view(jobs.get_job(result.job or 0))["skipped_by_reason"].values()) == 0
+    assert queries.count(Filter(states=(State.SUSPENDED.value,))) == 0
+    assert invariants.violations() == []
+
+
+def test_opening_again_after_the_migration_changes_nothing(blank: str) -> None:
+    db.open_database(blank)
+    _create_v1_schema()
+    db.database.close()
+    store.open_store(blank)
+    first = _job_item_indexes()
+    db.database.close()
+
+    store.open_store(blank)
+
+    assert models.schema_version() == models.SCHEMA_VERSION
+    assert _job_item_indexes() == first
