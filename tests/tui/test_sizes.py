@@ -29,6 +29,9 @@ from simdeck.tui.widgets.status import TopBar
 from tests.tui.conftest import endpoints_screen, settle, wait_for
 from tests.tui.test_list import expected, the_list
 
+# Long (about three minutes on two cores): .ci/run runs them in a lane of their own.
+pytestmark = pytest.mark.sizes
+
 SIZES = ((80, 24), (60, 20), (200, 60))
 #: Scopes whose commands live on the Endpoints screen, its list and its filter bar.
 HOME_SCOPES = (keys.APP, keys.ENDPOINTS, keys.LIST, keys.FILTERS)
