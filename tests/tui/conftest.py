@@ -102,9 +102,9 @@ def busy(app: SimdeckApp) -> str:
         return "reader busy"
     if vlist.reading or vlist.count is None or vlist._stale:
         return "list loading"
-    if screen._detail_timer is not None:
+    if screen.debouncing("detail"):
         return "detail waiting"
-    if screen.query_one(FilterBar)._timer is not None:
+    if screen.query_one(FilterBar).debouncing("search"):
         return "search debounce"
     return ""
 

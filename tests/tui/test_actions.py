@@ -112,9 +112,8 @@ async def test_terminate_asks_for_the_typed_confirmation(pool_db: str, make_app:
         await on_endpoint(pilot, "reefer-0015")
         await pilot.press("t")
         confirm = await dialog(pilot, ConfirmScreen)
-        assert "Terminate is irreversible. The record is kept 90 days, then deleted." in (
-            confirm.lines
-        )
+        assert "Terminate is irreversible: 1 endpoint will be disabled permanently, SIMs " \
+            "included. Each record is kept 90 days, then deleted." in confirm.lines
         typed = confirm.query_one("#confirm-typed", Input)
         assert app.focused is typed
         typed.insert_text_at_cursor("terminate 2")

@@ -316,8 +316,8 @@ async def test_purge_deletes_what_was_terminated_90_days_ago(
         assert confirm.typed == "purge 1"
         assert confirm.dangerous
         body = "\n".join(confirm.lines)
-        assert "Purge deletes 1 endpoint and their SIMs permanently: it cannot be undone." in body
-        assert "The audit trail keeps a purged event for each." in body
+        assert "Purge deletes 1 endpoint terminated 90 days ago or more permanently, with " \
+            "their SIMs; only the audit trail keeps a 'purged' event." in body
         confirm.query_one("#confirm-typed", Input).insert_text_at_cursor("purge 1")
         await pilot.press("enter")
         result = await finished(pilot)

@@ -16,7 +16,7 @@ from textual import work
 from simdeck.core import db, queries, records
 from simdeck.core.errors import NotFound, SimdeckError
 from simdeck.core.lifecycle import ACTIONS, Role, State
-from simdeck.tui.screens.base import BaseScreen
+from simdeck.tui.screens.base import EndpointsBase
 from simdeck.tui.screens.forms import RELOAD, EditEndpointForm, NewEndpointForm, ReinstateForm
 
 
@@ -24,7 +24,7 @@ def _who(view: Any) -> str:
     return str(view.name or view.iccid or f"endpoint {view.id}")
 
 
-class EndpointForms(BaseScreen):
+class EndpointForms(EndpointsBase):
     """The forms of the Endpoints screen (which this is a base of)."""
 
     # --- shared -----------------------------------------------------------------------
@@ -32,7 +32,7 @@ class EndpointForms(BaseScreen):
     def _cursor(self, action: str, label: str) -> Any:
         """The row under the cursor when the role and its state allow ``action`` (else None)."""
         act = ACTIONS[action]
-        row = self.endpoint_list.cursor_row  # type: ignore[attr-defined]
+        row = self.endpoint_list.cursor_row
         try:
             self.actor.require(act.role, f"{label} endpoints")
         except SimdeckError as exc:

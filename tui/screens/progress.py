@@ -14,9 +14,9 @@ import threading
 import weakref
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on
+from textual import getters, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -32,19 +32,9 @@ from simdeck.core.errors import SimdeckError
 from simdeck.core.lifecycle import ACTIONS
 from simdeck.tui.format import number, plural
 from simdeck.tui.problems import explain
-from simdeck.tui.reader import ask
 
-#: What an action does, as the progress line says it ("Suspending 41,000 of 100,000…").
-DOING: dict[str, str] = {
-    "activate": "Activating",
-    "suspend": "Suspending",
-    "resume": "Resuming",
-    "delink": "De-linking the SIMs of",
-    "terminate": "Terminating",
-    "assign_group": "Assigning",
-    "reinstate": "Reinstating",
-    "purge": "Purging",
-}
+if TYPE_CHECKING:
+    from simdeck.tui.app import SimdeckApp
 
 #: A job as a thread runs it: given the progress and cancelled callbacks, its result.
 Job = Callable[[Progress, Cancelled], Result]
@@ -71,11 +61,6 @@ def label(action: str) -> str:
     return act.label if act else action
 
 
-async def read_on(app: App[Any], fn: Callable[[], Any]) -> Any:
-    """Run ``fn`` on the console's reader thread and wait for its result (errors raised)."""
-    return await ask(app.reader, fn)  # type: ignore[attr-defined]
-
-
 def write_skipped(job_id: int, path: str) -> int:
     """Write the ICCIDs job ``job_id`` skipped, with the reason, as CSV; returns how many."""
     rows = actions.job_skipped(job_id)
@@ -94,6 +79,9 @@ def default_path(job_id: int) -> str:
 
 class ExportForm(Vertical):
     """The file to write a job's skipped ICCIDs to, and the button that writes it."""
+
+    if TYPE_CHECKING:
+        app = getters.app(SimdeckApp)
 
     class Written(Message):
         """The CSV was written."""
@@ -135,7 +123,7 @@ class ExportForm(Vertical):
             return
         self.writing = True
         try:
-            count = await read_on(self.app, lambda: write_skipped(self.job_id, path))
+            count = await self.app.read(lambda: write_skipped(self.job_id, path))
         except OSError as exc:
             why = exc.strerror or str(exc)
             self.show(f"File: cannot write {path}: {why}. Nothing was written.", problem=True)
@@ -153,6 +141,9 @@ class ExportForm(Vertical):
 
 class ExportScreen(ModalScreen["int | None"]):
     """Export one job's skipped ICCIDs to CSV; returns how many were written."""
+
+    if TYPE_CHECKING:
+        app = getters.app(SimdeckApp)
 
     BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
 
@@ -191,6 +182,9 @@ class ProgressScreen(ModalScreen["Result | None"]):
     Without a ``job`` it only shows what it is told (``advance``, ``show_result``).
     """
 
+    if TYPE_CHECKING:
+        app = getters.app(SimdeckApp)
+
     BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
 
     #: True once the job has ended (the result is on screen).
@@ -208,7 +202,7 @@ class ProgressScreen(ModalScreen["Result | None"]):
         self.started = False
         self.result: Result | None = None
         self._cancel = threading.Event()
-        self._app: Any = None
+        self._app: SimdeckApp | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="progress-dialog", classes="dialog"):
@@ -241,12 +235,14 @@ class ProgressScreen(ModalScreen["Result | None"]):
         except SimdeckError as exc:
             outcome = exc.message
         except Exception as exc:  # shown in words in the dialog, never a traceback
-            outcome = explain(exc, getattr(self._app, "database_name", ""))
+            outcome = explain(exc, self._app.database_name if self._app else "")
         finally:
             db.database.close()
         self._call(self.show_result, outcome)
 
     def _call(self, fn: Callable[..., Any], *args: Any) -> None:
+        if self._app is None:
+            return
         try:
             self._app.call_from_thread(fn, *args)
         except RuntimeError:
@@ -264,7 +260,8 @@ class ProgressScreen(ModalScreen["Result | None"]):
     # --- on screen ------------------------------------------------------------------
 
     def _line(self) -> str:
-        doing = DOING.get(self.action, label(self.action))
+        act = ACTIONS.get(self.action)
+        doing = act.progress if act is not None and act.progress else label(self.action)
         return f"{doing} {number(self.done)} of {plural(self.total, 'endpoint')}…"
 
     def advance(self, done: int, total: int) -> None:
@@ -387,5 +384,5 @@ def result_note(result: Result) -> str:
     return ""
 
 
-__all__ = ["DOING", "ExportForm", "ExportScreen", "ProgressScreen", "last_job", "remember",
+__all__ = ["ExportForm", "ExportScreen", "ProgressScreen", "last_job", "remember",
            "result_lines", "result_title", "write_skipped"]

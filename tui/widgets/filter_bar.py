@@ -9,12 +9,12 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import Input, Label, Select
 
 from simdeck.core.lifecycle import STATES
 from simdeck.core.queries import TOKEN_FIELDS, Filter
 from simdeck.tui import keys
+from simdeck.tui.widgets.debounce import Debounce
 
 #: Typing in the search box waits this long for the next key before the list follows.
 #: Short: the reader thread already drops a query a newer one replaced, and interrupts
@@ -28,7 +28,7 @@ SEARCH_HINT = (
 )
 
 
-class FilterBar(Vertical):
+class FilterBar(Debounce, Vertical):
     """The four filter controls and, under the search box, its hint or error."""
 
     BINDINGS: ClassVar = keys.bindings(keys.FILTERS)
@@ -51,8 +51,9 @@ class FilterBar(Vertical):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._timer: Timer | None = None
         self._quiet = 0
+        #: The options each Select was last given, so the same list is not set again.
+        self._options: dict[str, list[tuple[str, str]]] = {}
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="filter-controls"):
@@ -99,9 +100,9 @@ class FilterBar(Vertical):
             if current is not Select.NULL and current not in values:
                 values = [*values, str(current)]
             options = [(v, v) for v in values]
-            if getattr(select, "_simdeck_options", None) == options:
+            if self._options.get(wid) == options:
                 continue
-            select._simdeck_options = options  # type: ignore[attr-defined]
+            self._options[wid] = options
             with self.prevent(Select.Changed):
                 select.set_options(options)
                 if current is not Select.NULL:
@@ -152,9 +153,7 @@ class FilterBar(Vertical):
     @on(Input.Changed, "#filter-search")
     def _search_changed(self, event: Input.Changed) -> None:
         event.stop()
-        if self._timer is not None:
-            self._timer.stop()
-        self._timer = self.set_timer(DEBOUNCE, self._emit)
+        self.debounce("search", DEBOUNCE, self._emit)
 
     @on(Input.Submitted, "#filter-search")
     def _search_submitted(self, event: Input.Submitted) -> None:
@@ -163,9 +162,7 @@ class FilterBar(Vertical):
         self.post_message(self.Leave())
 
     def _emit(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
+        self.cancel_debounce("search")
         self.post_message(self.Changed(self, self.filter))
 
     def action_leave_filters(self) -> None:
