@@ -207,3 +207,26 @@ async def test_the_footer_follows_a_change_of_the_rows_state_in_place(
         await wait_for(pilot, lambda: state_of("munich-van-0004") == "suspended")
         await wait_for(pilot, lambda: "suspend" not in footer_actions(app))
         assert "resume" in footer_actions(app)
+
+
+async def test_a_keymap_shows_its_keys_in_the_menu_and_the_help(
+    pool_db: str, make_app: Any
+) -> None:
+    app = make_app(pool_db)
+    app.set_keymap({"endpoints.suspend": "ctrl+u"})
+    async with app.run_test(size=(120, 36)) as pilot:
+        await on_endpoint(pilot, "munich-van-0004")
+        await pilot.press("a")
+        menu = await dialog(pilot, ActionsMenu)
+        options = menu.query_one("#actions-list", OptionList)
+        prompts = {str(options.get_option_at_index(i).id):
+                   str(options.get_option_at_index(i).prompt)
+                   for i in range(options.option_count)}
+        assert "^u" in prompts["suspend"]
+        assert "^u" not in prompts["delink"]
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("ctrl+u")
+        confirm = await dialog(pilot, ConfirmScreen)
+        assert confirm.title_text == "Suspend: 1 of 1 endpoints will change"
+        await pilot.press("escape")
