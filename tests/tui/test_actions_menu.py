@@ -10,10 +10,17 @@ from simdeck.tui import keys
 from simdeck.tui.keys import CommandsProvider
 from simdeck.tui.screens.dialogs import ActionsMenu, ConfirmScreen
 from simdeck.tui.widgets.detail import DetailPane
-from tests.tui.conftest import endpoints_screen, settle, wait_for
-from tests.tui.test_actions import dialog, notes, on_endpoint, pool_db, search, state_of
-
-__all__ = ["pool_db"]  # the fixture, shared with test_actions
+from tests.tui.conftest import (
+    at_rest,
+    dialog,
+    endpoints_screen,
+    notes,
+    on_endpoint,
+    search,
+    settle,
+    state_of,
+    wait_for,
+)
 
 
 def menu_ids(menu: ActionsMenu) -> list[str]:
@@ -180,7 +187,7 @@ async def test_h_opens_the_audit_log_of_the_cursor_endpoint(
 ) -> None:
     from simdeck.core.models import AuditEvent, Endpoint
     from simdeck.tui.screens.audit import AuditScreen
-    from tests.tui.test_audit_screen import at_rest, db_ids, shown_ids
+    from tests.tui.test_audit_screen import db_ids, shown_ids
 
     app = make_app(pool_db)
     async with app.run_test(size=(120, 36)) as pilot:

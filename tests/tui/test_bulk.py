@@ -23,10 +23,17 @@ from simdeck.tui.screens.dialogs import ConfirmScreen
 from simdeck.tui.screens.jobs import JobsScreen
 from simdeck.tui.screens.progress import ExportScreen, ProgressScreen
 from tests.tui import fleet
-from tests.tui.conftest import NOW, endpoints_screen, settle, wait_for
-from tests.tui.test_actions import dialog, notes, on_endpoint, pool_db, search, state_of
-
-__all__ = ["pool_db"]
+from tests.tui.conftest import (
+    NOW,
+    dialog,
+    endpoints_screen,
+    notes,
+    on_endpoint,
+    search,
+    settle,
+    state_of,
+    wait_for,
+)
 
 #: The endpoints of the big run.
 BIG = 100_000

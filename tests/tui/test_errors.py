@@ -13,8 +13,7 @@ from simdeck.core import queries
 from simdeck.tui.app import run_console
 from simdeck.tui.widgets.detail import DetailPane
 from simdeck.tui.widgets.status import StatusLine
-from tests.tui.conftest import endpoints_screen, settle, wait_for
-from tests.tui.test_list import the_list
+from tests.tui.conftest import endpoints_screen, settle, the_list, wait_for
 
 
 def status(app: Any) -> str:
