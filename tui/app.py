@@ -129,14 +129,20 @@ class SimdeckApp(App[None]):
         self.user = user
         self.reader = Reader(
             poll_interval=poll_interval,
-            on_change=lambda: self.post_message(self.DataChanged()),
-            on_poll_error=lambda exc: self.post_message(self.PollFailed(exc)),
+            on_change=self._changed_elsewhere,
+            on_poll_error=self._poll_failed,
         )
         self._stale = False
         #: The keymap in use (binding id → keys), so the help and the menu show its keys.
         self.keymap: dict[str, str] = {}
         #: Why the database could not be opened, when it could not.
         self.setup_problem: str | None = None
+
+    def _changed_elsewhere(self) -> None:
+        self.post_message(self.DataChanged())  # thread-safe: the reader thread calls it
+
+    def _poll_failed(self, error: BaseException) -> None:
+        self.post_message(self.PollFailed(error))
 
     def now(self) -> float:
         """The time, from the test's fixed clock when one was given."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from simdeck.core.lifecycle import ACTIONS, Role
@@ -219,7 +219,7 @@ def commands(scope: str) -> list[Command]:
     return [c for c in COMMANDS if c.scope == scope]
 
 
-def bindings(scope: str) -> list[Binding]:
+def bindings(scope: str) -> list[BindingType]:
     """The BINDINGS of one scope."""
     return [c.binding() for c in commands(scope)]
 

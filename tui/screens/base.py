@@ -59,6 +59,12 @@ class BaseScreen(Debounce, Screen[None]):
         """Who is at the keyboard (None until the database is open)."""
         return self.app.actor
 
+    def acting(self) -> Actor:
+        """Who is at the keyboard; refused, in words, before the database is open."""
+        if self.actor is None:
+            raise SimdeckError("not logged in yet: the database is still opening")
+        return self.actor
+
     @property
     def read_only(self) -> bool:
         """True when the console was opened with ``--read-only``."""

@@ -100,12 +100,10 @@ class EndpointActions(EndpointsBase):
         if chosen is None:
             return
         targets, row = chosen
-        actor = self.actor
         act = ACTIONS[name]
         group: str | None = None
         try:
-            if actor is None:
-                raise SimdeckError("not logged in yet")
+            actor = self.acting()
             if pick_group:
                 actor.require(act.role, act.label.lower())
                 groups = await self.read(queries.groups_with_counts)
@@ -165,10 +163,8 @@ class EndpointActions(EndpointsBase):
     async def _apply(
         self, name: str, targets: Targets, group: str | None, iccid: str | None
     ) -> None:
-        actor = self.actor
         try:
-            if actor is None:
-                raise SimdeckError("not logged in yet")
+            actor = self.acting()
             result = await self.write(lambda: actions.run(actor, name, targets, group=group))
         except SimdeckError as exc:
             self._report(ACTIONS[name].label, exc.message, "error")
@@ -193,13 +189,11 @@ class EndpointActions(EndpointsBase):
     @work(exclusive=True, group="dialog")
     async def _purge(self) -> None:
         act = ACTIONS["purge"]
-        actor = self.actor
         # The console's clock decides how long ago the retention ends (a test fixes it).
         now = dt.datetime.fromtimestamp(self.app.now(), dt.UTC).replace(tzinfo=None)
         targets = actions.purge_targets(now)
         try:
-            if actor is None:
-                raise SimdeckError("not logged in yet")
+            actor = self.acting()
             actor.require(act.role, act.name)
             preview = await self.read(lambda: actions.preview(actor, "purge", targets))
         except SimdeckError as exc:
@@ -247,14 +241,12 @@ class EndpointActions(EndpointsBase):
     @work(exclusive=True, group="dialog")
     async def _link(self) -> None:
         act = ACTIONS["link"]
-        actor = self.actor
         row = self.endpoint_list.cursor_row
         if row is None:
             self.notify("No endpoint under the cursor", severity="warning")
             return
         try:
-            if actor is None:
-                raise SimdeckError("not logged in yet")
+            actor = self.acting()
             actor.require(act.role, "link SIMs")
         except SimdeckError as exc:
             self.notify(exc.message, title=act.label, severity="error", timeout=8)

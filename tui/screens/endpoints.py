@@ -56,8 +56,8 @@ class EndpointsScreen(EndpointForms, EndpointActions):
     AUTO_FOCUS = "#endpoints"
     TITLE_TEXT = "Endpoints"
     BINDINGS: ClassVar = keys.bindings(keys.ENDPOINTS)
-    HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (NARROW, "-wide"), (WIDE, "-huge")]
-    VERTICAL_BREAKPOINTS: ClassVar = [(0, "-short"), (SHORT, "-tall")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW, "-wide"), (WIDE, "-huge")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (SHORT, "-tall")]
 
     sort: var[str] = var(DEFAULT_SORT)
     descending: var[bool] = var(False)

@@ -386,12 +386,10 @@ class GroupsScreen(BaseScreen):
     async def _write_group(
         self, original: str | None, values: dict[str, str], group: dict[str, Any] | None
     ) -> None:
-        actor = self.actor
         title = "New group" if original is None else "Edit group"
 
         def write() -> dict[str, Any]:
-            if actor is None:
-                raise SimdeckError("not logged in yet")
+            actor = self.acting()
             if original is None:
                 return records.create_group(
                     actor, values["name"], description=values["description"],
@@ -453,10 +451,8 @@ class GroupsScreen(BaseScreen):
         )
         if not confirmed:
             return
-        actor = self.actor
         try:
-            if actor is None:
-                raise SimdeckError("not logged in yet")
+            actor = self.acting()
             await self.write(lambda: records.delete_group(actor, name))
         except SimdeckError as exc:
             self._refused_and_reload("Delete group", exc)

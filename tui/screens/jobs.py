@@ -81,7 +81,7 @@ class JobsScreen(BaseScreen):
     BINDINGS: ClassVar = keys.bindings(keys.JOBS)
     COMMAND_SCOPES: ClassVar = (keys.JOBS,)
     AUTO_FOCUS = "#jobs-table"
-    HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (NARROW, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW, "-wide")]
 
     def __init__(self) -> None:
         super().__init__()
@@ -223,10 +223,10 @@ class JobsScreen(BaseScreen):
         if job is None:
             self.notify("No job selected", severity="warning")
             return
-        actor: Any = self.actor
         act = ACTIONS.get(job["action"])
         title = f"Resume job {job['id']}: {label(job['action'])}"
         try:
+            actor = self.acting()
             if act is not None:
                 # Core checks it again; asking first spares a question that ends in "no".
                 actor.require(act.role, act.label.lower())
@@ -238,7 +238,7 @@ class JobsScreen(BaseScreen):
             body = [f"{plural(job['pending'], 'endpoint')} of {number(job['total'])} still to "
                     "process; the job carries on after the last chunk it committed."]
             if not await self.app.push_screen_wait(
-                ConfirmScreen(title, body, dangerous=bool(act and act.dangerous))
+                ConfirmScreen(title, body, dangerous=bool(act and act.starts_on_no))
             ):
                 return
 

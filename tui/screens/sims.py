@@ -25,7 +25,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static
 
-from simdeck.core import db, queries
+from simdeck.core import queries
 from simdeck.core.errors import SimdeckError
 from simdeck.core.importer import ImportReport, import_sims
 from simdeck.core.lifecycle import READY_TO_ACTIVATE, Role
@@ -469,11 +469,8 @@ class SimsScreen(BaseScreen):
 
     def action_import_sims(self) -> None:
         """Import a CSV batch of SIMs (operators)."""
-        actor = self.actor
-        if actor is None:
-            return
         try:
-            actor.require(Role.OPERATOR, "import SIMs")
+            self.acting().require(Role.OPERATOR, "import SIMs")
         except SimdeckError as exc:
             self.refused("Import SIMs", exc)
             return
@@ -500,27 +497,13 @@ class SimsScreen(BaseScreen):
                           dry_run: bool) -> ImportReport:
         """The import, in a write thread; core's refusal is raised here, in the dialog."""
         self._last_path = path
-        actor = self.actor
-        worker = self._import_worker(
-            lambda: import_sims(actor, path, as_endpoints=as_endpoints, group=group,
-                                dry_run=dry_run)
-        )
-        await worker.wait()
-        report, error = worker.result or (None, None)
-        if error is not None:
-            raise error
-        assert report is not None
-        return report
-
-    @work(thread=True, group="write")
-    def _import_worker(
-        self, fn: Callable[[], ImportReport]
-    ) -> tuple[ImportReport | None, SimdeckError | None]:
+        actor = self.acting()
         try:
-            return fn(), None
-        except SimdeckError as exc:
-            return None, exc
+            return await self.write(
+                lambda: import_sims(actor, path, as_endpoints=as_endpoints, group=group,
+                                    dry_run=dry_run)
+            )
+        except SimdeckError:
+            raise
         except Exception as exc:  # a database problem: in words, never a traceback
-            return None, SimdeckError(explain(exc, self.app.database_name))
-        finally:
-            db.database.close()
+            raise SimdeckError(explain(exc, self.app.database_name)) from None
