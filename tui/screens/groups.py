@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
+from textual.widgets import Button, DataTable, Footer, Input, Label, Static
 
 from simdeck.core import identifiers, queries, records
 from simdeck.core.errors import SimdeckError, ValidationError
@@ -144,6 +144,10 @@ class GroupForm(ModalScreen["dict[str, str] | None"]):
     def action_cancel(self) -> None:
         """Nothing saved."""
         self.dismiss(None)
+
+
+#: The commands that act on the group under the cursor.
+ON_A_GROUP = frozenset({"edit_group", "delete_group", "show_group_endpoints"})
 
 
 class GroupsScreen(BaseScreen):
@@ -296,8 +300,7 @@ class GroupsScreen(BaseScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if not keys.allowed(action, self.actor):
             return False
-        if action in ("edit_group", "delete_group", "show_group_endpoints") and \
-                self.current_group() is None:
+        if action in ON_A_GROUP and self.current_group() is None:
             return None  # shown, dimmed: there is no group to act on yet
         return True
 
@@ -340,14 +343,8 @@ class GroupsScreen(BaseScreen):
         name = group["name"]
         for screen in self.app.all_screens():
             if isinstance(screen, EndpointsScreen):
-                bar = screen.query_one(FilterBar)
                 # The bar shows the group too, so the next change made there keeps it.
-                bar.set_choices(groups=[g["name"] for g in self.groups])
-                with bar.prevent(Select.Changed, Input.Changed):
-                    for wid in ("#filter-status", "#filter-tag"):
-                        bar.query_one(wid, Select).clear()
-                    bar.query_one("#filter-search", Input).value = ""
-                    bar.query_one("#filter-group", Select).value = name
+                screen.query_one(FilterBar).show_group(name, [g["name"] for g in self.groups])
                 screen.set_filter(Filter(group=name))
         self.app.action_goto("endpoints")
 

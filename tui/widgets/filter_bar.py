@@ -112,10 +112,20 @@ class FilterBar(Debounce, Vertical):
     def clear(self) -> None:
         """Every control back to "all"; one Changed follows."""
         with self.prevent(Select.Changed, Input.Changed):
-            for wid in ("#filter-status", "#filter-group", "#filter-tag"):
-                self.query_one(wid, Select).clear()
+            for select in self.query(Select):
+                select.clear()
             self.query_one("#filter-search", Input).value = ""
         self._emit()
+
+    def show_group(self, name: str, groups: list[str]) -> None:
+        """Show only group ``name`` (among ``groups``), every other control at "all";
+        no Changed follows: the screen sets the filter itself."""
+        self.set_choices(groups=groups)
+        with self.prevent(Select.Changed, Input.Changed):
+            for select in self.query(Select):
+                select.clear()
+            self.query_one("#filter-search", Input).value = ""
+            self.query_one("#filter-group", Select).value = name
 
     def set_status(self, state: str | None) -> None:
         """Choose a status (a click on a count); None for all."""
