@@ -18,6 +18,7 @@ from typing import Any, ClassVar, TypeVar
 
 from textual.app import App
 from textual.binding import Binding, Keymap
+from textual.dom import DOMNode
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 
@@ -278,7 +279,7 @@ class SimdeckApp(App[None]):
 
     def run_command(self, command: Command) -> None:
         """Run a registry command from the palette, on the widget or screen it belongs to."""
-        target: Any = self
+        target: DOMNode = self
         if not command.allowed(self.actor):
             # Forced past what the role offers: say why, in core's words.
             try:

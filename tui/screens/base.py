@@ -22,6 +22,7 @@ from simdeck.core import db
 from simdeck.core.auth import Actor
 from simdeck.core.errors import SimdeckError
 from simdeck.core.queries import Filter
+from simdeck.core.store import STORE_ERRORS, explain
 from simdeck.tui import keys
 from simdeck.tui.marks import Marks
 from simdeck.tui.widgets.debounce import Debounce
@@ -78,7 +79,8 @@ class BaseScreen(Debounce, Screen[None]):
         """Run ``fn`` (a change through core) in a thread worker and wait for its result.
 
         The event loop stays free while core writes; the worker's connection is closed
-        when it is done, as each thread has its own. Errors are raised here.
+        when it is done, as each thread has its own. Core's refusals are raised here, and
+        a failing database as a SimdeckError in words.
         """
 
         def run() -> T:
@@ -91,8 +93,12 @@ class BaseScreen(Debounce, Screen[None]):
         try:
             return await worker.wait()
         except WorkerFailed as failed:
-            if isinstance(failed.error, Exception):
-                raise failed.error from None
+            error = failed.error
+            if isinstance(error, STORE_ERRORS):
+                # The database failed under the write: said in words, as core's refusals are.
+                raise SimdeckError(explain(error, self.app.database_name)) from None
+            if isinstance(error, Exception):
+                raise error from None
             raise
 
     def refused(self, title: str, error: SimdeckError) -> None:
