@@ -330,6 +330,10 @@ class ProgressScreen(ModalScreen["Result | None"]):
             dialog = self.query_one("#progress-dialog")
             dialog.mount(ExportForm(outcome.job, id="result-export"),
                          before=self.query_one("#progress-dialog .dialog-buttons"))
+
+    def watch_finished(self, finished: bool) -> None:
+        if not finished or not self.is_mounted:
+            return
         self.query_one("#cancel", Button).display = False
         close = self.query_one("#close", Button)
         close.display = True
@@ -348,19 +352,12 @@ class ProgressScreen(ModalScreen["Result | None"]):
         line.update(f"{text}\nThe Jobs screen (key 5) shows the job and can resume it.")
         line.add_class("-problem")
         line.display = True
-        self.query_one("#cancel", Button).display = False
-        close = self.query_one("#close", Button)
-        close.display = True
-        close.focus()
 
 
 def result_title(result: Result) -> str:
     """The result's heading: the action, the job and how it ended."""
     job = f" · job {result.job}" if result.job is not None else ""
-    how = {"done": "done", "cancelled": "cancelled", "interrupted": "interrupted"}.get(
-        result.status, result.status
-    )
-    return f"{label(result.action)}{job} · {how}"
+    return f"{label(result.action)}{job} · {result.status}"
 
 
 def result_lines(result: Result) -> list[str]:
