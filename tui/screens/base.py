@@ -38,6 +38,8 @@ T = TypeVar("T")
 class BaseScreen(Debounce, Screen[None]):
     """A full screen of the console (not a dialog)."""
 
+    # For the type checker only: the app module imports this one, so at run time the
+    # screen keeps Textual's own ``app`` property, which finds the same object.
     if TYPE_CHECKING:
         app = getters.app(SimdeckApp)
 
