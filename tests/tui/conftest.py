@@ -1,5 +1,7 @@
 """Console fixtures: no animations, a fresh copy of a fixed fleet per test, a fixed clock,
-and ``settle`` to wait until the reader thread and the screen have nothing left to do."""
+and ``settle`` to wait until the reader thread and the screen have nothing left to do;
+then the helpers every console test module shares (the list as drawn, the search box,
+dialogs, notifications), so no module copies or imports another's."""
 
 from __future__ import annotations
 
