@@ -659,19 +659,4 @@ def carry_on(
 
 #: Names that moved to ``jobs`` and ``settings``, still found here until every caller
 #: imports them from their new module.
-_MOVED = {
-    "job_view": "jobs", "get_job": "jobs", "list_jobs": "jobs", "resume": "jobs",
-    "job_skipped": "jobs",
-    "SETTINGS": "settings", "setting": "settings", "set_setting": "settings",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _MOVED:
-        import importlib
-
-        return getattr(importlib.import_module(f"{__package__}.{_MOVED[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 __all__ = ["Targets", "Preview", "Result", "preview", "run", "carry_on", "purge_targets"]

@@ -14,20 +14,22 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
-import peewee
 from textual.app import App
+from textual.binding import Binding, Keymap
+from textual.dom import DOMNode
 from textual.message import Message
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 
-from simdeck.core import auth, db, models
+from simdeck.core import auth, db
 from simdeck.core.auth import Actor
 from simdeck.core.errors import InputError, SimdeckError
+from simdeck.core.store import STORE_ERRORS, open_store
 from simdeck.tui import keys
 from simdeck.tui.keys import Command, CommandsProvider
 from simdeck.tui.problems import explain
-from simdeck.tui.reader import Reader
+from simdeck.tui.reader import Reader, ask
 from simdeck.tui.screens.audit import AuditScreen
 from simdeck.tui.screens.base import BaseScreen
 from simdeck.tui.screens.endpoints import EndpointsScreen
@@ -38,23 +40,16 @@ from simdeck.tui.screens.sims import SimsScreen
 from simdeck.tui.widgets.status import TopBar
 from simdeck.tui.widgets.virtual_list import VirtualList
 
+T = TypeVar("T")
+
 Clock = Callable[[], "float | dt.datetime"]
 
 _FROZEN = False
 
 
 def prepare(url: str, *, read_only: bool = False, user: str | None = None) -> Actor:
-    """Open the database (creating the schema of a new one), and log the operator in."""
-    db.open_database(url, read_only=read_only)
-    if not models.has_schema():
-        if read_only:
-            raise InputError(
-                f"{db.describe(url)} is not a simdeck database yet; open it once without "
-                "--read-only to create it"
-            )
-        models.create_schema()
-    elif models.schema_version() < models.SCHEMA_VERSION and not read_only:
-        models.migrate()
+    """Open the database (creating, migrating or refusing it), and log the operator in."""
+    open_store(url, read_only=read_only)
     return auth.login(user=user, read_only=read_only)
 
 
@@ -66,7 +61,7 @@ def run_console(db_url: str | None, read_only: bool = False) -> None:
     except SimdeckError as exc:
         print(f"simdeck: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
-    except (peewee.PeeweeException, OSError) as exc:
+    except STORE_ERRORS as exc:
         print(f"simdeck: {explain(exc, db.describe(url))}", file=sys.stderr)
         raise SystemExit(1) from None
     # The reader thread opens its own connection; this one is not needed any more.
@@ -135,12 +130,20 @@ class SimdeckApp(App[None]):
         self.user = user
         self.reader = Reader(
             poll_interval=poll_interval,
-            on_change=lambda: self.post_message(self.DataChanged()),
-            on_poll_error=lambda exc: self.post_message(self.PollFailed(exc)),
+            on_change=self._changed_elsewhere,
+            on_poll_error=self._poll_failed,
         )
         self._stale = False
+        #: The keymap in use (binding id → keys), so the help and the menu show its keys.
+        self.keymap: dict[str, str] = {}
         #: Why the database could not be opened, when it could not.
         self.setup_problem: str | None = None
+
+    def _changed_elsewhere(self) -> None:
+        self.post_message(self.DataChanged())  # thread-safe: the reader thread calls it
+
+    def _poll_failed(self, error: BaseException) -> None:
+        self.post_message(self.PollFailed(error))
 
     def now(self) -> float:
         """The time, from the test's fixed clock when one was given."""
@@ -152,6 +155,14 @@ class SimdeckApp(App[None]):
                 value = value.replace(tzinfo=dt.UTC)
             return value.timestamp()
         return float(value)
+
+    async def read(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on the reader thread and wait for its result (errors are raised).
+
+        The one way the console reads: never on the event loop.
+        """
+        result: T = await ask(self.reader, fn)
+        return result
 
     def first_page_shown(self) -> None:
         """Called once the list is on screen: settle the memory the start-up made.
@@ -197,10 +208,15 @@ class SimdeckApp(App[None]):
     def on_unmount(self) -> None:
         self.reader.stop()
 
-    def all_screens(self) -> list[Any]:
-        """Every screen of every mode (the Endpoints screen first)."""
-        stacks = getattr(self, "_screen_stacks", {})
-        return [screen for stack in stacks.values() for screen in stack]
+    def all_screens(self) -> list[Screen[Any]]:
+        """Every screen of every mode that has been opened (the Endpoints screen first)."""
+        screens: list[Screen[Any]] = []
+        for mode in self.MODES:
+            try:
+                screens += self.get_screen_stack(mode)
+            except KeyError:  # a mode not visited yet has no stack
+                continue
+        return screens
 
     def _endpoints_screen(self, do: Callable[[EndpointsScreen], Any]) -> None:
         for screen in self.all_screens():
@@ -231,6 +247,24 @@ class SimdeckApp(App[None]):
         if isinstance(screen, BaseScreen):
             screen.report_problem(text)
 
+    def set_keymap(self, keymap: Keymap) -> None:
+        self.keymap = dict(keymap)
+        super().set_keymap(keymap)
+
+    def update_keymap(self, keymap: Keymap) -> None:
+        self.keymap = {**self.keymap, **keymap}
+        super().update_keymap(keymap)
+
+    def key_display(self, command: Command) -> str:
+        """The command's keys as the footer writes them, or as a keymap remapped them."""
+        remapped = self.keymap.get(command.binding().id or "")
+        if remapped is None:
+            bindings = [Binding(key, command.id, key_display=command.key_display)
+                        for key in command.keys]
+        else:
+            bindings = [Binding(key.strip(), command.id) for key in remapped.split(",")]
+        return " ".join(self.get_key_display(binding) for binding in bindings)
+
     def take_stale(self) -> bool:
         """True (once) when a change arrived while a dialog was open."""
         stale, self._stale = self._stale, False
@@ -245,7 +279,7 @@ class SimdeckApp(App[None]):
 
     def run_command(self, command: Command) -> None:
         """Run a registry command from the palette, on the widget or screen it belongs to."""
-        target: Any = self
+        target: DOMNode = self
         if not command.allowed(self.actor):
             # Forced past what the role offers: say why, in core's words.
             try:

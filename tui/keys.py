@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from simdeck.core.lifecycle import ACTIONS, Role
 
 if TYPE_CHECKING:
     from simdeck.core.auth import Actor
+    from simdeck.tui.app import SimdeckApp
 
 #: Where an action's method lives.
 APP = "app"  # the App
@@ -85,6 +86,15 @@ class Command:
         return actor is not None and actor.can(self.role)
 
 
+def _lifecycle(name: str, key: str, shown: str | None, short: str | None) -> Command:
+    """A lifecycle action's command: label, role and danger from core's table; an action
+    that is not offered on a row (purge) is not in the footer either."""
+    act = ACTIONS[name]
+    return Command(name, key, act.label, act.description, role=act.role,
+                   dangerous=act.dangerous, footer=act.row, section="Actions",
+                   key_display=shown, short=short)
+
+
 COMMANDS: tuple[Command, ...] = (
     # Moving in a list; bound on the list itself so every list (endpoints, SIMs, audit) has them.
     Command("cursor_up", "up,k", "Up", "Move the cursor up one row", LIST,
@@ -92,21 +102,19 @@ COMMANDS: tuple[Command, ...] = (
     Command("cursor_down", "down,j", "Down", "Move the cursor down one row", LIST,
             footer=False, section="Move", palette=False),
     Command("page_up", "pageup", "Page up", "Move the cursor up one screen", LIST,
-            footer=False, section="Move", palette=False),
+            footer=False, section="Move", palette=False, key_display="PgUp"),
     Command("page_down", "pagedown", "Page down", "Move the cursor down one screen", LIST,
-            footer=False, section="Move", palette=False),
+            footer=False, section="Move", palette=False, key_display="PgDn"),
     Command("first", "home", "First", "Go to the first row", LIST,
-            footer=False, section="Move"),
+            footer=False, section="Move", key_display="Home"),
     Command("last", "end", "Last", "Go to the last row", LIST,
-            footer=False, section="Move"),
+            footer=False, section="Move", key_display="End"),
     # The Endpoints screen: its actions first, so a narrow footer still shows them.
     Command("actions_menu", "a", "Actions", "What can be done to the endpoint under the cursor",
             section="Actions"),
     # Lifecycle actions, on the marks or else the cursor row; role and danger from core.
     *(
-        Command(name, key, ACTIONS[name].label, ACTIONS[name].description,
-                role=ACTIONS[name].role, dangerous=ACTIONS[name].dangerous,
-                section="Actions", key_display=shown, short=short)
+        _lifecycle(name, key, shown, short)
         for name, key, shown, short in (
             ("link", "l", None, "Link"),
             ("assign_group", "g", None, "Group"),
@@ -136,9 +144,8 @@ COMMANDS: tuple[Command, ...] = (
             footer=False),
     Command("new_endpoint", "n", "New", "Create an endpoint (optionally with a SIM)",
             role=Role.OPERATOR, section="Actions"),
-    Command("purge", "P", "Purge", "Delete endpoints terminated 90 days ago or more",
-            role=ACTIONS["purge"].role, dangerous=True, footer=False, section="Actions",
-            key_display="P"),
+    # After the screen's own keys in the help: it acts on no row.
+    _lifecycle("purge", "P", "P", None),
     Command("export_skipped", "X", "Export skipped",
             "Write the ICCIDs the last bulk job skipped to a CSV file", footer=False,
             section="Actions", key_display="X"),
@@ -212,7 +219,7 @@ def commands(scope: str) -> list[Command]:
     return [c for c in COMMANDS if c.scope == scope]
 
 
-def bindings(scope: str) -> list[Binding]:
+def bindings(scope: str) -> list[BindingType]:
     """The BINDINGS of one scope."""
     return [c.binding() for c in commands(scope)]
 
@@ -232,26 +239,20 @@ def sections(actor: Actor | None) -> dict[str, list[Command]]:
     return out
 
 
-def shown_key(command: Command) -> str:
-    """The command's keys as the help screen writes them."""
-    names = {"question_mark": "?", "slash": "/", "asterisk": "*", "pageup": "PgUp",
-             "pagedown": "PgDn", "escape": "Esc", "space": "Space", "home": "Home",
-             "end": "End", "up": "↑", "down": "↓"}
-    shown = []
-    for key in command.keys:
-        if key.startswith("ctrl+"):
-            shown.append("Ctrl+" + key[5:].upper())
-        else:
-            shown.append(names.get(key, key.upper() if len(key) > 1 else key))
-    return " ".join(shown)
-
-
 class CommandsProvider(Provider):
     """The command palette's commands, from the same registry (what the screen allows)."""
 
-    def _available(self) -> Iterable[Command]:
+    @property
+    def console(self) -> SimdeckApp:
+        """The console this palette belongs to."""
+        from simdeck.tui.app import SimdeckApp  # the app module imports this one
+
         app = self.app
-        actor = getattr(app, "actor", None)
+        assert isinstance(app, SimdeckApp)
+        return app
+
+    def _available(self) -> Iterable[Command]:
+        actor = self.console.actor
         scopes = getattr(self.screen, "COMMAND_SCOPES", ())
         screen = self.screen
         for c in COMMANDS:
@@ -262,9 +263,7 @@ class CommandsProvider(Provider):
             yield c
 
     def _run(self, command: Command) -> None:
-        run = getattr(self.app, "run_command", None)
-        if run is not None:
-            run(command)
+        self.console.run_command(command)
 
     async def discover(self) -> Hits:
         """Every command, when nothing is typed yet."""

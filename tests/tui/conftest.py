@@ -1,5 +1,7 @@
 """Console fixtures: no animations, a fresh copy of a fixed fleet per test, a fixed clock,
-and ``settle`` to wait until the reader thread and the screen have nothing left to do."""
+and ``settle`` to wait until the reader thread and the screen have nothing left to do;
+then the helpers every console test module shares (the list as drawn, the search box,
+dialogs, notifications), so no module copies or imports another's."""
 
 from __future__ import annotations
 
@@ -13,10 +15,13 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from simdeck.core import db
+from simdeck.core import db, queries
+from simdeck.core.identifiers import make_iccid
+from simdeck.core.models import Endpoint, Operator
+from simdeck.core.queries import Filter, Row
 from simdeck.tui.app import SimdeckApp
 from simdeck.tui.screens import endpoints as endpoints_module
-from simdeck.tui.screens.endpoints import EndpointsScreen
+from simdeck.tui.screens.endpoints import DEFAULT_SORT, EndpointsScreen
 from simdeck.tui.widgets.filter_bar import FilterBar
 from simdeck.tui.widgets.virtual_list import VirtualList
 from tests.tui import fleet
@@ -102,9 +107,9 @@ def busy(app: SimdeckApp) -> str:
         return "reader busy"
     if vlist.reading or vlist.count is None or vlist._stale:
         return "list loading"
-    if screen._detail_timer is not None:
+    if screen.debouncing("detail"):
         return "detail waiting"
-    if screen.query_one(FilterBar)._timer is not None:
+    if screen.query_one(FilterBar).debouncing("search"):
         return "search debounce"
     return ""
 
@@ -134,3 +139,81 @@ async def wait_for(pilot: Pilot[Any], check: Callable[[], Any], timeout: float =
             return value
         await pilot.pause(0.02)
     raise AssertionError("condition not met in time")
+
+
+# --- shared by the console's test modules ---------------------------------------------
+
+def the_list(app: Any) -> VirtualList:
+    return endpoints_screen(app).query_one("#endpoints", VirtualList)
+
+
+def shown_ids(app: Any) -> list[int]:
+    return [row.id for row in the_list(app).visible_rows()]
+
+
+def expected(sort: str = DEFAULT_SORT, descending: bool = False, f: Filter | None = None,
+             limit: int = 100_000) -> list[Row]:
+    return queries.page(f or Filter(), sort, limit=limit, descending=descending)
+
+
+def shown_matches(app: Any, rows: list[Row]) -> bool:
+    """The rows on screen are the database's rows from the list's scroll position."""
+    top = int(the_list(app).scroll_y)
+    ids = shown_ids(app)
+    return bool(ids) and ids == [r.id for r in rows[top : top + len(ids)]]
+
+
+def screen_text(app: Any) -> str:
+    vlist = the_list(app)
+    return "\n".join(vlist.render_line(y).text for y in range(vlist.size.height))
+
+
+#: Three Ready to Activate SIMs added to the fleet's pool.
+POOL = tuple(make_iccid(f"8949{n:014d}") for n in (901, 902, 903))
+
+
+@pytest.fixture
+def pool_db(fleet_db: str) -> str:
+    """The fleet with three SIMs in the pool and a viewer, ``vera``."""
+    db.open_database(fleet_db)
+    for n in (901, 902, 903):
+        fleet._sim(n, esim=n == 902, imsis=1)
+    Operator.create(username="vera", role="viewer", created_by=fleet.USER)
+    db.database.close()
+    return fleet_db
+
+
+def state_of(name: str) -> str:
+    return str(Endpoint.get(Endpoint.name == name).state)
+
+
+def notes(app: Any) -> str:
+    return "\n".join(f"{n.title} {n.message}" for n in app._notifications)
+
+
+async def search(pilot: Any, text: str) -> None:
+    """Type ``text`` into the search box at once, then back to the list."""
+    await settle(pilot)
+    await pilot.press("slash")
+    box = pilot.app.screen.query_one("#filter-search", Input)
+    box.value = ""
+    box.insert_text_at_cursor(text)
+    await pilot.press("escape")
+    await settle(pilot)
+
+
+async def on_endpoint(pilot: Any, name: str) -> None:
+    """Filter the list to one endpoint, cursor on it."""
+    await search(pilot, name)
+    row = endpoints_screen(pilot.app).endpoint_list.cursor_row
+    assert row is not None and row.name == name
+
+
+async def dialog(pilot: Any, kind: type) -> Any:
+    return await wait_for(pilot, lambda: isinstance(pilot.app.screen, kind) and pilot.app.screen)
+
+
+async def at_rest(pilot: Pilot[Any], screen: Any) -> None:
+    """Until a screen's filter has applied and its list has read and counted."""
+    await wait_for(pilot, lambda: not screen.busy and pilot.app.reader.idle, timeout=5)
+    await pilot.pause()

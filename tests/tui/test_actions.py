@@ -4,60 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from textual.widgets import Input
 
-from simdeck.core import db
-from simdeck.core.identifiers import make_iccid
-from simdeck.core.models import Endpoint, Operator, Sim
+from simdeck.core.models import Endpoint, Sim
 from simdeck.tui import keys
 from simdeck.tui.screens.dialogs import CONTINUE, ConfirmScreen, SimPicker
-from tests.tui import fleet
-from tests.tui.conftest import endpoints_screen, settle, wait_for
-
-#: Three Ready to Activate SIMs added to the fleet's pool.
-POOL = tuple(make_iccid(f"8949{n:014d}") for n in (901, 902, 903))
-
-
-@pytest.fixture
-def pool_db(fleet_db: str) -> str:
-    """The fleet with three SIMs in the pool and a viewer, ``vera``."""
-    db.open_database(fleet_db)
-    for n in (901, 902, 903):
-        fleet._sim(n, esim=n == 902, imsis=1)
-    Operator.create(username="vera", role="viewer", created_by=fleet.USER)
-    db.database.close()
-    return fleet_db
-
-
-def state_of(name: str) -> str:
-    return str(Endpoint.get(Endpoint.name == name).state)
-
-
-def notes(app: Any) -> str:
-    return "\n".join(f"{n.title} {n.message}" for n in app._notifications)
-
-
-async def search(pilot: Any, text: str) -> None:
-    """Type ``text`` into the search box at once, then back to the list."""
-    await settle(pilot)
-    await pilot.press("slash")
-    box = pilot.app.screen.query_one("#filter-search", Input)
-    box.value = ""
-    box.insert_text_at_cursor(text)
-    await pilot.press("escape")
-    await settle(pilot)
-
-
-async def on_endpoint(pilot: Any, name: str) -> None:
-    """Filter the list to one endpoint, cursor on it."""
-    await search(pilot, name)
-    row = endpoints_screen(pilot.app).endpoint_list.cursor_row
-    assert row is not None and row.name == name
-
-
-async def dialog(pilot: Any, kind: type) -> Any:
-    return await wait_for(pilot, lambda: isinstance(pilot.app.screen, kind) and pilot.app.screen)
+from tests.tui.conftest import (
+    POOL,
+    dialog,
+    endpoints_screen,
+    notes,
+    on_endpoint,
+    search,
+    settle,
+    state_of,
+    wait_for,
+)
 
 
 async def test_suspend_confirmed_changes_the_database_and_the_list(
@@ -112,9 +74,8 @@ async def test_terminate_asks_for_the_typed_confirmation(pool_db: str, make_app:
         await on_endpoint(pilot, "reefer-0015")
         await pilot.press("t")
         confirm = await dialog(pilot, ConfirmScreen)
-        assert "Terminate is irreversible. The record is kept 90 days, then deleted." in (
-            confirm.lines
-        )
+        assert "Terminate is irreversible: 1 endpoint will be disabled permanently, SIMs " \
+            "included. Each record is kept 90 days, then deleted." in confirm.lines
         typed = confirm.query_one("#confirm-typed", Input)
         assert app.focused is typed
         typed.insert_text_at_cursor("terminate 2")

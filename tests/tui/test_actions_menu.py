@@ -10,10 +10,17 @@ from simdeck.tui import keys
 from simdeck.tui.keys import CommandsProvider
 from simdeck.tui.screens.dialogs import ActionsMenu, ConfirmScreen
 from simdeck.tui.widgets.detail import DetailPane
-from tests.tui.conftest import endpoints_screen, settle, wait_for
-from tests.tui.test_actions import dialog, notes, on_endpoint, pool_db, search, state_of
-
-__all__ = ["pool_db"]  # the fixture, shared with test_actions
+from tests.tui.conftest import (
+    at_rest,
+    dialog,
+    endpoints_screen,
+    notes,
+    on_endpoint,
+    search,
+    settle,
+    state_of,
+    wait_for,
+)
 
 
 def menu_ids(menu: ActionsMenu) -> list[str]:
@@ -180,7 +187,7 @@ async def test_h_opens_the_audit_log_of_the_cursor_endpoint(
 ) -> None:
     from simdeck.core.models import AuditEvent, Endpoint
     from simdeck.tui.screens.audit import AuditScreen
-    from tests.tui.test_audit_screen import at_rest, db_ids, shown_ids
+    from tests.tui.test_audit_screen import db_ids, shown_ids
 
     app = make_app(pool_db)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -207,3 +214,26 @@ async def test_the_footer_follows_a_change_of_the_rows_state_in_place(
         await wait_for(pilot, lambda: state_of("munich-van-0004") == "suspended")
         await wait_for(pilot, lambda: "suspend" not in footer_actions(app))
         assert "resume" in footer_actions(app)
+
+
+async def test_a_keymap_shows_its_keys_in_the_menu_and_the_help(
+    pool_db: str, make_app: Any
+) -> None:
+    app = make_app(pool_db)
+    app.set_keymap({"endpoints.suspend": "ctrl+u"})
+    async with app.run_test(size=(120, 36)) as pilot:
+        await on_endpoint(pilot, "munich-van-0004")
+        await pilot.press("a")
+        menu = await dialog(pilot, ActionsMenu)
+        options = menu.query_one("#actions-list", OptionList)
+        prompts = {str(options.get_option_at_index(i).id):
+                   str(options.get_option_at_index(i).prompt)
+                   for i in range(options.option_count)}
+        assert "^u" in prompts["suspend"]
+        assert "^u" not in prompts["delink"]
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("ctrl+u")
+        confirm = await dialog(pilot, ConfirmScreen)
+        assert confirm.title_text == "Suspend: 1 of 1 endpoints will change"
+        await pilot.press("escape")

@@ -12,7 +12,7 @@ from simdeck.core.identifiers import make_iccid
 from simdeck.core.models import AuditEvent, Endpoint
 from simdeck.tui.screens.audit import AuditScreen, AuditSource
 from tests.tui import fleet
-from tests.tui.conftest import settle, wait_for
+from tests.tui.conftest import at_rest, settle, wait_for
 
 NOW_DT = dt.datetime.fromtimestamp(fleet.NOW, dt.UTC).replace(tzinfo=None)
 
@@ -26,12 +26,6 @@ async def to_audit(pilot: Any) -> AuditScreen:
     )
     await at_rest(pilot, screen)
     return screen  # type: ignore[no-any-return]
-
-
-async def at_rest(pilot: Any, screen: AuditScreen) -> None:
-    """Until no filter waits and the list has read and counted."""
-    await wait_for(pilot, lambda: not screen.busy and pilot.app.reader.idle, timeout=5)
-    await pilot.pause()
 
 
 def shown_ids(screen: AuditScreen) -> list[int]:

@@ -23,10 +23,17 @@ from simdeck.tui.screens.dialogs import ConfirmScreen
 from simdeck.tui.screens.jobs import JobsScreen
 from simdeck.tui.screens.progress import ExportScreen, ProgressScreen
 from tests.tui import fleet
-from tests.tui.conftest import NOW, endpoints_screen, settle, wait_for
-from tests.tui.test_actions import dialog, notes, on_endpoint, pool_db, search, state_of
-
-__all__ = ["pool_db"]
+from tests.tui.conftest import (
+    NOW,
+    dialog,
+    endpoints_screen,
+    notes,
+    on_endpoint,
+    search,
+    settle,
+    state_of,
+    wait_for,
+)
 
 #: The endpoints of the big run.
 BIG = 100_000
@@ -316,8 +323,8 @@ async def test_purge_deletes_what_was_terminated_90_days_ago(
         assert confirm.typed == "purge 1"
         assert confirm.dangerous
         body = "\n".join(confirm.lines)
-        assert "Purge deletes 1 endpoint and their SIMs permanently: it cannot be undone." in body
-        assert "The audit trail keeps a purged event for each." in body
+        assert "Purge deletes 1 endpoint terminated 90 days ago or more permanently, with " \
+            "their SIMs; only the audit trail keeps a 'purged' event." in body
         confirm.query_one("#confirm-typed", Input).insert_text_at_cursor("purge 1")
         await pilot.press("enter")
         result = await finished(pilot)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from simdeck.core import actions, auth, queries, records
@@ -11,8 +10,15 @@ from simdeck.core.queries import Filter
 from simdeck.tui.screens.help import HelpScreen
 from simdeck.tui.widgets.detail import DetailPane
 from tests.tui import fleet
-from tests.tui.conftest import endpoints_screen, settle, wait_for
-from tests.tui.test_list import expected, screen_text, shown_ids, the_list
+from tests.tui.conftest import (
+    endpoints_screen,
+    expected,
+    screen_text,
+    settle,
+    shown_ids,
+    the_list,
+    wait_for,
+)
 
 
 def detail_text(app: Any) -> str:
@@ -132,8 +138,13 @@ async def test_refresh_waits_while_a_dialog_is_open(fleet_db: str, make_app: Any
         await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
         records.edit_endpoint(_actor(), first.id, name="changed-in-dialog")
-        await asyncio.sleep(0.8)
+        # The dialog stops the looking for changes, and a change noticed just before it
+        # opened (posted as the reader posts it) waits for it to close.
+        assert app.reader.paused
+        app.post_message(app.DataChanged())
         await pilot.pause()
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
         assert "changed-in-d" not in screen_text(app)
         await pilot.press("escape")
         await wait_for(pilot, lambda: "changed-in-d" in screen_text(app), timeout=2.5)

@@ -9,12 +9,11 @@ import peewee
 import pytest
 from textual.widgets import Label
 
-from simdeck.core import queries
+from simdeck.core import db, models, queries
 from simdeck.tui.app import run_console
 from simdeck.tui.widgets.detail import DetailPane
 from simdeck.tui.widgets.status import StatusLine
-from tests.tui.conftest import endpoints_screen, settle, wait_for
-from tests.tui.test_list import the_list
+from tests.tui.conftest import endpoints_screen, settle, the_list, wait_for
 
 
 def status(app: Any) -> str:
@@ -40,6 +39,21 @@ def test_a_missing_database_read_only_is_refused_with_exit_1(
         run_console(str(tmp_path / "nothing-here.db"), read_only=True)
     assert exit_.value.code == 1
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_a_database_from_a_newer_simdeck_is_refused_with_exit_1(
+    fleet_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db.open_database(fleet_db)
+    models.Setting.update(value=str(models.SCHEMA_VERSION + 1)).where(
+        models.Setting.key == "schema_version"
+    ).execute()
+    db.database.close()
+    with pytest.raises(SystemExit) as exit_:
+        run_console(fleet_db)
+    assert exit_.value.code == 1
+    err = capsys.readouterr().err
+    assert "newer simdeck" in err and "Traceback" not in err
 
 
 async def test_the_app_says_why_it_cannot_open_the_database(

@@ -12,8 +12,7 @@ from simdeck.core.queries import Filter
 from simdeck.tui.screens.endpoints import DEFAULT_SORT
 from simdeck.tui.widgets.filter_bar import FilterBar
 from simdeck.tui.widgets.status import StateCounts
-from tests.tui.conftest import endpoints_screen, settle, wait_for
-from tests.tui.test_list import shown_ids, the_list
+from tests.tui.conftest import endpoints_screen, settle, shown_ids, the_list, wait_for
 
 
 def ids_for(f: Filter) -> list[int]:

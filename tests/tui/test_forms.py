@@ -20,10 +20,16 @@ from simdeck.tui import keys
 from simdeck.tui.screens.dialogs import SimPicker
 from simdeck.tui.screens.forms import EditEndpointForm, Form, NewEndpointForm, ReinstateForm
 from tests.tui import fleet
-from tests.tui.conftest import endpoints_screen, settle, wait_for
-from tests.tui.test_actions import POOL, dialog, notes, on_endpoint, pool_db, search
-
-__all__ = ["pool_db"]  # the fixture, used by name
+from tests.tui.conftest import (
+    POOL,
+    dialog,
+    endpoints_screen,
+    notes,
+    on_endpoint,
+    search,
+    settle,
+    wait_for,
+)
 
 EDITED = "munich-van-0004"
 IMEI = make_imei("35693803564380")

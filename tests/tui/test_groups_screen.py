@@ -12,8 +12,7 @@ from simdeck.core.models import AuditEvent, Endpoint, EndpointGroup, Operator
 from simdeck.tui.screens.dialogs import ConfirmScreen
 from simdeck.tui.screens.groups import GroupForm, GroupsScreen
 from tests.tui import fleet
-from tests.tui.conftest import endpoints_screen, settle, wait_for
-from tests.tui.test_actions import dialog, notes
+from tests.tui.conftest import dialog, endpoints_screen, notes, settle, wait_for
 
 
 @pytest.fixture

@@ -17,10 +17,7 @@ from simdeck.tui.screens.dialogs import ConfirmScreen
 from simdeck.tui.screens.jobs import JobsScreen
 from simdeck.tui.screens.progress import ExportScreen, ProgressScreen
 from tests.tui import fleet
-from tests.tui.conftest import NOW, settle, wait_for
-from tests.tui.test_actions import dialog, notes, pool_db, state_of
-
-__all__ = ["pool_db"]
+from tests.tui.conftest import NOW, dialog, notes, settle, state_of, wait_for
 
 BASE = dt.datetime.fromtimestamp(NOW, dt.UTC).replace(tzinfo=None)
 

@@ -6,37 +6,18 @@ from typing import Any
 
 from textual import events
 
-from simdeck.core import queries
-from simdeck.core.queries import Filter, Row
 from simdeck.tui.screens.endpoints import DEFAULT_SORT
 from simdeck.tui.widgets.endpoint_rows import SORTS
-from simdeck.tui.widgets.virtual_list import VirtualList
-from tests.tui.conftest import endpoints_screen, settle, wait_for
-
-
-def the_list(app: Any) -> VirtualList:
-    return endpoints_screen(app).query_one("#endpoints", VirtualList)
-
-
-def shown_ids(app: Any) -> list[int]:
-    return [row.id for row in the_list(app).visible_rows()]
-
-
-def expected(sort: str = DEFAULT_SORT, descending: bool = False, f: Filter | None = None,
-             limit: int = 100_000) -> list[Row]:
-    return queries.page(f or Filter(), sort, limit=limit, descending=descending)
-
-
-def shown_matches(app: Any, rows: list[Row]) -> bool:
-    """The rows on screen are the database's rows from the list's scroll position."""
-    top = int(the_list(app).scroll_y)
-    ids = shown_ids(app)
-    return bool(ids) and ids == [r.id for r in rows[top : top + len(ids)]]
-
-
-def screen_text(app: Any) -> str:
-    vlist = the_list(app)
-    return "\n".join(vlist.render_line(y).text for y in range(vlist.size.height))
+from tests.tui.conftest import (
+    endpoints_screen,
+    expected,
+    screen_text,
+    settle,
+    shown_ids,
+    shown_matches,
+    the_list,
+    wait_for,
+)
 
 
 async def test_first_page_is_the_database_in_name_order(fleet_db: str, make_app: Any) -> None:

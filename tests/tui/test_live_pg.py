@@ -18,8 +18,7 @@ from simdeck.core.lifecycle import State
 from simdeck.core.models import AuditEvent, Endpoint
 from simdeck.tui.reader import Reader
 from tests.conftest import Maker
-from tests.tui.conftest import endpoints_screen, settle, wait_for
-from tests.tui.test_list import screen_text, the_list
+from tests.tui.conftest import endpoints_screen, screen_text, settle, the_list, wait_for
 
 #: The interface's promise: another operator's change is on screen within this.
 PROMISE = 2.0

@@ -19,8 +19,7 @@ from simdeck.tui.screens.sims import SimsScreen
 from simdeck.tui.widgets.detail import DetailPane
 from simdeck.tui.widgets.filter_bar import FilterBar
 from simdeck.tui.widgets.virtual_list import VirtualList
-from tests.tui.conftest import endpoints_screen, settle
-from tests.tui.test_list import expected, screen_text, the_list
+from tests.tui.conftest import endpoints_screen, expected, screen_text, settle, the_list
 
 
 def mark_lines(app: Any) -> list[str]:

@@ -16,7 +16,7 @@ from simdeck.core.models import AuditEvent, Endpoint, EndpointGroup, Imsi, Opera
 from simdeck.tui.screens.endpoints import EndpointsScreen
 from simdeck.tui.screens.sims import ImportDialog, SimsScreen
 from tests.tui import fleet
-from tests.tui.conftest import settle, wait_for
+from tests.tui.conftest import at_rest, notes, settle, wait_for
 
 #: Three Ready to Activate SIMs added to the fleet's pool (as the link-SIM tests have).
 POOL = (901, 902, 903)
@@ -45,12 +45,6 @@ async def to_sims(pilot: Any) -> SimsScreen:
     )
     await at_rest(pilot, screen)
     return screen  # type: ignore[no-any-return]
-
-
-async def at_rest(pilot: Any, screen: SimsScreen) -> None:
-    """Until the search has applied and the list has read and counted."""
-    await wait_for(pilot, lambda: not screen.busy and pilot.app.reader.idle, timeout=5)
-    await pilot.pause()
 
 
 def db_sims() -> list[tuple[str, str]]:
@@ -101,10 +95,6 @@ async def choose_status(pilot: Any, screen: SimsScreen, status: str | None) -> N
         choice.value = status
     await pilot.pause()
     await at_rest(pilot, screen)
-
-
-def notes(app: Any) -> str:
-    return "\n".join(f"{n.title} {n.message}" for n in app._notifications)
 
 
 def write_csv(name: str, start: int, n: int, *, bad: dict[int, str] | None = None,

@@ -26,8 +26,13 @@ from simdeck.tui.screens.endpoints import EndpointsScreen
 from simdeck.tui.screens.help import HelpScreen
 from simdeck.tui.widgets.filter_bar import FilterBar
 from simdeck.tui.widgets.status import TopBar
-from tests.tui.conftest import endpoints_screen, settle, wait_for
-from tests.tui.test_list import expected, the_list
+from tests.tui.conftest import (
+    endpoints_screen,
+    expected,
+    settle,
+    the_list,
+    wait_for,
+)
 
 # Long (about three minutes on two cores): .ci/run runs them in a lane of their own.
 pytestmark = pytest.mark.sizes

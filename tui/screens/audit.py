@@ -18,7 +18,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.timer import Timer
 from textual.widgets import Footer, Input, Label, Select, Static
 
 from simdeck.core import queries
@@ -295,13 +294,10 @@ class AuditScreen(BaseScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self._composed = False
         self.filter = AuditFilter()
         self.typed = Typed()
         #: The filter boxes' text a list was last asked for (checked or not).
         self._asked: Typed | None = None
-        self._timer: Timer | None = None
-        self._problem: str | None = None
         self._updated: float | None = None
         self._detail_shown: bool | None = None
 
@@ -326,17 +322,12 @@ class AuditScreen(BaseScreen):
     def on_mount(self) -> None:
         self.show_top()
         self.events.set_sort_indicator("id", True)
-        self._composed = True
         self._sync_detail()
         self._update_status()
-        if self.actor is not None:
-            self.start()
+        self.composed()
 
-    def start(self) -> None:
+    def begin(self) -> None:
         """The database is open and the operator known: read the newest events."""
-        if self._started or not self._composed or self.actor is None:
-            return
-        self._started = True
         self.show_top()
         self.events.set_source(AuditSource(self.filter))
         self._update_status()
@@ -392,9 +383,7 @@ class AuditScreen(BaseScreen):
     @on(Input.Changed, "#audit-controls Input")
     def _typed(self, event: Input.Changed) -> None:
         event.stop()
-        if self._timer is not None:
-            self._timer.stop()
-        self._timer = self.set_timer(DEBOUNCE, self._apply_boxes)
+        self.debounce("boxes", DEBOUNCE, self._apply_boxes)
 
     @on(Input.Submitted, "#audit-controls Input")
     def _submitted(self, event: Input.Submitted) -> None:
@@ -409,9 +398,7 @@ class AuditScreen(BaseScreen):
         self._apply_boxes()
 
     def _apply_boxes(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
+        self.cancel_debounce("boxes")
         self.apply(self._read_boxes())
 
     def apply(self, typed: Typed) -> None:
@@ -421,7 +408,7 @@ class AuditScreen(BaseScreen):
 
     @work(exclusive=True, group="audit-filter")
     async def _check(self, typed: Typed) -> None:
-        now = dt.datetime.fromtimestamp(self.app.now(), dt.UTC).replace(tzinfo=None)  # type: ignore[attr-defined]
+        now = dt.datetime.fromtimestamp(self.app.now(), dt.UTC).replace(tzinfo=None)
         try:
             new = await self.read(lambda: typed.build(now))
         except SimdeckError as exc:
@@ -457,7 +444,7 @@ class AuditScreen(BaseScreen):
     def busy(self) -> bool:
         """True while a filter waits, is checked, or the list reads (tests)."""
         vlist = self.events
-        return (self._timer is not None or self._asked is not None or vlist.reading
+        return (self.debouncing("boxes") or self._asked is not None or vlist.reading
                 or vlist.count is None or vlist.stale)
 
     def show_endpoint(self, endpoint_id: int) -> None:
@@ -498,25 +485,21 @@ class AuditScreen(BaseScreen):
 
     @on(VirtualList.CountChanged, "#audit-list")
     def _counted(self, event: VirtualList.CountChanged) -> None:
-        self._updated = self.app.now()  # type: ignore[attr-defined]
+        self._updated = self.app.now()
         if event.count == 0:
             self._show_detail(None)
         self._update_status()
 
     @on(VirtualList.Failed, "#audit-list")
     def _failed(self, event: VirtualList.Failed) -> None:
-        self.report_problem(explain(event.error, getattr(self.app, "database_name", "")))
+        self.report_problem(explain(event.error, self.app.database_name))
 
     @on(VirtualList.Recovered, "#audit-list")
     def _recovered(self) -> None:
-        self._problem = None
+        self.problem = None
         self._update_status()
 
-    def report_problem(self, text: str) -> None:
-        """Say what went wrong, in the status line and once as a notification."""
-        if text != self._problem:
-            self.notify(text, title="Cannot read", severity="error", timeout=8)
-        self._problem = text
+    def watch_problem(self) -> None:
         self._update_status()
 
     def _show_detail(self, row: AuditRow | None) -> None:
@@ -547,7 +530,7 @@ class AuditScreen(BaseScreen):
         updated = f"updated {clock_time(self._updated)}" if self._updated else ""
         self.query_one(StatusLine).show(
             position=position, sort="time ▼ (newest first)", marks=self.typed.describe(),
-            updated=updated, problem=self._problem,
+            updated=updated, problem=self.problem,
         )
 
     def status_text(self) -> str:

@@ -20,6 +20,7 @@ from textual.widgets.option_list import Option
 
 from simdeck.tui.format import number
 from simdeck.tui.sources import SimSource
+from simdeck.tui.widgets.debounce import Debounce
 from simdeck.tui.widgets.virtual_list import Cell, Column, VirtualList
 
 CONTINUE = "Are you sure you want to continue?"
@@ -193,7 +194,7 @@ def render_sim(row: Any, now: float) -> list[Cell]:
     ]
 
 
-class SimPicker(ModalScreen["str | None"]):
+class SimPicker(Debounce, ModalScreen["str | None"]):
     """Link SIM: the SIMs in Ready to Activate, searchable; returns the chosen ICCID."""
 
     BINDINGS: ClassVar = [
@@ -206,7 +207,6 @@ class SimPicker(ModalScreen["str | None"]):
     def __init__(self, endpoint: str) -> None:
         super().__init__()
         self.endpoint = endpoint
-        self._timer: Any = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="sim-dialog", classes="dialog"):
@@ -233,12 +233,10 @@ class SimPicker(ModalScreen["str | None"]):
 
     @on(Input.Changed, "#sim-search")
     def _typed(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-        self._timer = self.set_timer(self.DEBOUNCE, self._search)
+        self.debounce("search", self.DEBOUNCE, self._search)
 
     def _search(self) -> None:
-        self._timer = None
+        self.cancel_debounce("search")
         self.sims.set_source(SimSource(self.query_one("#sim-search", Input).value))
 
     @on(Input.Submitted, "#sim-search")
@@ -264,7 +262,7 @@ class SimPicker(ModalScreen["str | None"]):
     def busy(self) -> bool:
         """True while the search waits or the list reads (tests)."""
         sims = self.sims
-        return self._timer is not None or sims.reading or sims.count is None or sims.stale
+        return self.debouncing("search") or sims.reading or sims.count is None or sims.stale
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

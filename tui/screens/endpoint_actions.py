@@ -12,35 +12,35 @@ import datetime as dt
 from typing import Any
 
 from textual import work
-from textual.reactive import var
 
-from simdeck.core import actions, db, queries, records
+from simdeck.core import actions, queries, records
 from simdeck.core.actions import Cancelled, Progress, Result, Targets
 from simdeck.core.errors import SimdeckError
-from simdeck.core.lifecycle import ACTIONS, RETENTION_DAYS, State
-from simdeck.core.queries import Filter
-from simdeck.tui.format import number, plural
+from simdeck.core.lifecycle import ACTIONS, RETENTION_DAYS, Action, Confirm, State
+from simdeck.tui.format import number
 from simdeck.tui.marks import Marks
-from simdeck.tui.screens.base import BaseScreen
+from simdeck.tui.screens.base import EndpointsBase
 from simdeck.tui.screens.dialogs import CONTINUE, ConfirmScreen, GroupPicker, SimPicker
 from simdeck.tui.screens.progress import ExportScreen, Job, ProgressScreen, last_job, remember
-from simdeck.tui.widgets.virtual_list import VirtualList
-
-#: Actions that cut a device off without being irreversible: their Yes/No starts on No,
-#: as the destructive ones' does, though no typed confirmation is asked.
-CUT_OFF = frozenset({"delink"})
 
 
-class EndpointActions(BaseScreen):
-    """The lifecycle actions of the Endpoints screen (which this is the base of)."""
+def releases_sim(act: Action) -> bool:
+    """True when the action takes the SIM off (every endpoint it touches ends in Hold)."""
+    return set(act.transitions.values()) == {State.HOLD}
 
-    filter: var[Filter] = var(Filter)
-    marks: var[Marks] = var(Marks)
 
-    @property
-    def endpoint_list(self) -> VirtualList:
-        """The list."""
-        return self.query_one("#endpoints", VirtualList)
+def confirmation(act: Action, title: str, body: list[str], eligible: int) -> ConfirmScreen:
+    """The action's Yes/No (or typed) question, as the lifecycle table says it asks."""
+    if act.warning:
+        body = [*body, act.warn(eligible)]
+    if act.confirm is Confirm.NO_FIRST:
+        body = [CONTINUE, *body]
+    typed = f"{act.name} {eligible}" if act.confirm is Confirm.TYPED else None
+    return ConfirmScreen(title, body, dangerous=act.starts_on_no, typed=typed)
+
+
+class EndpointActions(EndpointsBase):
+    """The lifecycle actions of the Endpoints screen (which this is a base of)."""
 
     def targets(self) -> tuple[Targets, Any] | None:
         """The marks, or else the cursor row (with that row, when it is the target)."""
@@ -80,19 +80,19 @@ class EndpointActions(BaseScreen):
 
     def action_assign_group(self) -> None:
         """Assign the marked (or cursor) endpoints to an Endpoint Group."""
-        self._lifecycle("assign_group")
+        self._lifecycle("assign_group", pick_group=True)
 
     @work(exclusive=True, group="dialog")
-    async def _lifecycle(self, name: str) -> None:
+    async def _lifecycle(self, name: str, *, pick_group: bool = False) -> None:
         chosen = self.targets()
         if chosen is None:
             return
         targets, row = chosen
-        actor: Any = self.app.actor  # type: ignore[attr-defined]
         act = ACTIONS[name]
         group: str | None = None
         try:
-            if name == "assign_group":
+            actor = self.acting()
+            if pick_group:
                 actor.require(act.role, act.label.lower())
                 groups = await self.read(queries.groups_with_counts)
                 group = await self.app.push_screen_wait(GroupPicker(groups))
@@ -102,7 +102,7 @@ class EndpointActions(BaseScreen):
             def read() -> tuple[Any, int, str | None]:
                 preview = actions.preview(actor, name, targets, group=group)
                 iccid = None
-                if name == "delink" and targets.is_single():
+                if releases_sim(act) and targets.is_single():
                     found = queries.views([targets.ids[0]])
                     iccid = found[0].iccid if found else None
                 return preview, self._hidden(), iccid
@@ -121,21 +121,15 @@ class EndpointActions(BaseScreen):
         if preview.eligible == 0:
             self.notify("\n".join([title, *body]), title=act.label, severity="warning")
             return
-        typed = None
-        if name == "terminate":
-            body.append("Terminate is irreversible. The record is kept 90 days, then deleted.")
-            typed = f"terminate {preview.eligible}"
-        if name == "delink":
-            body.insert(0, CONTINUE)
         confirmed = await self.app.push_screen_wait(
-            ConfirmScreen(title, body, dangerous=act.dangerous or name in CUT_OFF, typed=typed)
+            confirmation(act, title, body, preview.eligible)
         )
         if not confirmed:
             return
-        if name == "delink" and iccid is None and row is not None:
+        if releases_sim(act) and iccid is None and row is not None:
             iccid = row.iccid
         if targets.is_single():
-            self._apply(name, targets, group, iccid)
+            await self._apply(name, targets, group, iccid)
             return
 
         def job(progress: Progress, cancelled: Cancelled) -> Result:
@@ -154,21 +148,20 @@ class EndpointActions(BaseScreen):
             self.marks = Marks()
         self.refresh_data()
 
-    @work(thread=True, group="write")
-    def _apply(self, name: str, targets: Targets, group: str | None, iccid: str | None) -> None:
-        actor: Any = self.app.actor  # type: ignore[attr-defined]
+    async def _apply(
+        self, name: str, targets: Targets, group: str | None, iccid: str | None
+    ) -> None:
         try:
-            result = actions.run(actor, name, targets, group=group)
+            actor = self.acting()
+            result = await self.write(lambda: actions.run(actor, name, targets, group=group))
         except SimdeckError as exc:
-            self.app.call_from_thread(self._report, ACTIONS[name].label, exc.message, "error")
+            self._report(ACTIONS[name].label, exc.message, "error")
             return
-        finally:
-            db.database.close()
         text = "\n".join(result.lines())
-        if name == "delink" and iccid and targets.is_single() and result.applied == 1:
+        if releases_sim(ACTIONS[name]) and iccid and targets.is_single() and result.applied == 1:
             text = f"SIM {iccid} de-linked successfully"
         severity = "information" if result.applied and not result.skipped else "warning"
-        self.app.call_from_thread(self._report, ACTIONS[name].label, text, severity, True)
+        self._report(ACTIONS[name].label, text, severity, True)
 
     def _report(self, title: str, text: str, severity: Any, changed: bool = False) -> None:
         self.notify(text, title=title, severity=severity, timeout=8)
@@ -178,18 +171,18 @@ class EndpointActions(BaseScreen):
             self.refresh_data()
 
     def action_purge(self) -> None:
-        """Delete the endpoints terminated 90 days ago or more (admin), after a typed yes."""
+        """Delete the endpoints terminated long enough ago (admin), after a typed yes."""
         self._purge()
 
     @work(exclusive=True, group="dialog")
     async def _purge(self) -> None:
         act = ACTIONS["purge"]
-        actor: Any = self.app.actor  # type: ignore[attr-defined]
-        # The console's clock decides what "90 days ago" is (a test fixes it).
-        now = dt.datetime.fromtimestamp(self.app.now(), dt.UTC).replace(tzinfo=None)  # type: ignore[attr-defined]
+        # The console's clock decides how long ago the retention ends (a test fixes it).
+        now = dt.datetime.fromtimestamp(self.app.now(), dt.UTC).replace(tzinfo=None)
         targets = actions.purge_targets(now)
         try:
-            actor.require(act.role, "purge")
+            actor = self.acting()
+            actor.require(act.role, act.name)
             preview = await self.read(lambda: actions.preview(actor, "purge", targets))
         except SimdeckError as exc:
             self.refused(act.label, exc)
@@ -203,21 +196,17 @@ class EndpointActions(BaseScreen):
         if preview.eligible == 0:
             self.notify("\n".join([title, *body]), title=act.label, severity="warning")
             return
-        body += [
-            f"Purge deletes {plural(preview.eligible, 'endpoint')} and their SIMs permanently: "
-            "it cannot be undone.",
-            "The audit trail keeps a purged event for each.",
-        ]
         confirmed = await self.app.push_screen_wait(
-            ConfirmScreen(title, body, dangerous=True, typed=f"purge {preview.eligible}")
+            confirmation(act, title, body, preview.eligible)
         )
         if not confirmed:
             return
 
         def job(progress: Progress, cancelled: Cancelled) -> Result:
-            return actions.run(actor, "purge", targets, progress=progress, cancelled=cancelled)
+            return actions.run(actor, act.name, targets, progress=progress,
+                               cancelled=cancelled)
 
-        await self._run_job("purge", preview.total, job)
+        await self._run_job(act.name, preview.total, job)
 
     def action_export_skipped(self) -> None:
         """Write the ICCIDs the last bulk job of this console skipped to a CSV file."""
@@ -240,12 +229,12 @@ class EndpointActions(BaseScreen):
     @work(exclusive=True, group="dialog")
     async def _link(self) -> None:
         act = ACTIONS["link"]
-        actor: Any = self.app.actor  # type: ignore[attr-defined]
         row = self.endpoint_list.cursor_row
         if row is None:
             self.notify("No endpoint under the cursor", severity="warning")
             return
         try:
+            actor = self.acting()
             actor.require(act.role, "link SIMs")
         except SimdeckError as exc:
             self.notify(exc.message, title=act.label, severity="error", timeout=8)
@@ -258,18 +247,11 @@ class EndpointActions(BaseScreen):
             return
         if not await self.app.push_screen_wait(ConfirmScreen(CONTINUE)):
             return
-        self._write_link(row.id, iccid)
-
-    @work(thread=True, group="write")
-    def _write_link(self, endpoint_id: int, iccid: str) -> None:
-        actor: Any = self.app.actor  # type: ignore[attr-defined]
+        endpoint_id = row.id
         try:
-            view = records.link_sim(actor, endpoint_id, iccid)
+            view = await self.write(lambda: records.link_sim(actor, endpoint_id, iccid))
         except SimdeckError as exc:
-            self.app.call_from_thread(self._report, "Link SIM", exc.message, "error")
+            self._report(act.label, exc.message, "error")
             return
-        finally:
-            db.database.close()
-        title = f"Link SIM · the endpoint is {State(view.state).label}"
-        text = f"SIM {iccid} linked successfully"
-        self.app.call_from_thread(self._report, title, text, "information", True)
+        title = f"{act.label} · the endpoint is {State(view.state).label}"
+        self._report(title, f"SIM {iccid} linked successfully", "information", True)

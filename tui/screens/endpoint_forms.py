@@ -8,15 +8,14 @@ nothing is written until core accepts. On success the screen says so and reads a
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from textual import work
 
-from simdeck.core import db, queries, records
+from simdeck.core import queries, records
 from simdeck.core.errors import NotFound, SimdeckError
 from simdeck.core.lifecycle import ACTIONS, Role, State
-from simdeck.tui.screens.base import BaseScreen
+from simdeck.tui.screens.base import EndpointsBase
 from simdeck.tui.screens.forms import RELOAD, EditEndpointForm, NewEndpointForm, ReinstateForm
 
 
@@ -24,7 +23,7 @@ def _who(view: Any) -> str:
     return str(view.name or view.iccid or f"endpoint {view.id}")
 
 
-class EndpointForms(BaseScreen):
+class EndpointForms(EndpointsBase):
     """The forms of the Endpoints screen (which this is a base of)."""
 
     # --- shared -----------------------------------------------------------------------
@@ -32,9 +31,9 @@ class EndpointForms(BaseScreen):
     def _cursor(self, action: str, label: str) -> Any:
         """The row under the cursor when the role and its state allow ``action`` (else None)."""
         act = ACTIONS[action]
-        row = self.endpoint_list.cursor_row  # type: ignore[attr-defined]
+        row = self.endpoint_list.cursor_row
         try:
-            self.actor.require(act.role, f"{label} endpoints")
+            self.acting().require(act.role, f"{label} endpoints")
         except SimdeckError as exc:
             self.refused(act.label, exc)
             return None
@@ -58,25 +57,6 @@ class EndpointForms(BaseScreen):
             return None
         return found[0]
 
-    async def _write(self, fn: Callable[[], Any]) -> Any:
-        """Run the core call ``fn`` in a write thread; return its result or raise its error."""
-        worker = self._write_worker(fn)
-        await worker.wait()
-        result, error = worker.result or (None, None)
-        if error is not None:
-            raise error
-        return result
-
-    @work(thread=True, group="write")
-    def _write_worker(self, fn: Callable[[], Any]) -> tuple[Any, SimdeckError | None]:
-        try:
-            return fn(), None
-        except SimdeckError as exc:
-            # Handed back to the form, which shows it where it belongs.
-            return None, exc
-        finally:
-            db.database.close()
-
     def _done(self, title: str, text: str) -> None:
         self.notify(text, title=title, timeout=6)
         self.refresh_data()
@@ -92,7 +72,7 @@ class EndpointForms(BaseScreen):
         row = self._cursor("edit", "edit")
         if row is None:
             return
-        actor = self.actor
+        actor = self.acting()
         while True:
             view = await self._view(row.id, "Edit endpoint")
             if view is None:
@@ -103,7 +83,7 @@ class EndpointForms(BaseScreen):
                 return
 
             async def save(values: dict[str, Any], view: Any = view) -> Any:
-                return await self._write(lambda: records.edit_endpoint(
+                return await self.write(lambda: records.edit_endpoint(
                     actor, view.id, expected_version=view.version, **values
                 ))
 
@@ -121,8 +101,8 @@ class EndpointForms(BaseScreen):
 
     @work(exclusive=True, group="dialog")
     async def _new_endpoint(self) -> None:
-        actor = self.actor
         try:
+            actor = self.acting()
             actor.require(Role.OPERATOR, "create endpoints")
             groups = await self.read(queries.groups_with_counts)
         except SimdeckError as exc:
@@ -130,7 +110,7 @@ class EndpointForms(BaseScreen):
             return
 
         async def save(values: dict[str, Any]) -> Any:
-            return await self._write(lambda: records.create_endpoint(actor, **values))
+            return await self.write(lambda: records.create_endpoint(actor, **values))
 
         view = await self.app.push_screen_wait(NewEndpointForm(groups, save))
         if view is None:
@@ -153,10 +133,10 @@ class EndpointForms(BaseScreen):
         view = await self._view(row.id, "Reinstate")
         if view is None:
             return
-        actor = self.actor
+        actor = self.acting()
 
         async def save(values: dict[str, Any]) -> Any:
-            return await self._write(lambda: records.reinstate(actor, view.id, values["ticket"]))
+            return await self.write(lambda: records.reinstate(actor, view.id, values["ticket"]))
 
         done = await self.app.push_screen_wait(ReinstateForm(view, save))
         if done is not None:

@@ -15,7 +15,6 @@ from textual.app import ComposeResult
 from textual.containers import Container
 from textual.message import Message
 from textual.reactive import var
-from textual.timer import Timer
 from textual.widgets import Footer
 
 from simdeck.core import queries
@@ -57,8 +56,8 @@ class EndpointsScreen(EndpointForms, EndpointActions):
     AUTO_FOCUS = "#endpoints"
     TITLE_TEXT = "Endpoints"
     BINDINGS: ClassVar = keys.bindings(keys.ENDPOINTS)
-    HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (NARROW, "-wide"), (WIDE, "-huge")]
-    VERTICAL_BREAKPOINTS: ClassVar = [(0, "-short"), (SHORT, "-tall")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW, "-wide"), (WIDE, "-huge")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (SHORT, "-tall")]
 
     sort: var[str] = var(DEFAULT_SORT)
     descending: var[bool] = var(False)
@@ -84,14 +83,10 @@ class EndpointsScreen(EndpointForms, EndpointActions):
 
     def __init__(self) -> None:
         super().__init__()
-        self._started = False
-        self._composed = False
-        self._detail_timer: Timer | None = None
         self._detail_id: int | None = None
         self._counts: dict[State, int] | None = None
         self._counts_for: Any = None
         self._count: int | None = None
-        self._problem: str | None = None
         self._search_failed = False
         self._updated: float | None = None
         #: The state the footer's keys were last worked out for.
@@ -109,7 +104,7 @@ class EndpointsScreen(EndpointForms, EndpointActions):
                 render_endpoint,
                 marks=True,
                 empty="No endpoint matches the filter",
-                clock=self.app.now,  # type: ignore[attr-defined]
+                clock=self.app.now,
                 id="endpoints",
             )
             yield DetailPane(id="detail")
@@ -126,23 +121,19 @@ class EndpointsScreen(EndpointForms, EndpointActions):
         self.query_one(DetailPane).show_message("Opening the database…")
         self.show_top()
         self._update_status()
-        self._composed = True
-        self.start()
+        self.composed()
 
     def start(self) -> None:
         """The database is open and the operator known: read the first page."""
-        if self._started or not self._composed:
-            # Not drawn yet: on_mount starts it, the operator being known by then.
-            return
-        app: Any = self.app
-        if app.setup_problem is not None:
-            self.report_problem(app.setup_problem)
-            self.query_one(DetailPane).show_message(app.setup_problem)
+        problem = self.app.setup_problem
+        if self._composed and problem is not None:
+            self.report_problem(problem)
+            self.query_one(DetailPane).show_message(problem)
             self.query_one(StateCounts).update("")
             return
-        if app.actor is None:
-            return
-        self._started = True
+        super().start()
+
+    def begin(self) -> None:
         self.show_top()
         self.query_one(DetailPane).show_message("Reading endpoints…")
         self._apply_source()
@@ -168,8 +159,18 @@ class EndpointsScreen(EndpointForms, EndpointActions):
             self.detail_narrow = not self.detail_narrow
         else:
             self.detail_wide = not self.detail_wide
+
+    def watch_detail_wide(self) -> None:
+        self._detail_toggled()
+
+    def watch_detail_narrow(self) -> None:
+        self._detail_toggled()
+
+    def _detail_toggled(self) -> None:
+        if not self.is_mounted:
+            return
         self._sync_layout()
-        if not self.has_class("-no-detail") and self._detail_id is not None:
+        if self.detail_visible and self._detail_id is not None:
             self._load_detail(self._detail_id)
 
     @property
@@ -198,8 +199,12 @@ class EndpointsScreen(EndpointForms, EndpointActions):
         if error is not None or new == self.filter:
             return
         self.filter = new
-        vlist = self.endpoint_list
-        vlist.refresh_rows()
+
+    def watch_filter(self) -> None:
+        if not self.is_mounted:
+            return
+        # Marks held as a filter are drawn against the filter shown.
+        self.endpoint_list.refresh_rows()
         if self._started:
             self._apply_source()
 
@@ -289,26 +294,22 @@ class EndpointsScreen(EndpointForms, EndpointActions):
             self.refresh_bindings()
         if event.row is None:
             return
-        if event.row.id != self._detail_id or self._detail_timer is None:
+        if event.row.id != self._detail_id or not self.debouncing("detail"):
             self._detail_id = event.row.id
-            if self._detail_timer is not None:
-                self._detail_timer.stop()
-            self._detail_timer = self.set_timer(
-                DETAIL_DEBOUNCE, lambda: self._load_detail(self._detail_id)
-            )
+            self.debounce("detail", DETAIL_DEBOUNCE, lambda: self._load_detail(self._detail_id))
 
     @on(VirtualList.CountChanged, "#endpoints")
     def _count_changed(self, event: VirtualList.CountChanged) -> None:
         if self._count is None:
-            self.call_after_refresh(self.app.first_page_shown)  # type: ignore[attr-defined]
+            self.call_after_refresh(self.app.first_page_shown)
         self._count = event.count
         counts = getattr(event.source, "state_counts", None)
         if event.source is self.endpoint_list.source and counts is not None:
             self._counts = counts
             self._counts_for = event.source
-        self._updated = self.app.now()  # type: ignore[attr-defined]
+        self._updated = self.app.now()
         if not self.endpoint_list.failing:
-            self._problem = None
+            self.problem = None
         if event.count == 0:
             self._detail_id = None
             self.query_one(DetailPane).show_message("No endpoint matches the filter")
@@ -317,29 +318,25 @@ class EndpointsScreen(EndpointForms, EndpointActions):
 
     @on(VirtualList.Failed, "#endpoints")
     def _list_failed(self, event: VirtualList.Failed) -> None:
-        text = explain(event.error, getattr(self.app, "database_name", ""))
+        text = explain(event.error, self.app.database_name)
         if event.new_query:
             # The search could not run: say so where the operator is typing, not in a toast.
             self.query_one(FilterBar).show_problem(text)
             self._search_failed = True
-            self._problem = None
+            self.problem = None
             self._update_status()
             return
         self.report_problem(text)
 
     @on(VirtualList.Recovered, "#endpoints")
     def _list_recovered(self) -> None:
-        self._problem = None
+        self.problem = None
         if self._search_failed:
             self._search_failed = False
             self.query_one(FilterBar).show_problem(*check_search(self.filter))
         self._update_status()
 
-    def report_problem(self, text: str) -> None:
-        """Say what went wrong, in the status line and once as a notification."""
-        if text != self._problem:
-            self.notify(text, title="Cannot read", severity="error", timeout=8)
-        self._problem = text
+    def watch_problem(self) -> None:
         self._update_status()
 
     def _show_counts(self) -> None:
@@ -367,16 +364,15 @@ class EndpointsScreen(EndpointForms, EndpointActions):
         updated = f"updated {clock_time(self._updated)}" if self._updated else ""
         self.query_one(StatusLine).show(
             position=position, sort=sort, marks=self.marks.describe(self.filter, count),
-            updated=updated, problem=self._problem,
+            updated=updated, problem=self.problem,
         )
 
     # --- detail -----------------------------------------------------------------------
 
     def _load_detail(self, endpoint_id: int | None) -> None:
-        self._detail_timer = None
         if endpoint_id is None or not self.detail_visible:
             return
-        reader = self.app.reader  # type: ignore[attr-defined]
+        reader = self.app.reader
 
         def read() -> Any:
             found = queries.views([endpoint_id], history=10)
@@ -395,8 +391,8 @@ class EndpointsScreen(EndpointForms, EndpointActions):
             pane.show_message(explain(event.error))
             return
         offered = self.offered(event.view.state) if event.view is not None else []
-        pane.show(event.view, self.app.now(),  # type: ignore[attr-defined]
-                  actions=[(keys.shown_key(c), c.label) for c in offered])
+        pane.show(event.view, self.app.now(),
+                  actions=[(self.app.key_display(c), c.label) for c in offered])
 
     # --- choices ----------------------------------------------------------------------
 
@@ -408,7 +404,7 @@ class EndpointsScreen(EndpointForms, EndpointActions):
             if error is None:
                 self.post_message(self.ChoicesLoaded(*result))
 
-        self.app.reader.submit("choices", read, deliver, priority=BACKGROUND)  # type: ignore[attr-defined]
+        self.app.reader.submit("choices", read, deliver, priority=BACKGROUND)
 
     def on_endpoints_screen_choices_loaded(self, event: ChoicesLoaded) -> None:
         self.query_one(FilterBar).set_choices(groups=event.groups, tags=event.tags)
@@ -429,8 +425,8 @@ class EndpointsScreen(EndpointForms, EndpointActions):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if not keys.allowed(action, self.actor):
             return False
-        act = ACTIONS.get(action) if action != "purge" else None  # purge has no row
-        if act is not None and not self.marks:
+        act = ACTIONS.get(action)
+        if act is not None and act.row and not self.marks:
             # One endpoint: what its state forbids is not offered (nor shown in the footer).
             # Asked while the screen is still being built or torn down too.
             vlist = next(self.query("#endpoints").results(VirtualList), None)
@@ -456,15 +452,17 @@ class EndpointsScreen(EndpointForms, EndpointActions):
         """The endpoint actions offered now: on the marks, or on a row in ``state``.
 
         The same rule as the keys (``check_action``): the role allows it and, for one
-        endpoint, its state does; on marks, every bulk action the role allows.
+        endpoint, its state does; on marks, every bulk action the role allows. An action
+        not offered on a row picks its endpoints itself (purge: those old enough), so
+        neither a row nor marks choose them and the menu leaves it out.
         """
         out = []
         for command in keys.commands(keys.ENDPOINTS):
             act = ACTIONS.get(command.id)
-            if act is None or act.name == "purge" or not command.allowed(self.actor):
+            if act is None or not act.row or not command.allowed(self.actor):
                 continue
             if self.marks and state is None:
-                if act.bulk and act.name != "edit":
+                if act.bulk:
                     out.append(command)
             elif state is not None and act.allowed(state):
                 out.append(command)
@@ -488,7 +486,7 @@ class EndpointsScreen(EndpointForms, EndpointActions):
             title = f"Actions on {name} ({State(row.state).label})"
             offered = self.offered(row.state)
         choices = [
-            (c.id, keys.shown_key(c), c.label, c.description, c.dangerous) for c in offered
+            (c.id, self.app.key_display(c), c.label, c.description, c.dangerous) for c in offered
         ]
         chosen = await self.app.push_screen_wait(ActionsMenu(title, choices))
         if chosen is not None:
@@ -496,9 +494,9 @@ class EndpointsScreen(EndpointForms, EndpointActions):
 
     def why_not(self, action: str) -> str | None:
         """The refusal in core's words, when the cursor row's state forbids ``action``."""
-        act = ACTIONS.get(action) if action != "purge" else None
+        act = ACTIONS.get(action)
         row = self.endpoint_list.cursor_row
-        if act is None or row is None or self.marks or act.allowed(row.state):
+        if act is None or not act.row or row is None or self.marks or act.allowed(row.state):
             return None
         return act.refusal(row.state)
 

@@ -23,7 +23,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from simdeck.core import identifiers as ids
 from simdeck.core.errors import Conflict, SimdeckError, ValidationError
-from simdeck.core.lifecycle import State
+from simdeck.core.lifecycle import RETENTION_DAYS, State
 from simdeck.tui.format import number
 from simdeck.tui.screens.dialogs import SimPicker
 
@@ -461,8 +461,8 @@ class ReinstateForm(Form):
         when = (self.view.terminated_at or "")[:10]
         return (
             f"Terminated{' on ' + when if when else ''}. Reinstating returns the endpoint to "
-            f"the state it had before termination{state}, {sim} included. Only within 90 "
-            "days of termination; the ticket is kept in the audit trail."
+            f"the state it had before termination{state}, {sim} included. Only within "
+            f"{RETENTION_DAYS} days of termination; the ticket is kept in the audit trail."
         )
 
     def fields(self) -> ComposeResult:

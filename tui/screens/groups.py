@@ -15,9 +15,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
+from textual.widgets import Button, DataTable, Footer, Input, Label, Static
 
-from simdeck.core import db, identifiers, queries, records
+from simdeck.core import identifiers, queries, records
 from simdeck.core.errors import SimdeckError, ValidationError
 from simdeck.core.queries import Filter
 from simdeck.tui import keys
@@ -146,6 +146,10 @@ class GroupForm(ModalScreen["dict[str, str] | None"]):
         self.dismiss(None)
 
 
+#: The commands that act on the group under the cursor.
+ON_A_GROUP = frozenset({"edit_group", "delete_group", "show_group_endpoints"})
+
+
 class GroupsScreen(BaseScreen):
     """Endpoint Groups: name, description, APN, static-IP pool and how many endpoints."""
 
@@ -156,7 +160,6 @@ class GroupsScreen(BaseScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self._composed = False
         self._loaded = False
         #: The group the cursor goes to at the next read (one just created or renamed).
         self._want: str | None = None
@@ -173,15 +176,10 @@ class GroupsScreen(BaseScreen):
 
     def on_mount(self) -> None:
         self.show_top()
-        self._composed = True
-        if self.actor is not None:
-            self.start()
+        self.composed()
 
-    def start(self) -> None:
+    def begin(self) -> None:
         """The database is open and the operator known: read the groups."""
-        if self._started or not self._composed or self.actor is None:
-            return
-        self._started = True
         self.show_top()
         self._show_hint()
         self._load()
@@ -203,10 +201,11 @@ class GroupsScreen(BaseScreen):
         try:
             groups = await self.read(queries.groups_with_counts)
         except Exception as exc:  # shown in words, never a traceback
-            self.report_problem(explain(exc, getattr(self.app, "database_name", "")))
+            self.report_problem(explain(exc, self.app.database_name))
             return
         self.groups = groups
         self._loaded = True
+        self.problem = None
         self._fill()
 
     @property
@@ -291,18 +290,17 @@ class GroupsScreen(BaseScreen):
             return self.groups[row]
         return None
 
-    def report_problem(self, text: str) -> None:
-        """Say what went wrong with reading, in the summary line and once as a note."""
-        self.notify(text, title="Cannot read", severity="error", timeout=8)
-        self.query_one("#groups-summary", Static).update(Content.styled(f"✗ {text}", "$text-error"))
+    def watch_problem(self, text: str | None) -> None:
+        if text is not None and self.is_mounted:
+            self.query_one("#groups-summary", Static).update(
+                Content.styled(f"✗ {text}", "$text-error"))
 
     # --- keys ---------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if not keys.allowed(action, self.actor):
             return False
-        if action in ("edit_group", "delete_group", "show_group_endpoints") and \
-                self.current_group() is None:
+        if action in ON_A_GROUP and self.current_group() is None:
             return None  # shown, dimmed: there is no group to act on yet
         return True
 
@@ -343,18 +341,12 @@ class GroupsScreen(BaseScreen):
         from simdeck.tui.widgets.filter_bar import FilterBar
 
         name = group["name"]
-        for screen in self.app.all_screens():  # type: ignore[attr-defined]
+        for screen in self.app.all_screens():
             if isinstance(screen, EndpointsScreen):
-                bar = screen.query_one(FilterBar)
                 # The bar shows the group too, so the next change made there keeps it.
-                bar.set_choices(groups=[g["name"] for g in self.groups])
-                with bar.prevent(Select.Changed, Input.Changed):
-                    for wid in ("#filter-status", "#filter-tag"):
-                        bar.query_one(wid, Select).clear()
-                    bar.query_one("#filter-search", Input).value = ""
-                    bar.query_one("#filter-group", Select).value = name
+                screen.query_one(FilterBar).show_group(name, [g["name"] for g in self.groups])
                 screen.set_filter(Filter(group=name))
-        self.app.action_goto("endpoints")  # type: ignore[attr-defined]
+        self.app.action_goto("endpoints")
 
     # --- create and edit ----------------------------------------------------------------
 
@@ -386,51 +378,48 @@ class GroupsScreen(BaseScreen):
             if not changes:
                 self.notify(f"Nothing changed in {group['name']}", title="Edit group")
                 return
-        self._write_group(group["name"] if group else None, result, group)
+        await self._write_group(group["name"] if group else None, result, group)
 
-    @work(thread=True, group="write")
-    def _write_group(
+    async def _write_group(
         self, original: str | None, values: dict[str, str], group: dict[str, Any] | None
     ) -> None:
-        actor: Any = self.actor
         title = "New group" if original is None else "Edit group"
-        try:
+
+        def write() -> dict[str, Any]:
+            actor = self.acting()
             if original is None:
-                done = records.create_group(
+                return records.create_group(
                     actor, values["name"], description=values["description"],
                     apn=values["apn"], ip_pool=values["ip_pool"] or None,
                 )
-                text = f"Endpoint Group {done['name']} created"
-            else:
-                old = group or {}
-                changed = {k: v for k, v in values.items() if v != str(old.get(k) or "")}
-                kw: dict[str, Any] = {}
-                if "name" in changed:
-                    kw["new_name"] = changed["name"]
-                if "description" in changed:
-                    kw["description"] = changed["description"]
-                if "apn" in changed:
-                    kw["apn"] = changed["apn"]
-                if "ip_pool" in changed:
-                    kw["ip_pool"] = changed["ip_pool"] or None
-                done = records.edit_group(actor, original, **kw)
-                text = f"Endpoint Group {done['name']} saved"
+            old = group or {}
+            changed = {k: v for k, v in values.items() if v != str(old.get(k) or "")}
+            kw: dict[str, Any] = {}
+            if "name" in changed:
+                kw["new_name"] = changed["name"]
+            if "description" in changed:
+                kw["description"] = changed["description"]
+            if "apn" in changed:
+                kw["apn"] = changed["apn"]
+            if "ip_pool" in changed:
+                kw["ip_pool"] = changed["ip_pool"] or None
+            return records.edit_group(actor, original, **kw)
+
+        try:
+            done = await self.write(write)
         except ValidationError as exc:
             field = FIELD_OF.get(exc.field)
             if field is not None:
                 # Back to the form, core's message under the field it is about.
-                self.app.call_from_thread(
-                    self._form, group, values, {field: exc.message}
-                )
+                self.call_later(self._form, group, values, {field: exc.message})
             else:
-                self.app.call_from_thread(self.refused, title, exc)
+                self.refused(title, exc)
             return
         except SimdeckError as exc:
-            self.app.call_from_thread(self._refused_and_reload, title, exc)
+            self._refused_and_reload(title, exc)
             return
-        finally:
-            db.database.close()
-        self.app.call_from_thread(self._written, title, text, done["name"])
+        verb = "created" if original is None else "saved"
+        self._written(title, f"Endpoint Group {done['name']} {verb}", done["name"])
 
     def _written(self, title: str, text: str, name: str) -> None:
         self.notify(text, title=title, timeout=6)
@@ -457,20 +446,15 @@ class GroupsScreen(BaseScreen):
         confirmed = await self.app.push_screen_wait(
             ConfirmScreen(f"Delete Endpoint Group {name}?", lines, dangerous=True)
         )
-        if confirmed:
-            self._write_delete(name)
-
-    @work(thread=True, group="write")
-    def _write_delete(self, name: str) -> None:
-        actor: Any = self.actor
-        try:
-            records.delete_group(actor, name)
-        except SimdeckError as exc:
-            self.app.call_from_thread(self._refused_and_reload, "Delete group", exc)
+        if not confirmed:
             return
-        finally:
-            db.database.close()
-        self.app.call_from_thread(self._deleted, name)
+        try:
+            actor = self.acting()
+            await self.write(lambda: records.delete_group(actor, name))
+        except SimdeckError as exc:
+            self._refused_and_reload("Delete group", exc)
+            return
+        self._deleted(name)
 
     def _deleted(self, name: str) -> None:
         self.notify(f"Endpoint Group {name} deleted", title="Delete group", timeout=6)

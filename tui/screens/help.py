@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import textwrap
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
+from textual import getters
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -14,6 +15,9 @@ from textual.widgets import Static
 
 from simdeck.core.queries import TOKEN_FIELDS
 from simdeck.tui import keys
+
+if TYPE_CHECKING:
+    from simdeck.tui.app import SimdeckApp
 
 KEY_WIDTH = 11
 LABEL_WIDTH = 17
@@ -28,6 +32,9 @@ SEARCH_HELP = (
 
 class HelpScreen(ModalScreen[None]):
     """All keys the operator may use, by section; any of Escape, q, ? closes it."""
+
+    if TYPE_CHECKING:
+        app = getters.app(SimdeckApp)
 
     BINDINGS: ClassVar = [
         Binding("escape,q,question_mark,f1", "close", "Close", key_display="esc"),
@@ -50,7 +57,7 @@ class HelpScreen(ModalScreen[None]):
         self.query_one("#help-text", Static).update(self._text(max(40, width - 1)))
 
     def _text(self, width: int) -> Content:
-        actor = getattr(self.app, "actor", None)
+        actor = self.app.actor
         lines: list[Content] = []
         indent = KEY_WIDTH + LABEL_WIDTH
 
@@ -66,8 +73,9 @@ class HelpScreen(ModalScreen[None]):
             lines.append(Content.styled(section, "bold $text-accent"))
             for c in commands:
                 tone = "$text-error" if c.dangerous else ""
+                shown = self.app.key_display(c)
                 head = Content.assemble(
-                    (keys.shown_key(c).ljust(KEY_WIDTH), "bold"), (c.label.ljust(LABEL_WIDTH), tone)
+                    (shown.ljust(KEY_WIDTH), "bold"), (c.label.ljust(LABEL_WIDTH), tone)
                 )
                 described(head, c.description)
         lines.append(Content(""))

@@ -1,6 +1,6 @@
 """The Jobs screen: the latest bulk jobs, what each applied, skipped and failed; resume, export.
 
-The jobs come from core (``actions.list_jobs``) on the reader thread; the table holds
+The jobs come from core (``core.jobs.list_jobs``) on the reader thread; the table holds
 at most a hundred, so it is Textual's ``DataTable``. The selected job's detail (its
 targets, group, skipped reasons, message) sits under the table. An interrupted or
 cancelled job resumes under the same progress dialog as a bulk action.
@@ -16,10 +16,10 @@ from textual.app import ComposeResult
 from textual.content import Content
 from textual.widgets import DataTable, Footer, Static
 
-from simdeck.core import actions
+from simdeck.core import jobs as core_jobs
 from simdeck.core.actions import Cancelled, Progress, Result
 from simdeck.core.errors import SimdeckError
-from simdeck.core.lifecycle import ACTIONS
+from simdeck.core.lifecycle import ACTIONS, JobStatus
 from simdeck.core.queries import Filter
 from simdeck.tui import keys
 from simdeck.tui.format import ago, number, parse_iso, plural, when
@@ -31,22 +31,34 @@ from simdeck.tui.widgets.status import TopBar
 #: Below this width the Started column says only how long ago (the detail has the time).
 NARROW = 100
 
-#: A job's status in words, and the theme colour that reinforces it.
-STATUS: dict[str, tuple[str, str]] = {
-    "done": ("Done", "$text-success"),
-    "running": ("Running", "$text-primary"),
-    "interrupted": ("Interrupted", "$text-warning"),
-    "cancelled": ("Cancelled", "$text-warning"),
-    "failed": ("Failed", "$text-error"),
+#: The theme colour that reinforces a job's status.
+TONE: dict[JobStatus, str] = {
+    JobStatus.DONE: "$text-success",
+    JobStatus.RUNNING: "$text-primary",
+    JobStatus.INTERRUPTED: "$text-warning",
+    JobStatus.CANCELLED: "$text-warning",
+    JobStatus.FAILED: "$text-error",
 }
 
-#: The statuses a job can be resumed from (core decides; this only words the hint).
-RESUMABLE = ("interrupted", "cancelled", "failed")
+
+def job_status(status: str) -> JobStatus | None:
+    """The stored status as core's JobStatus (None for one this console does not know)."""
+    try:
+        return JobStatus(status)
+    except ValueError:
+        return None
 
 
 def status_word(status: str) -> str:
     """A job status as the screen writes it."""
-    return STATUS.get(status, (status.capitalize(), ""))[0]
+    known = job_status(status)
+    return known.label if known is not None else status.capitalize()
+
+
+def resumable(status: str) -> bool:
+    """True when core would carry the job on (this only words the hint)."""
+    known = job_status(status)
+    return known is not None and known.resumable
 
 
 def describe_targets(job: dict[str, Any]) -> str:
@@ -69,7 +81,7 @@ class JobsScreen(BaseScreen):
     BINDINGS: ClassVar = keys.bindings(keys.JOBS)
     COMMAND_SCOPES: ClassVar = (keys.JOBS,)
     AUTO_FOCUS = "#jobs-table"
-    HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (NARROW, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW, "-wide")]
 
     def __init__(self) -> None:
         super().__init__()
@@ -77,7 +89,6 @@ class JobsScreen(BaseScreen):
         self._selected: int | None = None
         self._narrow: bool | None = None
         self._loaded = False
-        self._composed = False
 
     def compose(self) -> ComposeResult:
         yield TopBar(id="topbar")
@@ -92,16 +103,11 @@ class JobsScreen(BaseScreen):
         return self.query_one("#jobs-table", DataTable)
 
     def on_mount(self) -> None:
-        self._composed = True
         self.show_top()
-        if self.actor is not None:
-            self.start()
+        self.composed()
 
-    def start(self) -> None:
+    def begin(self) -> None:
         """The database is open and the operator known: read the jobs."""
-        if self._started or self.actor is None or not self._composed:
-            return
-        self._started = True
         self.show_top()
         self._load()
 
@@ -117,7 +123,7 @@ class JobsScreen(BaseScreen):
     @work(exclusive=True, group="jobs-read")
     async def _load(self) -> None:
         try:
-            jobs = await self.read(actions.list_jobs)
+            jobs = await self.read(core_jobs.list_jobs)
         except Exception as exc:  # the reader's error, in words
             self.report_problem(str(exc))
             return
@@ -133,7 +139,7 @@ class JobsScreen(BaseScreen):
 
     def _fill(self) -> None:
         table = self.table
-        now = float(self.app.now())  # type: ignore[attr-defined]
+        now = float(self.app.now())
         narrow = self.size.width < NARROW
         if narrow != self._narrow:
             self._narrow = narrow
@@ -199,7 +205,7 @@ class JobsScreen(BaseScreen):
 
     def _show_detail(self, job: dict[str, Any] | None) -> None:
         detail = self.query_one("#job-detail", Static)
-        detail.update(job_detail(job, float(self.app.now())))  # type: ignore[attr-defined]
+        detail.update(job_detail(job, float(self.app.now())))
 
     def detail_text(self) -> str:
         """What the detail shows (tests)."""
@@ -217,10 +223,10 @@ class JobsScreen(BaseScreen):
         if job is None:
             self.notify("No job selected", severity="warning")
             return
-        actor: Any = self.actor
         act = ACTIONS.get(job["action"])
         title = f"Resume job {job['id']}: {label(job['action'])}"
         try:
+            actor = self.acting()
             if act is not None:
                 # Core checks it again; asking first spares a question that ends in "no".
                 actor.require(act.role, act.label.lower())
@@ -228,16 +234,16 @@ class JobsScreen(BaseScreen):
             self.refused(title, exc)
             return
         job_id = int(job["id"])
-        if job["status"] in RESUMABLE:
+        if resumable(job["status"]):
             body = [f"{plural(job['pending'], 'endpoint')} of {number(job['total'])} still to "
                     "process; the job carries on after the last chunk it committed."]
             if not await self.app.push_screen_wait(
-                ConfirmScreen(title, body, dangerous=bool(act and act.dangerous))
+                ConfirmScreen(title, body, dangerous=bool(act and act.starts_on_no))
             ):
                 return
 
         def run(progress: Progress, cancelled: Cancelled) -> Result:
-            return actions.resume(actor, job_id, progress=progress, cancelled=cancelled)
+            return core_jobs.resume(actor, job_id, progress=progress, cancelled=cancelled)
 
         result = await self.app.push_screen_wait(
             ProgressScreen(job["action"], int(job["total"]), job=run, title=title)
@@ -268,7 +274,8 @@ def job_detail(job: dict[str, Any] | None, now: float) -> Content:
             ("An action on several marked endpoints (Endpoints screen, key 1) runs as a job "
              "and is listed here.", "$text-muted"),
         )
-    word, tone = STATUS.get(job["status"], (status_word(job["status"]), ""))
+    known = job_status(job["status"])
+    word, tone = status_word(job["status"]), TONE.get(known, "") if known else ""
     parts: list[str | Content | tuple[str, str]] = [
         (f"Job {job['id']}", "bold"), " · ", (label(job["action"]), "bold"), " · ",
         (word, f"bold {tone}".strip()), f" · by {job['actor']}\n",
@@ -292,7 +299,7 @@ def job_detail(job: dict[str, Any] | None, now: float) -> Content:
             parts.append(f"\n{number(n):>11} — {why}")
     if job.get("message"):
         parts += ["\n", ("Message   ", "$text-muted"), str(job["message"])]
-    if job["status"] in RESUMABLE:
+    if resumable(job["status"]):
         parts.append(("\nR resumes it from its last committed chunk.", "$text-warning"))
     if reasons:
         parts.append(("\nX writes its skipped ICCIDs to a CSV file.", "$text-muted"))

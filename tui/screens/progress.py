@@ -14,9 +14,9 @@ import threading
 import weakref
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on
+from textual import getters, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -26,25 +26,16 @@ from textual.reactive import var
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, ProgressBar, Static
 
-from simdeck.core import actions, db
+from simdeck.core import jobs as core_jobs
+from simdeck.core import store
 from simdeck.core.actions import Cancelled, Progress, Result
 from simdeck.core.errors import SimdeckError
 from simdeck.core.lifecycle import ACTIONS
 from simdeck.tui.format import number, plural
 from simdeck.tui.problems import explain
-from simdeck.tui.reader import ask
 
-#: What an action does, as the progress line says it ("Suspending 41,000 of 100,000…").
-DOING: dict[str, str] = {
-    "activate": "Activating",
-    "suspend": "Suspending",
-    "resume": "Resuming",
-    "delink": "De-linking the SIMs of",
-    "terminate": "Terminating",
-    "assign_group": "Assigning",
-    "reinstate": "Reinstating",
-    "purge": "Purging",
-}
+if TYPE_CHECKING:
+    from simdeck.tui.app import SimdeckApp
 
 #: A job as a thread runs it: given the progress and cancelled callbacks, its result.
 Job = Callable[[Progress, Cancelled], Result]
@@ -71,14 +62,9 @@ def label(action: str) -> str:
     return act.label if act else action
 
 
-async def read_on(app: App[Any], fn: Callable[[], Any]) -> Any:
-    """Run ``fn`` on the console's reader thread and wait for its result (errors raised)."""
-    return await ask(app.reader, fn)  # type: ignore[attr-defined]
-
-
 def write_skipped(job_id: int, path: str) -> int:
     """Write the ICCIDs job ``job_id`` skipped, with the reason, as CSV; returns how many."""
-    rows = actions.job_skipped(job_id)
+    rows = core_jobs.job_skipped(job_id)
     # newline="" as the csv module asks; the file is created only once the rows are read.
     with Path(path).expanduser().open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
@@ -94,6 +80,9 @@ def default_path(job_id: int) -> str:
 
 class ExportForm(Vertical):
     """The file to write a job's skipped ICCIDs to, and the button that writes it."""
+
+    if TYPE_CHECKING:
+        app = getters.app(SimdeckApp)
 
     class Written(Message):
         """The CSV was written."""
@@ -135,7 +124,7 @@ class ExportForm(Vertical):
             return
         self.writing = True
         try:
-            count = await read_on(self.app, lambda: write_skipped(self.job_id, path))
+            count = await self.app.read(lambda: write_skipped(self.job_id, path))
         except OSError as exc:
             why = exc.strerror or str(exc)
             self.show(f"File: cannot write {path}: {why}. Nothing was written.", problem=True)
@@ -153,6 +142,9 @@ class ExportForm(Vertical):
 
 class ExportScreen(ModalScreen["int | None"]):
     """Export one job's skipped ICCIDs to CSV; returns how many were written."""
+
+    if TYPE_CHECKING:
+        app = getters.app(SimdeckApp)
 
     BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
 
@@ -191,6 +183,9 @@ class ProgressScreen(ModalScreen["Result | None"]):
     Without a ``job`` it only shows what it is told (``advance``, ``show_result``).
     """
 
+    if TYPE_CHECKING:
+        app = getters.app(SimdeckApp)
+
     BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
 
     #: True once the job has ended (the result is on screen).
@@ -208,7 +203,7 @@ class ProgressScreen(ModalScreen["Result | None"]):
         self.started = False
         self.result: Result | None = None
         self._cancel = threading.Event()
-        self._app: Any = None
+        self._app: SimdeckApp | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="progress-dialog", classes="dialog"):
@@ -241,12 +236,14 @@ class ProgressScreen(ModalScreen["Result | None"]):
         except SimdeckError as exc:
             outcome = exc.message
         except Exception as exc:  # shown in words in the dialog, never a traceback
-            outcome = explain(exc, getattr(self._app, "database_name", ""))
+            outcome = explain(exc, self._app.database_name if self._app else "")
         finally:
-            db.database.close()
+            store.close_connection()
         self._call(self.show_result, outcome)
 
     def _call(self, fn: Callable[..., Any], *args: Any) -> None:
+        if self._app is None:
+            return
         try:
             self._app.call_from_thread(fn, *args)
         except RuntimeError:
@@ -264,7 +261,8 @@ class ProgressScreen(ModalScreen["Result | None"]):
     # --- on screen ------------------------------------------------------------------
 
     def _line(self) -> str:
-        doing = DOING.get(self.action, label(self.action))
+        act = ACTIONS.get(self.action)
+        doing = act.progress if act is not None and act.progress else label(self.action)
         return f"{doing} {number(self.done)} of {plural(self.total, 'endpoint')}…"
 
     def advance(self, done: int, total: int) -> None:
@@ -333,6 +331,10 @@ class ProgressScreen(ModalScreen["Result | None"]):
             dialog = self.query_one("#progress-dialog")
             dialog.mount(ExportForm(outcome.job, id="result-export"),
                          before=self.query_one("#progress-dialog .dialog-buttons"))
+
+    def watch_finished(self, finished: bool) -> None:
+        if not finished or not self.is_mounted:
+            return
         self.query_one("#cancel", Button).display = False
         close = self.query_one("#close", Button)
         close.display = True
@@ -351,19 +353,12 @@ class ProgressScreen(ModalScreen["Result | None"]):
         line.update(f"{text}\nThe Jobs screen (key 5) shows the job and can resume it.")
         line.add_class("-problem")
         line.display = True
-        self.query_one("#cancel", Button).display = False
-        close = self.query_one("#close", Button)
-        close.display = True
-        close.focus()
 
 
 def result_title(result: Result) -> str:
     """The result's heading: the action, the job and how it ended."""
     job = f" · job {result.job}" if result.job is not None else ""
-    how = {"done": "done", "cancelled": "cancelled", "interrupted": "interrupted"}.get(
-        result.status, result.status
-    )
-    return f"{label(result.action)}{job} · {how}"
+    return f"{label(result.action)}{job} · {result.status}"
 
 
 def result_lines(result: Result) -> list[str]:
@@ -387,5 +382,5 @@ def result_note(result: Result) -> str:
     return ""
 
 
-__all__ = ["DOING", "ExportForm", "ExportScreen", "ProgressScreen", "last_job", "remember",
+__all__ = ["ExportForm", "ExportScreen", "ProgressScreen", "last_job", "remember",
            "result_lines", "result_title", "write_skipped"]

@@ -23,10 +23,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.timer import Timer
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static
 
-from simdeck.core import db, queries
+from simdeck.core import queries
 from simdeck.core.errors import SimdeckError
 from simdeck.core.importer import ImportReport, import_sims
 from simdeck.core.lifecycle import READY_TO_ACTIVATE, Role
@@ -281,12 +280,9 @@ class SimsScreen(BaseScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self._composed = False
         self.search = ""
         self.status: str | None = None
         self.totals: dict[str, int] | None = None
-        self._timer: Timer | None = None
-        self._problem: str | None = None
         self._updated: float | None = None
         self._last_path = ""
 
@@ -306,16 +302,11 @@ class SimsScreen(BaseScreen):
     def on_mount(self) -> None:
         self.show_top()
         self.sims.set_sort_indicator("iccid", False)
-        self._composed = True
         self._update_status()
-        if self.actor is not None:
-            self.start()
+        self.composed()
 
-    def start(self) -> None:
+    def begin(self) -> None:
         """The database is open and the operator known: read the first page."""
-        if self._started or not self._composed or self.actor is None:
-            return
-        self._started = True
         self.show_top()
         self.sims.set_source(self._source())
         self._update_status()
@@ -337,7 +328,7 @@ class SimsScreen(BaseScreen):
     def busy(self) -> bool:
         """True while the search waits or the list reads (tests)."""
         vlist = self.sims
-        return (self._timer is not None or vlist.reading or vlist.count is None
+        return (self.debouncing("search") or vlist.reading or vlist.count is None
                 or vlist.stale or not self._started)
 
     def on_resize(self) -> None:
@@ -351,9 +342,7 @@ class SimsScreen(BaseScreen):
     @on(Input.Changed, "#sims-search")
     def _typed(self, event: Input.Changed) -> None:
         event.stop()
-        if self._timer is not None:
-            self._timer.stop()
-        self._timer = self.set_timer(DEBOUNCE, self._apply)
+        self.debounce("search", DEBOUNCE, self._apply)
 
     @on(Input.Submitted, "#sims-search")
     def _submitted(self, event: Input.Submitted) -> None:
@@ -367,9 +356,7 @@ class SimsScreen(BaseScreen):
         self._apply()
 
     def _apply(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
+        self.cancel_debounce("search")
         search = self.query_one("#sims-search", Input).value.strip()
         value = self.query_one("#sims-status", Select).value
         status = str(value) if value is not Select.NULL else None
@@ -417,7 +404,7 @@ class SimsScreen(BaseScreen):
 
     @on(VirtualList.CountChanged, "#sims-list")
     def _counted(self, event: VirtualList.CountChanged) -> None:
-        self._updated = self.app.now()  # type: ignore[attr-defined]
+        self._updated = self.app.now()
         totals = getattr(event.source, "totals", None)
         if totals is not None:
             self.totals = totals
@@ -430,18 +417,14 @@ class SimsScreen(BaseScreen):
 
     @on(VirtualList.Failed, "#sims-list")
     def _failed(self, event: VirtualList.Failed) -> None:
-        self.report_problem(explain(event.error, getattr(self.app, "database_name", "")))
+        self.report_problem(explain(event.error, self.app.database_name))
 
     @on(VirtualList.Recovered, "#sims-list")
     def _recovered(self) -> None:
-        self._problem = None
+        self.problem = None
         self._update_status()
 
-    def report_problem(self, text: str) -> None:
-        """Say what went wrong, in the status line and once as a notification."""
-        if text != self._problem:
-            self.notify(text, title="Cannot read", severity="error", timeout=8)
-        self._problem = text
+    def watch_problem(self) -> None:
         self._update_status()
 
     def _show_totals(self) -> None:
@@ -476,7 +459,7 @@ class SimsScreen(BaseScreen):
             position = f"SIM {number(vlist.cursor + 1)} of {number(count)}"
         updated = f"updated {clock_time(self._updated)}" if self._updated else ""
         self.query_one(StatusLine).show(position=position, sort="ICCID", marks=self.describe(),
-                                        updated=updated, problem=self._problem)
+                                        updated=updated, problem=self.problem)
 
     def status_text(self) -> str:
         """The status line's text (tests)."""
@@ -486,11 +469,8 @@ class SimsScreen(BaseScreen):
 
     def action_import_sims(self) -> None:
         """Import a CSV batch of SIMs (operators)."""
-        actor = self.actor
-        if actor is None:
-            return
         try:
-            actor.require(Role.OPERATOR, "import SIMs")
+            self.acting().require(Role.OPERATOR, "import SIMs")
         except SimdeckError as exc:
             self.refused("Import SIMs", exc)
             return
@@ -501,7 +481,7 @@ class SimsScreen(BaseScreen):
         try:
             groups = await self.read(lambda: [g["name"] for g in queries.groups_with_counts()])
         except Exception as exc:  # a database problem, said in words
-            self.report_problem(explain(exc, getattr(self.app, "database_name", "")))
+            self.report_problem(explain(exc, self.app.database_name))
             return
         report = await self.app.push_screen_wait(
             ImportDialog(groups, self._run_import, self._last_path)
@@ -517,27 +497,13 @@ class SimsScreen(BaseScreen):
                           dry_run: bool) -> ImportReport:
         """The import, in a write thread; core's refusal is raised here, in the dialog."""
         self._last_path = path
-        actor = self.actor
-        worker = self._import_worker(
-            lambda: import_sims(actor, path, as_endpoints=as_endpoints, group=group,
-                                dry_run=dry_run)
-        )
-        await worker.wait()
-        report, error = worker.result or (None, None)
-        if error is not None:
-            raise error
-        assert report is not None
-        return report
-
-    @work(thread=True, group="write")
-    def _import_worker(
-        self, fn: Callable[[], ImportReport]
-    ) -> tuple[ImportReport | None, SimdeckError | None]:
+        actor = self.acting()
         try:
-            return fn(), None
-        except SimdeckError as exc:
-            return None, exc
+            return await self.write(
+                lambda: import_sims(actor, path, as_endpoints=as_endpoints, group=group,
+                                    dry_run=dry_run)
+            )
+        except SimdeckError:
+            raise
         except Exception as exc:  # a database problem: in words, never a traceback
-            return None, SimdeckError(explain(exc, getattr(self.app, "database_name", "")))
-        finally:
-            db.database.close()
+            raise SimdeckError(explain(exc, self.app.database_name)) from None

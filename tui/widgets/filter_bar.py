@@ -9,12 +9,12 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import Input, Label, Select
 
 from simdeck.core.lifecycle import STATES
 from simdeck.core.queries import TOKEN_FIELDS, Filter
 from simdeck.tui import keys
+from simdeck.tui.widgets.debounce import Debounce
 
 #: Typing in the search box waits this long for the next key before the list follows.
 #: Short: the reader thread already drops a query a newer one replaced, and interrupts
@@ -28,7 +28,7 @@ SEARCH_HINT = (
 )
 
 
-class FilterBar(Vertical):
+class FilterBar(Debounce, Vertical):
     """The four filter controls and, under the search box, its hint or error."""
 
     BINDINGS: ClassVar = keys.bindings(keys.FILTERS)
@@ -51,8 +51,9 @@ class FilterBar(Vertical):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._timer: Timer | None = None
         self._quiet = 0
+        #: The options each Select was last given, so the same list is not set again.
+        self._options: dict[str, list[tuple[str, str]]] = {}
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="filter-controls"):
@@ -99,9 +100,9 @@ class FilterBar(Vertical):
             if current is not Select.NULL and current not in values:
                 values = [*values, str(current)]
             options = [(v, v) for v in values]
-            if getattr(select, "_simdeck_options", None) == options:
+            if self._options.get(wid) == options:
                 continue
-            select._simdeck_options = options  # type: ignore[attr-defined]
+            self._options[wid] = options
             with self.prevent(Select.Changed):
                 select.set_options(options)
                 if current is not Select.NULL:
@@ -111,10 +112,20 @@ class FilterBar(Vertical):
     def clear(self) -> None:
         """Every control back to "all"; one Changed follows."""
         with self.prevent(Select.Changed, Input.Changed):
-            for wid in ("#filter-status", "#filter-group", "#filter-tag"):
-                self.query_one(wid, Select).clear()
+            for select in self.query(Select):
+                select.clear()
             self.query_one("#filter-search", Input).value = ""
         self._emit()
+
+    def show_group(self, name: str, groups: list[str]) -> None:
+        """Show only group ``name`` (among ``groups``), every other control at "all";
+        no Changed follows: the screen sets the filter itself."""
+        self.set_choices(groups=groups)
+        with self.prevent(Select.Changed, Input.Changed):
+            for select in self.query(Select):
+                select.clear()
+            self.query_one("#filter-search", Input).value = ""
+            self.query_one("#filter-group", Select).value = name
 
     def set_status(self, state: str | None) -> None:
         """Choose a status (a click on a count); None for all."""
@@ -152,9 +163,7 @@ class FilterBar(Vertical):
     @on(Input.Changed, "#filter-search")
     def _search_changed(self, event: Input.Changed) -> None:
         event.stop()
-        if self._timer is not None:
-            self._timer.stop()
-        self._timer = self.set_timer(DEBOUNCE, self._emit)
+        self.debounce("search", DEBOUNCE, self._emit)
 
     @on(Input.Submitted, "#filter-search")
     def _search_submitted(self, event: Input.Submitted) -> None:
@@ -163,9 +172,7 @@ class FilterBar(Vertical):
         self.post_message(self.Leave())
 
     def _emit(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
+        self.cancel_debounce("search")
         self.post_message(self.Changed(self, self.filter))
 
     def action_leave_filters(self) -> None:

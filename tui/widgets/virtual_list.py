@@ -29,16 +29,16 @@ the cursor re-renders two rows and scrolling one.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
+from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -102,6 +102,13 @@ class _Window:
     anchor_index: int | None = None
     cursor_line: int | None = None
     user_epoch: int = 0
+
+
+@runtime_checkable
+class HasReader(Protocol):
+    """An app whose reads run on a ``Reader`` thread (the console, or a test's app)."""
+
+    reader: Reader
 
 
 class VirtualList(ScrollView, can_focus=True):
@@ -287,7 +294,7 @@ class VirtualList(ScrollView, can_focus=True):
         self._announced: tuple[int, Hashable | None, Any] | None = None
         self._widths: list[tuple[Column, int]] = []
         self._layout_width = -1
-        self._strips: OrderedDict[Hashable, Strip] = OrderedDict()
+        self._strips: LRUCache[Hashable, Strip] = LRUCache(STRIP_CACHE)
         self._styles: dict[str, Style] = {}
         self._slot = f"vlist-{id_of(self)}"
         self._count_slot = self._slot + "-count"
@@ -297,7 +304,9 @@ class VirtualList(ScrollView, can_focus=True):
     @property
     def reader(self) -> Reader:
         """The app's reader thread."""
-        return self.app.reader  # type: ignore[attr-defined,no-any-return]
+        app = self.app
+        assert isinstance(app, HasReader), "the list's app runs a Reader"
+        return app.reader
 
     @property
     def count(self) -> int | None:
@@ -873,12 +882,9 @@ class VirtualList(ScrollView, can_focus=True):
         key = (row, cursor, marked, width, int(now // 30))
         strip = self._strips.get(key)
         if strip is not None:
-            self._strips.move_to_end(key)
             return strip
         strip = self._render_row(row, cursor, marked, width, base, now)
-        self._strips[key] = strip
-        if len(self._strips) > STRIP_CACHE:
-            self._strips.popitem(last=False)
+        self._strips.set(key, strip)
         return strip
 
     def _render_row(
