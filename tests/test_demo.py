@@ -13,6 +13,7 @@ import pytest
 
 from simdeck.core import db, demo, invariants, models
 from simdeck.core import identifiers as ids
+from simdeck.core.demo import sqlite as demo_sqlite
 from simdeck.core.errors import InputError
 from simdeck.core.lifecycle import RETENTION_DAYS, State
 
@@ -271,8 +272,8 @@ def test_same_seed_same_data_other_seed_other_data(
 def test_two_process_build_makes_the_same_database(
     built: tuple[Path, demo.DemoSummary], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(demo, "PARALLEL_FROM", 1)
-    monkeypatch.setattr(demo, "_core_free", lambda: True)
+    monkeypatch.setattr(demo_sqlite, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(demo_sqlite, "_core_free", lambda: True)
     said: list[str] = []
     summary = _build(tmp_path / "parallel.db", progress=said)
     assert "copying the endpoint table and the search index" in said  # the worker built it
