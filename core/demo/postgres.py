@@ -64,11 +64,12 @@ def _copy(cursor: Any, table: str, columns: Iterable[str],
 def _copy_endpoints(cursor: Any, fleet: _Fleet, say: Callable[[str], None]) -> None:
     # Every value of an endpoint row is digits, letters, '-', ':', '.' or a space: no
     # escaping, and absent values come as \N already.
-    with cursor.copy(f"COPY endpoint ({', '.join(ENDPOINT_COLUMNS)}) FROM STDIN") as copy:
+    columns = ", ".join(ENDPOINT_COLUMNS)
+    with cursor.copy(f"COPY endpoint ({columns}, version) FROM STDIN") as copy:
         for a in range(0, fleet.n, BATCH):
             b = min(fleet.n, a + BATCH)
             rows = fleet.endpoint_rows(a, b, null="\\N", no_group="\\N")
-            copy.write("".join(["\t".join(map(str, row)) + "\n" for row in rows]))
+            copy.write("".join(["\t".join(map(str, row)) + "\t1\n" for row in rows]))
             if b == fleet.n or b % (5 * BATCH) == 0:
                 say(f"endpoints {b:,}/{fleet.n:,}")
 

@@ -1,0 +1,304 @@
+"""What only PostgreSQL has: indexes for its planner, and roles, privileges and triggers
+that make the server itself enforce who may do what.
+
+The trust model. On SQLite, roles are kept by simdeck itself: they stop mistakes, not
+someone who can write the file. On PostgreSQL each operator connects as their own
+login role, and the server enforces:
+
+- who they are: ``session_user``, which a client cannot choose once connected;
+- what their role allows: membership of the group roles ``simdeck_viewer`` ⊂
+  ``simdeck_operator`` ⊂ ``simdeck_admin`` ⊂ ``simdeck_support`` (each group is a
+  member of the one before, as ``lifecycle.Role`` ranks them), with table privileges
+  per group;
+- the audit's actor: a trigger writes ``session_user`` over whatever the client sent;
+- the lifecycle: a trigger refuses any change of ``endpoint.state`` that the table in
+  ``core/lifecycle.py`` does not allow (the allowed pairs are generated from it, into
+  the table ``lifecycle_transition``), with the role each pair needs.
+
+The owner of the tables (and superusers) are trusted as they are: they can drop any
+trigger anyway. They build the demo, grant roles, and may act for a named operator.
+
+Both triggers are per statement with transition tables: a bulk action of 100,000
+endpoints is checked by one join, not 100,000 function calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import peewee as pw
+
+from .db import database
+from .lifecycle import ACTIONS, LIVE, NETWORK_EVENTS, STATES, Outcome, Role, State, resolve
+
+GROUP_PREFIX = "simdeck_"
+
+
+def group_role(role: Role) -> str:
+    """The PostgreSQL group role of a simdeck role: ``simdeck_operator``."""
+    return GROUP_PREFIX + role.value
+
+
+# --- indexes ------------------------------------------------------------------------
+
+#: Single-column indexes that SQLite extends with the rowid for free; on PostgreSQL the
+#: keyset sorts (ORDER BY col, id) need the id in the index, else the planner sorts.
+REPLACED = ("endpoint_iccid", "endpoint_name", "endpoint_state", "endpoint_last_activity",
+            "endpoint_tags")
+
+#: One index per keyset sort of core.queries (``ORDER BY <columns>, id``).
+SORT_INDEXES: list[str] = [
+    "CREATE INDEX IF NOT EXISTS endpoint_iccid_id ON endpoint (iccid, id)",
+    "CREATE INDEX IF NOT EXISTS endpoint_name_id ON endpoint (name, id)",
+    "CREATE INDEX IF NOT EXISTS endpoint_state_iccid_id ON endpoint (state, iccid, id)",
+    "CREATE INDEX IF NOT EXISTS endpoint_tags_id ON endpoint (tags, id)",
+    "CREATE INDEX IF NOT EXISTS endpoint_last_activity_id ON endpoint (last_activity, id)",
+    "CREATE INDEX IF NOT EXISTS endpoint_group_id ON endpoint (group_id, id)",
+]
+
+#: The substring index over name and reference: pg_trgm, when the server has it.
+TEXT_INDEXES: list[str] = [
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE INDEX IF NOT EXISTS endpoint_name_trgm ON endpoint USING gin (name gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS endpoint_reference_trgm ON endpoint"
+    " USING gin (reference gin_trgm_ops)",
+]
+
+
+def indexes(shared: Iterable[str]) -> list[str]:
+    """The statements that create PostgreSQL's indexes: ``shared`` (models.INDEXES) less
+    the ones a sort index replaces, then the sort indexes."""
+    kept = [sql for sql in shared if not any(f" {name} ON " in sql for name in REPLACED)]
+    return kept + SORT_INDEXES
+
+
+def drop_replaced() -> None:
+    """Drop the single-column indexes an older schema made (the sort indexes replace them)."""
+    for name in REPLACED:
+        database.execute_sql(f"DROP INDEX IF EXISTS {name}")
+
+
+def create_text_indexes() -> None:
+    """pg_trgm's indexes; without the extension, substring search still works, by a scan."""
+    for sql in TEXT_INDEXES:
+        try:
+            with database.atomic():
+                database.execute_sql(sql)
+        except pw.DatabaseError:
+            return
+
+
+# --- the lifecycle, as pairs ----------------------------------------------------------
+
+
+def transitions() -> dict[tuple[State, State], Role]:
+    """Every change of ``endpoint.state`` the lifecycle allows, with the least role that
+    may make it: each action's rule resolved for every kind of row, and every network
+    event. Unchanged states are not listed: they are no change."""
+    pairs: dict[tuple[State, State], Role] = {}
+
+    def allow(a: State, b: State | None, role: Role) -> None:
+        if b is None or a == b:
+            return
+        known = pairs.get((a, b))
+        pairs[(a, b)] = role if known is None or role.rank < known.rank else known
+
+    for act in ACTIONS.values():
+        for src, target in act.transitions.items():
+            if target is Outcome.BEFORE_TERMINATION:
+                for before in LIVE:
+                    allow(src, before, act.role)
+                continue
+            for has_group in (False, True):
+                for immediately in (False, True):
+                    allow(src, resolve(target, src, has_group=has_group,
+                                       activate_immediately=immediately), act.role)
+    for event in NETWORK_EVENTS.values():
+        for src in event.sources:
+            allow(src, event.result, Role.OPERATOR)
+    return dict(sorted(pairs.items(), key=lambda kv: (STATES.index(kv[0][0]),
+                                                      STATES.index(kv[0][1]))))
+
+
+def _transition_rows() -> str:
+    return ", ".join(f"('{a.value}', '{b.value}', '{group_role(role)}')"
+                     for (a, b), role in transitions().items())
+
+
+# --- roles, privileges, triggers ------------------------------------------------------
+
+#: What each group may do beyond the group before it. Reinstate is support's: the
+#: lifecycle trigger checks it, the privileges are admin's.
+PRIVILEGES: dict[Role, list[str]] = {
+    Role.VIEWER: [
+        "GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {role}",
+    ],
+    Role.OPERATOR: [
+        "GRANT INSERT, UPDATE ON endpoint, sim, job, job_item TO {role}",
+        "GRANT INSERT, DELETE ON imsi, endpoint_tag TO {role}",
+        "GRANT INSERT ON audit_event TO {role}",
+        "GRANT USAGE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}",
+    ],
+    Role.ADMIN: [
+        "GRANT DELETE ON endpoint, sim, job, job_item TO {role}",
+        "GRANT INSERT, UPDATE, DELETE ON endpoint_group, operator, setting TO {role}",
+    ],
+    Role.SUPPORT: [],
+}
+
+_TRUSTED_SQL = """
+CREATE OR REPLACE FUNCTION simdeck_trusted() RETURNS boolean
+LANGUAGE sql STABLE AS $$
+  SELECT pg_has_role(session_user,
+                     (SELECT relowner FROM pg_class WHERE oid = 'endpoint'::regclass),
+                     'MEMBER')
+$$
+"""
+
+_MAY_SQL = """
+CREATE OR REPLACE FUNCTION simdeck_may(group_role text) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+  SELECT simdeck_trusted() OR (
+    EXISTS (SELECT 1 FROM pg_roles WHERE rolname = group_role)
+    AND pg_has_role(session_user, group_role, 'MEMBER'))
+$$
+"""
+
+_AUDIT_ACTOR_SQL = """
+CREATE OR REPLACE FUNCTION simdeck_audit_actor() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
+BEGIN
+  IF NOT simdeck_trusted() THEN
+    UPDATE audit_event a SET actor = session_user
+      FROM simdeck_new n WHERE a.id = n.id AND n.actor IS DISTINCT FROM session_user::text;
+  END IF;
+  RETURN NULL;
+END $$
+"""
+
+_TRANSITION_SQL = """
+CREATE OR REPLACE FUNCTION simdeck_check_transition() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
+DECLARE
+  bad record;
+BEGIN
+  SELECT o.id, o.state AS old_state, n.state AS new_state INTO bad
+    FROM simdeck_old o JOIN simdeck_new n ON n.id = o.id
+    LEFT JOIN lifecycle_transition t
+      ON t.from_state = o.state AND t.to_state = n.state
+   WHERE o.state IS DISTINCT FROM n.state
+     AND (t.from_state IS NULL OR NOT simdeck_may(t.group_role))
+   LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'endpoint %: % to % is not allowed%', bad.id, bad.old_state,
+      bad.new_state,
+      CASE WHEN EXISTS (SELECT 1 FROM lifecycle_transition t
+                         WHERE t.from_state = bad.old_state AND t.to_state = bad.new_state)
+           THEN ' for ' || session_user ELSE ' by the lifecycle' END
+      USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NULL;
+END $$
+"""
+
+
+def _schema() -> str:
+    return str(database.execute_sql("SELECT current_schema()").fetchone()[0])
+
+
+def create_group_roles() -> bool:
+    """The four group roles, each a member of the one before; False when this session may
+    not create roles (then the owner alone uses the database until someone who may runs
+    ``install``)."""
+    steps = []
+    previous: Role | None = None
+    for role in Role:
+        name = group_role(role)
+        steps.append(f"IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{name}') THEN "
+                     f"CREATE ROLE {name} NOLOGIN; END IF;")
+        if previous is not None:
+            steps.append(
+                "IF NOT EXISTS (SELECT 1 FROM pg_auth_members WHERE "
+                f"roleid = '{group_role(previous)}'::regrole AND member = '{name}'::regrole) "
+                f"THEN GRANT {group_role(previous)} TO {name}; END IF;")
+        previous = role
+    try:
+        with database.atomic():
+            database.execute_sql("DO $$ BEGIN " + " ".join(steps) + " END $$")
+    except pw.DatabaseError:
+        return False
+    return True
+
+
+def install() -> None:
+    """Roles, privileges, the lifecycle table and both triggers (idempotent)."""
+    schema = _schema()
+    database.execute_sql(
+        "CREATE TABLE IF NOT EXISTS lifecycle_transition (from_state varchar(16) NOT NULL, "
+        "to_state varchar(16) NOT NULL, group_role text NOT NULL, "
+        "PRIMARY KEY (from_state, to_state))")
+    database.execute_sql("DELETE FROM lifecycle_transition")
+    database.execute_sql(f"INSERT INTO lifecycle_transition VALUES {_transition_rows()}")
+    database.execute_sql(_TRUSTED_SQL)
+    database.execute_sql(_MAY_SQL)
+    database.execute_sql(_AUDIT_ACTOR_SQL.format(schema=schema))
+    # peewee hands the driver an empty parameter list: a literal % must be doubled.
+    database.execute_sql(_TRANSITION_SQL.format(schema=schema).replace("%", "%%"))
+    database.execute_sql("DROP TRIGGER IF EXISTS audit_actor ON audit_event")
+    database.execute_sql(
+        "CREATE TRIGGER audit_actor AFTER INSERT ON audit_event "
+        "REFERENCING NEW TABLE AS simdeck_new "
+        "FOR EACH STATEMENT EXECUTE FUNCTION simdeck_audit_actor()")
+    database.execute_sql("DROP TRIGGER IF EXISTS endpoint_transition ON endpoint")
+    database.execute_sql(
+        "CREATE TRIGGER endpoint_transition AFTER UPDATE ON endpoint "
+        "REFERENCING OLD TABLE AS simdeck_old NEW TABLE AS simdeck_new "
+        "FOR EACH STATEMENT EXECUTE FUNCTION simdeck_check_transition()")
+    if create_group_roles():
+        grant_privileges(schema)
+
+
+def grant_privileges(schema: str) -> None:
+    """Each group's privileges on the tables (groups inherit from the one before)."""
+    for role, statements in PRIVILEGES.items():
+        for sql in statements:
+            database.execute_sql(sql.format(schema=schema, role=group_role(role)))
+
+
+# --- who is connected -------------------------------------------------------------------
+
+
+def session_user() -> str:
+    """The role this connection logged in as."""
+    return str(database.execute_sql("SELECT session_user").fetchone()[0])
+
+
+def is_trusted() -> bool:
+    """True when the session is the tables' owner (or a superuser)."""
+    cursor = database.execute_sql(
+        "SELECT pg_has_role(session_user, relowner, 'MEMBER') FROM pg_class "
+        "WHERE oid = 'endpoint'::regclass")
+    return bool(cursor.fetchone()[0])
+
+
+def session_role() -> Role | None:
+    """The highest simdeck role the session user holds through the group roles."""
+    names = [group_role(r) for r in Role]
+    cursor = database.execute_sql(
+        "SELECT rolname FROM pg_roles WHERE rolname = ANY(%s) "
+        "AND pg_has_role(session_user, oid, 'MEMBER')", (names,))
+    held = {str(r[0]) for r in cursor.fetchall()}
+    found = [r for r in Role if group_role(r) in held]
+    return found[-1] if found else None
+
+
+def roles_of_members() -> dict[str, Role]:
+    """Every login role that holds a simdeck group, directly or not, with its highest."""
+    out: dict[str, Role] = {}
+    for role in Role:
+        cursor = database.execute_sql(
+            "SELECT r.rolname FROM pg_roles r WHERE r.rolcanlogin "
+            "AND pg_has_role(r.oid, %s, 'MEMBER') AND NOT r.rolsuper", (group_role(role),))
+        for (name,) in cursor.fetchall():
+            out[str(name)] = role
+    return out
