@@ -309,3 +309,43 @@ def test_refuses_a_database_that_holds_endpoints(tmp_path: Path) -> None:
             demo.build_demo(20, seed=1, now=NOW, operator="admin")
     finally:
         db.database.close()
+
+
+def test_a_build_that_stopped_half_way_is_recognised_and_can_be_built_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "half.db"
+
+    def killed(self: demo_sqlite._SqliteBuild) -> dict[str, int]:
+        self.conn.execute("INSERT INTO endpoint_group (name, description, apn, created_at) "
+                          "VALUES ('half', '', '', '2026-01-01')")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(demo_sqlite._SqliteBuild, "_serial", killed)
+    with pytest.raises(KeyboardInterrupt):
+        _build(path, n=20)
+    monkeypatch.undo()
+    db.open_database(str(path))
+    try:
+        assert demo.status() == demo.BUILDING
+        demo.discard()
+        assert not models.has_schema()
+        demo.build_demo(20, seed=1, now=NOW, operator="admin")
+        assert demo.status() == demo.BUILT
+        assert rows("SELECT COUNT(*) FROM endpoint") == [(20,)]
+    finally:
+        db.database.close()
+
+
+def test_discard_refuses_a_database_that_is_not_a_demo(tmp_path: Path) -> None:
+    from simdeck.core.errors import Refused
+
+    db.open_database(str(tmp_path / "real.db"))
+    try:
+        models.create_schema()
+        assert demo.status() == ""
+        with pytest.raises(Refused):
+            demo.discard()
+        assert models.has_schema()
+    finally:
+        db.database.close()
