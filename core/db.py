@@ -20,7 +20,7 @@ import peewee
 import platformdirs
 from playhouse.db_url import connect as connect_url
 
-from .errors import Busy, InputError, PermissionDenied
+from .errors import Busy, InputError, PermissionDenied, Refused, SimdeckError
 
 database = peewee.DatabaseProxy()
 
@@ -235,7 +235,27 @@ def retrying(fn: Callable[[], T]) -> T:
                     "the database is open read-only: nothing can be changed"
                 ) from None
             raise
+        except (peewee.ProgrammingError, peewee.IntegrityError) as exc:
+            refused = _refused_by_server(exc)
+            if refused is None:
+                raise
+            raise refused from None
     raise Busy(BUSY_MESSAGE)
+
+
+def _refused_by_server(exc: BaseException) -> SimdeckError | None:
+    """PostgreSQL's refusal of a role's change (a privilege it lacks, a transition the
+    lifecycle trigger rejects) as core's error, in the server's words; else None."""
+    # peewee raises its own exception while handling the driver's.
+    code = next((c for c in (getattr(e, "sqlstate", None) for e in
+                             (exc, exc.__cause__, exc.__context__)) if c), None)
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if code == "42501" or "permission denied" in text.lower():
+        return PermissionDenied(f"the server refused this change: {text}; "
+                                "nothing was changed")
+    if code == "23514" and "is not allowed" in text:
+        return Refused(f"the server refused this change: {text}; nothing was changed")
+    return None
 
 
 class Checkpointer:

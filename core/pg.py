@@ -302,3 +302,60 @@ def roles_of_members() -> dict[str, Role]:
         for (name,) in cursor.fetchall():
             out[str(name)] = role
     return out
+
+
+# --- granting ---------------------------------------------------------------------------
+
+
+class NotAllowed(Exception):
+    """The session may not create or grant roles (it needs CREATEROLE, or to be a
+    superuser); the server's own message says why."""
+
+
+def _ident(name: str) -> str:
+    """A quoted identifier for a statement that takes no parameters (peewee still hands
+    the driver an empty list, so % is doubled)."""
+    return '"' + name.replace('"', '""').replace("%", "%%") + '"'
+
+
+def grant(user: str, role: Role, *, password: str | None = None) -> None:
+    """Make the login role ``user`` (created when missing) a member of ``simdeck_<role>``
+    and of no other simdeck group."""
+    try:
+        with database.atomic():
+            exists = database.execute_sql(
+                "SELECT 1 FROM pg_roles WHERE rolname = %s", (user,)).fetchone()
+            if not exists:
+                database.execute_sql(f"CREATE ROLE {_ident(user)} LOGIN")
+            if password is not None:
+                database.execute_sql(
+                    f"ALTER ROLE {_ident(user)} PASSWORD "
+                    + _literal(password))
+            _leave_groups(user, keep=group_role(role))
+            database.execute_sql(f"GRANT {group_role(role)} TO {_ident(user)}")
+    except (pw.ProgrammingError, pw.InternalError, pw.OperationalError) as exc:
+        raise NotAllowed(str(exc).strip().splitlines()[0]) from None
+
+
+def revoke(user: str) -> None:
+    """Take ``user`` out of every simdeck group."""
+    try:
+        with database.atomic():
+            _leave_groups(user, keep=None)
+    except (pw.ProgrammingError, pw.InternalError, pw.OperationalError) as exc:
+        raise NotAllowed(str(exc).strip().splitlines()[0]) from None
+
+
+def _leave_groups(user: str, keep: str | None) -> None:
+    cursor = database.execute_sql(
+        "SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid "
+        "JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = %s AND g.rolname = ANY(%s)",
+        (user, [group_role(r) for r in Role]))
+    for (name,) in cursor.fetchall():
+        if name != keep:
+            database.execute_sql(f"REVOKE {name} FROM {_ident(user)}")
+
+
+def _literal(text: str) -> str:
+    """A string literal for a statement that takes no parameters (ALTER ROLE)."""
+    return "'" + text.replace("'", "''").replace("%", "%%") + "'"
