@@ -168,9 +168,12 @@ _AUDIT_ACTOR_SQL = """
 CREATE OR REPLACE FUNCTION simdeck_audit_actor() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
 BEGIN
-  IF NOT simdeck_trusted() THEN
-    UPDATE audit_event a SET actor = session_user
-      FROM simdeck_new n WHERE a.id = n.id AND n.actor IS DISTINCT FROM session_user::text;
+  -- An honest client names itself: then the check is one scan of the new rows.
+  IF EXISTS (SELECT 1 FROM simdeck_new WHERE actor IS DISTINCT FROM session_user::text)
+     AND NOT simdeck_trusted() THEN
+    UPDATE audit_event SET actor = session_user
+     WHERE id IN (SELECT id FROM simdeck_new
+                   WHERE actor IS DISTINCT FROM session_user::text);
   END IF;
   RETURN NULL;
 END $$
@@ -185,12 +188,17 @@ BEGIN
   IF simdeck_trusted() THEN
     RETURN NULL;
   END IF;
-  SELECT o.id, o.state AS old_state, n.state AS new_state INTO bad
-    FROM simdeck_old o JOIN simdeck_new n ON n.id = o.id
+  -- The changes grouped by (from, to) first: one hash join and a few groups, however
+  -- many rows the statement changed (a LIMIT over the bare join would invite a nested
+  -- loop over both transition tables).
+  SELECT p.id, p.old_state, p.new_state INTO bad
+    FROM (SELECT o.state AS old_state, n.state AS new_state, min(o.id) AS id
+            FROM simdeck_old o JOIN simdeck_new n ON n.id = o.id
+           WHERE o.state IS DISTINCT FROM n.state
+           GROUP BY 1, 2) p
     LEFT JOIN lifecycle_transition t
-      ON t.from_state = o.state AND t.to_state = n.state
-   WHERE o.state IS DISTINCT FROM n.state
-     AND (t.from_state IS NULL OR NOT simdeck_may(t.group_role))
+      ON t.from_state = p.old_state AND t.to_state = p.new_state
+   WHERE t.from_state IS NULL OR NOT simdeck_may(t.group_role)
    LIMIT 1;
   IF FOUND THEN
     RAISE EXCEPTION 'endpoint %: % to % is not allowed%', bad.id, bad.old_state,

@@ -53,12 +53,12 @@ def team() -> Iterator[Team]:
     maker = Maker(admin)
     suffix = uuid.uuid4().hex[:8]
     logins = {r: f"t_{r}_{suffix}" for r in ("viewer", "operator", "support", "nobody")}
-    for role in ("viewer", "operator", "support"):
-        auth.grant(admin, logins[role], role, password=PASSWORD)
-    with _admin_connection() as conn:
-        conn.execute(psycopg.sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
-            psycopg.sql.Identifier(logins["nobody"]), psycopg.sql.Literal(PASSWORD)))
     try:
+        for role in ("viewer", "operator", "support"):
+            auth.grant(admin, logins[role], role, password=PASSWORD)
+        with _admin_connection() as conn:
+            conn.execute(psycopg.sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+                psycopg.sql.Identifier(logins["nobody"]), psycopg.sql.Literal(PASSWORD)))
         yield Team(url, admin, maker, logins)
     finally:
         if db.database.obj is not None:
