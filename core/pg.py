@@ -13,7 +13,12 @@ login role, and the server enforces:
 - the audit's actor: a trigger writes ``session_user`` over whatever the client sent;
 - the lifecycle: a trigger refuses any change of ``endpoint.state`` that the table in
   ``core/lifecycle.py`` does not allow (the allowed pairs are generated from it, into
-  the table ``lifecycle_transition``), with the role each pair needs.
+  the table ``lifecycle_transition``), with the role each pair needs; others refuse an
+  endpoint created in a state creation cannot give, and the deletion of one that is not
+  Terminated (purge is the only delete).
+
+The pairs are written when the schema is created or migrated: a change to the lifecycle
+table comes with a schema version whose migration runs ``install`` again.
 
 The owner of the tables (and superusers) are outside these checks, as root is outside a
 SQLite file's: they could drop any trigger anyway. The owner installs, builds the demo,
@@ -121,6 +126,15 @@ def transitions() -> dict[tuple[State, State], Role]:
                                                       STATES.index(kv[0][1]))))
 
 
+def initial_states() -> frozenset[State]:
+    """The states an endpoint is created in: Hold, or what linking a SIM to a Hold
+    endpoint makes of it (creating with a SIM and a group is a link)."""
+    link = ACTIONS["link"].transitions[State.HOLD]
+    made = {resolve(link, State.HOLD, has_group=g, activate_immediately=a)
+            for g in (False, True) for a in (False, True)}
+    return frozenset({State.HOLD} | {s for s in made if s is not None})
+
+
 def _transition_rows() -> str:
     return ", ".join(f"('{a.value}', '{b.value}', '{group_role(role)}')"
                      for (a, b), role in transitions().items())
@@ -213,6 +227,43 @@ END $$
 """
 
 
+_CREATED_SQL = """
+CREATE OR REPLACE FUNCTION simdeck_check_created() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
+DECLARE
+  bad record;
+BEGIN
+  IF simdeck_trusted() THEN
+    RETURN NULL;
+  END IF;
+  SELECT id, state INTO bad FROM simdeck_new WHERE state NOT IN ({initial}) LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'endpoint %: an endpoint is created in {initial_words}, not %',
+      bad.id, bad.state USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NULL;
+END $$
+"""
+
+_PURGED_SQL = """
+CREATE OR REPLACE FUNCTION simdeck_check_purged() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
+DECLARE
+  bad record;
+BEGIN
+  IF simdeck_trusted() THEN
+    RETURN NULL;
+  END IF;
+  SELECT id, state INTO bad FROM simdeck_old WHERE state <> 'terminated' LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'endpoint %: only a terminated endpoint is purged, not one in %',
+      bad.id, bad.state USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NULL;
+END $$
+"""
+
+
 def _schema() -> str:
     return str(database.execute_sql("SELECT current_schema()").fetchone()[0])
 
@@ -260,6 +311,21 @@ def install() -> None:
         "CREATE TRIGGER audit_actor AFTER INSERT ON audit_event "
         "REFERENCING NEW TABLE AS simdeck_new "
         "FOR EACH STATEMENT EXECUTE FUNCTION simdeck_audit_actor()")
+    initial = sorted(initial_states(), key=STATES.index)
+    database.execute_sql(_CREATED_SQL.format(
+        schema=schema, initial=", ".join(f"'{s.value}'" for s in initial),
+        initial_words=", ".join(s.label for s in initial)).replace("%", "%%"))
+    database.execute_sql(_PURGED_SQL.format(schema=schema).replace("%", "%%"))
+    database.execute_sql("DROP TRIGGER IF EXISTS endpoint_created ON endpoint")
+    database.execute_sql(
+        "CREATE TRIGGER endpoint_created AFTER INSERT ON endpoint "
+        "REFERENCING NEW TABLE AS simdeck_new "
+        "FOR EACH STATEMENT EXECUTE FUNCTION simdeck_check_created()")
+    database.execute_sql("DROP TRIGGER IF EXISTS endpoint_purged ON endpoint")
+    database.execute_sql(
+        "CREATE TRIGGER endpoint_purged AFTER DELETE ON endpoint "
+        "REFERENCING OLD TABLE AS simdeck_old "
+        "FOR EACH STATEMENT EXECUTE FUNCTION simdeck_check_purged()")
     database.execute_sql("DROP TRIGGER IF EXISTS endpoint_transition ON endpoint")
     database.execute_sql(
         "CREATE TRIGGER endpoint_transition AFTER UPDATE ON endpoint "

@@ -46,3 +46,9 @@ def test_what_the_server_refuses() -> None:
     assert (State.SUSPENDED, State.IDLE) not in pairs  # no network event wakes it
     # Hold may be terminated, so reinstate may bring an endpoint back to Hold.
     assert pairs[(State.TERMINATED, State.HOLD)] is Role.SUPPORT
+
+
+def test_endpoints_are_created_where_creation_leaves_them() -> None:
+    # Creating with a SIM is linking it: Pending without a group, else as Activate
+    # Immediately says.
+    assert pg.initial_states() == {State.HOLD, State.PENDING, State.PRE_ACTIVE, State.ACTIVE}

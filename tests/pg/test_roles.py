@@ -52,9 +52,9 @@ def team() -> Iterator[Team]:
     admin = auth.login(user="admin")
     maker = Maker(admin)
     suffix = uuid.uuid4().hex[:8]
-    logins = {r: f"t_{r}_{suffix}" for r in ("viewer", "operator", "support", "nobody")}
+    logins = {r: f"t_{r}_{suffix}" for r in ("viewer", "operator", "admin", "support", "nobody")}
     try:
-        for role in ("viewer", "operator", "support"):
+        for role in ("viewer", "operator", "admin", "support"):
             auth.grant(admin, logins[role], role, password=PASSWORD)
         with _admin_connection() as conn:
             conn.execute(psycopg.sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
@@ -121,10 +121,25 @@ def test_a_transition_the_lifecycle_forbids_is_refused_by_the_server(team: Team)
         # Purge is admin's.
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("DELETE FROM endpoint WHERE id = %s", (dead,))
+        # Nothing is created past the lifecycle either.
+        with pytest.raises(psycopg.errors.CheckViolation, match="created in Hold, Pending"):
+            conn.execute("INSERT INTO endpoint (iccid, name, reference, tags, state, "
+                         "activate_immediately, last_activity, created_at, updated_at, "
+                         "version) VALUES ('', 'born dead', '', '', 'terminated', true, 0, "
+                         "now(), now(), 1)")
     with team.connect("support") as conn:
         conn.execute("UPDATE endpoint SET state = state_before_termination WHERE id = %s",
                      (dead,))
         assert _state(conn, dead) != "terminated"
+    # An admin purges only what is terminated.
+    with team.connect("admin") as conn:
+        with pytest.raises(psycopg.errors.CheckViolation, match="only a terminated endpoint"):
+            conn.execute("DELETE FROM endpoint WHERE id = %s", (hold,))
+        conn.execute("UPDATE endpoint SET state = 'terminated' WHERE id = %s", (hold,))
+        conn.execute("DELETE FROM endpoint WHERE id = %s", (hold,))
+        assert conn.execute("SELECT count(*) FROM endpoint WHERE id = %s",
+                            (hold,)).fetchone() == (0,)
+    hold = team.maker.endpoint(State.HOLD)
     # The owner is outside the checks (it could drop the trigger): it repairs.
     Endpoint.update(state="suspended").where(Endpoint.id == hold).execute()
     assert Endpoint.get_by_id(hold).state == "suspended"
