@@ -1,4 +1,11 @@
-"""Who is acting: the OS account running the process, and the role it holds here."""
+"""Who is acting, and the role they hold.
+
+On SQLite: the OS account running the process, with the role the ``operator`` table
+gives it. On PostgreSQL: the role the connection logged in as (``session_user``), with
+the highest of the group roles ``simdeck_viewer`` … ``simdeck_support`` it is a member
+of; the server enforces that role (see core/pg.py). A session of the tables' owner (or a
+superuser) is trusted as on SQLite: it acts as the OS user, or as any operator it names.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,7 @@ import os
 import pwd
 from dataclasses import dataclass
 
-from .db import database, retrying
+from .db import database, is_sqlite, retrying
 from .errors import InputError, NotFound, PermissionDenied, Refused
 from .lifecycle import Role
 from .models import AuditEvent, Operator, utcnow
@@ -72,6 +79,11 @@ def login(*, user: str | None = None, read_only: bool = False) -> Actor:
     The actor's name is the account's, with `` via serve`` when a browser session acts,
     so the audit tells the two apart.
     """
+    if not is_sqlite():
+        from . import pg
+
+        if not pg.is_trusted():
+            return _login_as_session(user, read_only)
     name = user or os_user()
     label = name + via_suffix()
     op = Operator.get_or_none(Operator.username == name)
@@ -88,6 +100,22 @@ def login(*, user: str | None = None, read_only: bool = False) -> Actor:
     if op is None:
         raise PermissionDenied(grant_hint(name))
     return Actor(label, Role(op.role), read_only)
+
+
+def _login_as_session(user: str | None, read_only: bool) -> Actor:
+    """PostgreSQL, a session other than the owner's: who the server says it is."""
+    from . import pg
+
+    name = pg.session_user()
+    if user is not None and user != name:
+        raise PermissionDenied(
+            f"cannot act as {user}: this connection is the PostgreSQL role {name}, and "
+            "on PostgreSQL each operator acts as the role they connect as"
+        )
+    role = pg.session_role()
+    if role is None:
+        raise PermissionDenied(grant_hint(name))
+    return Actor(name, role, read_only)
 
 
 def _audit_operator(actor: str, action: str, user: str, role: str | None) -> None:
@@ -111,10 +139,23 @@ def parse_role(value: str) -> Role:
 def list_operators(actor: Actor) -> list[dict[str, str]]:
     """Every operator and role."""
     actor.require(Role.VIEWER, "list operators")
-    return [
-        {"username": o.username, "role": o.role, "created_by": o.created_by}
+    found = {
+        o.username: {"username": o.username, "role": o.role, "created_by": o.created_by}
         for o in Operator.select().order_by(Operator.username)
-    ]
+    }
+    if not is_sqlite():
+        from . import pg
+
+        # On PostgreSQL the server's group roles are what counts.
+        for name, role in pg.roles_of_members().items():
+            entry = found.setdefault(name, {"username": name, "role": "", "created_by": ""})
+            entry["role"] = role.value
+    return [found[name] for name in sorted(found)]
+
+
+def _check_name(user: str) -> None:
+    if not user or any(c.isspace() or not c.isprintable() for c in user):
+        raise InputError(f"user {user!r} is not a valid OS account name")
 
 
 def add_operator(actor: Actor, user: str, role: str) -> None:
@@ -126,8 +167,7 @@ def add_operator(actor: Actor, user: str, role: str) -> None:
     actor.require(Role.ADMIN, "manage operators")
     new_role = parse_role(role)
     user = user.strip()
-    if not user or any(c.isspace() or not c.isprintable() for c in user):
-        raise InputError(f"user {user!r} is not a valid OS account name")
+    _check_name(user)
 
     def do() -> None:
         existing = Operator.get_or_none(Operator.username == user)
@@ -138,6 +178,50 @@ def add_operator(actor: Actor, user: str, role: str) -> None:
         _audit_operator(actor.name, "operator_added", user, new_role.value)
 
     retrying(do)
+
+
+def grant(actor: Actor, user: str, role: str, *, password: str | None = None) -> None:
+    """Give ``user`` the ``role`` (admins only): ``simdeck users add``.
+
+    On PostgreSQL the server's roles do the work: the login role ``user`` is created when
+    missing (with ``password`` if given; local peer logins need none) and made a member of
+    the group ``simdeck_<role>`` and of no other simdeck group. The ``operator`` table
+    keeps the same list for SQLite and for the owner's own sessions.
+    """
+    if is_sqlite():
+        add_operator(actor, user, role)
+        return
+    from . import pg
+
+    actor.require(Role.ADMIN, "manage operators")
+    new_role = parse_role(role)
+    _check_name(user.strip())
+    try:
+        pg.grant(user.strip(), new_role, password=password)
+    except pg.NotAllowed as exc:
+        raise PermissionDenied(f"cannot grant {user} the {role} role here: {exc}") from None
+    add_operator(actor, user, role)
+
+
+def revoke(actor: Actor, user: str) -> None:
+    """Take ``user``'s role away (admins only): ``simdeck users remove``. On PostgreSQL the
+    login role stays (it may own other things) but leaves every simdeck group."""
+    if is_sqlite():
+        remove_operator(actor, user)
+        return
+    from . import pg
+
+    actor.require(Role.ADMIN, "manage operators")
+    if Operator.get_or_none(Operator.username == user) is not None:
+        remove_operator(actor, user)
+    elif user not in pg.roles_of_members():
+        raise NotFound(f"user {user}: not an operator of this database")
+    else:
+        retrying(lambda: _audit_operator(actor.name, "operator_removed", user, None))
+    try:
+        pg.revoke(user)
+    except pg.NotAllowed as exc:
+        raise PermissionDenied(f"cannot revoke {user}'s role here: {exc}") from None
 
 
 def remove_operator(actor: Actor, user: str) -> None:
@@ -159,4 +243,4 @@ def remove_operator(actor: Actor, user: str) -> None:
     retrying(do)
 
 
-__all__ = ["Actor", "NETWORK", "database", "login", "os_user"]
+__all__ = ["Actor", "NETWORK", "database", "grant", "login", "os_user", "revoke"]

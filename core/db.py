@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,7 +21,7 @@ import peewee
 import platformdirs
 from playhouse.db_url import connect as connect_url
 
-from .errors import Busy, InputError, PermissionDenied
+from .errors import Busy, InputError, PermissionDenied, Refused, SimdeckError
 
 database = peewee.DatabaseProxy()
 
@@ -77,6 +78,43 @@ def describe(url: str) -> str:
         host = parsed.hostname or "localhost"
         return f"postgresql://{host}{':' + str(parsed.port) if parsed.port else ''}{parsed.path}"
     return str(sqlite_path(url))
+
+
+def loose_permissions(url: str) -> str | None:
+    """A one-line warning when the SQLite file (or its folder) lets other users of the
+    host change it; None when it does not, or for PostgreSQL.
+
+    On SQLite the roles are kept by simdeck itself: they guard against mistakes, not
+    against someone who can write the file, who can make himself admin or rewrite the
+    audit with the sqlite3 shell. A file that others may write has no roles at all.
+    """
+    if is_postgres(url) or url in (":memory:", "sqlite:///:memory:"):
+        return None
+    path = sqlite_path(url)
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    loose = stat.S_IWGRP | stat.S_IWOTH
+    writable = [str(path)] if mode & loose else []
+    for extra in ("-wal", "-shm"):
+        try:
+            if os.stat(str(path) + extra).st_mode & loose:
+                writable.append(f"{path}{extra}")
+        except OSError:
+            pass
+    try:
+        folder = path.resolve().parent.stat().st_mode
+    except OSError:
+        folder = 0
+    # A folder others may write lets them replace the file (the sticky bit stops that).
+    if folder & loose and not folder & stat.S_ISVTX:
+        writable.append(f"its folder {path.resolve().parent}")
+    if not writable:
+        return None
+    return (f"warning: {', '.join(writable)} can be written by other users of this host, "
+            "who could change any record, their own role and the audit trail; "
+            f"run: chmod go-w {path}* (or move the team to PostgreSQL)")
 
 
 def open_database(url: str | None = None, *, read_only: bool = False) -> peewee.Database:
@@ -235,7 +273,27 @@ def retrying(fn: Callable[[], T]) -> T:
                     "the database is open read-only: nothing can be changed"
                 ) from None
             raise
+        except (peewee.ProgrammingError, peewee.IntegrityError) as exc:
+            refused = _refused_by_server(exc)
+            if refused is None:
+                raise
+            raise refused from None
     raise Busy(BUSY_MESSAGE)
+
+
+def _refused_by_server(exc: BaseException) -> SimdeckError | None:
+    """PostgreSQL's refusal of a role's change (a privilege it lacks, a transition the
+    lifecycle trigger rejects) as core's error, in the server's words; else None."""
+    # peewee raises its own exception while handling the driver's.
+    code = next((c for c in (getattr(e, "sqlstate", None) for e in
+                             (exc, exc.__cause__, exc.__context__)) if c), None)
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if code == "42501" or "permission denied" in text.lower():
+        return PermissionDenied(f"the server refused this change: {text}; "
+                                "nothing was changed")
+    if code == "23514" and "is not allowed" in text:
+        return Refused(f"the server refused this change: {text}; nothing was changed")
+    return None
 
 
 class Checkpointer:

@@ -22,7 +22,7 @@ import peewee as pw
 from .db import database, is_sqlite
 from .lifecycle import JobStatus
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def utcnow() -> dt.datetime:
@@ -206,18 +206,16 @@ SQLITE_FTS: list[str] = [
     " END",
 ]
 
-#: On PostgreSQL the substring index is pg_trgm, when the server has it.
-POSTGRES_TEXT: list[str] = [
-    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-    "CREATE INDEX IF NOT EXISTS endpoint_name_trgm ON endpoint USING gin (name gin_trgm_ops)",
-    "CREATE INDEX IF NOT EXISTS endpoint_reference_trgm ON endpoint"
-    " USING gin (reference gin_trgm_ops)",
-]
+#: PostgreSQL's own indexes, roles, privileges and triggers are in core/pg.py.
 
 
 def create_schema(*, indexes: bool = True) -> None:
     """Create every table (and, unless told not to, every index) on the bound database."""
     database.create_tables(TABLES, safe=True)
+    if not is_sqlite():
+        from . import pg
+
+        pg.install()
     if indexes:
         create_indexes()
     Setting.insert(key="schema_version", value=str(SCHEMA_VERSION)).on_conflict_ignore().execute()
@@ -225,19 +223,15 @@ def create_schema(*, indexes: bool = True) -> None:
 
 def create_indexes() -> None:
     """Create the secondary indexes and the substring index, if missing."""
-    for sql in INDEXES:
-        database.execute_sql(sql)
     if is_sqlite():
-        for sql in SQLITE_FTS:
+        for sql in INDEXES + SQLITE_FTS:
             database.execute_sql(sql)
-    else:
-        for sql in POSTGRES_TEXT:
-            try:
-                with database.atomic():
-                    database.execute_sql(sql)
-            except pw.DatabaseError:
-                # Without pg_trgm, substring search still works, by a scan.
-                pass
+        return
+    from . import pg
+
+    for sql in pg.indexes(INDEXES):
+        database.execute_sql(sql)
+    pg.create_text_indexes()
 
 
 def has_schema() -> bool:
@@ -262,9 +256,21 @@ def _v2_job_item_indexes() -> None:
     database.execute_sql(JOB_ITEM_SKIPPED)
 
 
+def _v3_postgres() -> None:
+    """Version 3, PostgreSQL only: an index per keyset sort, the roles, privileges and
+    triggers of core/pg.py."""
+    if is_sqlite():
+        return
+    from . import pg
+
+    pg.drop_replaced()
+    create_indexes()
+    pg.install()
+
+
 #: version → the function that brings a database from version-1 to version: plain SQL
 #: statements on the bound database, run in one transaction with the version's bump.
-MIGRATIONS: dict[int, Callable[[], None]] = {2: _v2_job_item_indexes}
+MIGRATIONS: dict[int, Callable[[], None]] = {2: _v2_job_item_indexes, 3: _v3_postgres}
 
 
 def migrate() -> None:

@@ -13,6 +13,7 @@ import pytest
 
 from simdeck.core import db, demo, invariants, models
 from simdeck.core import identifiers as ids
+from simdeck.core.demo import sqlite as demo_sqlite
 from simdeck.core.errors import InputError
 from simdeck.core.lifecycle import RETENTION_DAYS, State
 
@@ -271,8 +272,8 @@ def test_same_seed_same_data_other_seed_other_data(
 def test_two_process_build_makes_the_same_database(
     built: tuple[Path, demo.DemoSummary], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(demo, "PARALLEL_FROM", 1)
-    monkeypatch.setattr(demo, "_core_free", lambda: True)
+    monkeypatch.setattr(demo_sqlite, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(demo_sqlite, "_core_free", lambda: True)
     said: list[str] = []
     summary = _build(tmp_path / "parallel.db", progress=said)
     assert "copying the endpoint table and the search index" in said  # the worker built it
@@ -306,5 +307,45 @@ def test_refuses_a_database_that_holds_endpoints(tmp_path: Path) -> None:
     try:
         with pytest.raises(InputError):
             demo.build_demo(20, seed=1, now=NOW, operator="admin")
+    finally:
+        db.database.close()
+
+
+def test_a_build_that_stopped_half_way_is_recognised_and_can_be_built_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "half.db"
+
+    def killed(self: demo_sqlite._SqliteBuild) -> dict[str, int]:
+        self.conn.execute("INSERT INTO endpoint_group (name, description, apn, created_at) "
+                          "VALUES ('half', '', '', '2026-01-01')")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(demo_sqlite._SqliteBuild, "_serial", killed)
+    with pytest.raises(KeyboardInterrupt):
+        _build(path, n=20)
+    monkeypatch.undo()
+    db.open_database(str(path))
+    try:
+        assert demo.status() == demo.BUILDING
+        demo.discard()
+        assert not models.has_schema()
+        demo.build_demo(20, seed=1, now=NOW, operator="admin")
+        assert demo.status() == demo.BUILT
+        assert rows("SELECT COUNT(*) FROM endpoint") == [(20,)]
+    finally:
+        db.database.close()
+
+
+def test_discard_refuses_a_database_that_is_not_a_demo(tmp_path: Path) -> None:
+    from simdeck.core.errors import Refused
+
+    db.open_database(str(tmp_path / "real.db"))
+    try:
+        models.create_schema()
+        assert demo.status() == ""
+        with pytest.raises(Refused):
+            demo.discard()
+        assert models.has_schema()
     finally:
         db.database.close()

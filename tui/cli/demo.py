@@ -26,18 +26,31 @@ def demo_path() -> str:
               show_default=True, help="How many endpoints the demo fleet has.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Random seed.")
 @click.option("--no-tui", is_flag=True, help="Only build (or find) the database.")
+@click.option("--rebuild", is_flag=True,
+              help="Build the demo again (only a demo database is ever dropped).")
 @click.pass_context
-def demo(ctx: click.Context, count: int, seed: int, no_tui: bool) -> None:
+def demo(ctx: click.Context, count: int, seed: int, no_tui: bool, rebuild: bool) -> None:
     """Create (once) a demo database of a vehicle fleet, then open the console on it.
 
     The database is demo.db in the user's data directory unless --db is given on the
     command line (SIMDECK_DB is ignored here, so a demo never fills a real database).
-    An existing demo database is reused; delete the file to build a new one.
+    An existing demo database is reused; --rebuild builds it anew. A build that stopped
+    half-way is recognised and built again.
     """
+    from simdeck.core import demo as core_demo
+
     opts = options(ctx)
     url = opts.url if opts.db_on_command_line and opts.url else demo_path()
     db, built = open_bare(url, opts.read_only)
     ctx.call_on_close(db.close)
+    if built and not opts.read_only:
+        stage = core_demo.status()
+        if stage == core_demo.BUILDING or (rebuild and stage == core_demo.BUILT):
+            if stage == core_demo.BUILDING:
+                click.echo(f"The demo database {describe(url)} was left half-built; "
+                           "building it again.", err=True)
+            core_demo.discard()
+            built = False
     if built:
         db.close()
         db = open_store(url, opts.read_only)
@@ -50,13 +63,11 @@ def demo(ctx: click.Context, count: int, seed: int, no_tui: bool) -> None:
     else:
         if opts.read_only:
             raise PermissionDenied("cannot build the demo database with --read-only")
-        from simdeck.core.demo import build_demo
-
         click.echo(f"Building the demo database {describe(url)} "
                    f"({count:,} endpoints, seed {seed})…", err=True)
         say = (lambda message: click.echo(f"  {message}", err=True)) if sys.stderr.isatty() \
             else None
-        summary = build_demo(count, seed=seed, operator=auth.os_user(), progress=say)
+        summary = core_demo.build_demo(count, seed=seed, operator=auth.os_user(), progress=say)
         out.echo_lines(summary.lines())
     db.close()
     if no_tui:

@@ -42,7 +42,7 @@ def users_list(ctx: click.Context, fmt: str) -> None:
 def users_add(ctx: click.Context, user: str, role: str, fmt: str) -> None:
     """Grant an OS account access with a role (or change its role); admins only."""
     actor = session(ctx)
-    auth.add_operator(actor, user, role)
+    auth.grant(actor, user, role)
     item = {"username": user.strip(), "role": role}
     if fmt == "json":
         out.echo_json(item)
@@ -59,7 +59,7 @@ def users_add(ctx: click.Context, user: str, role: str, fmt: str) -> None:
 def users_remove(ctx: click.Context, user: str, fmt: str) -> None:
     """Take away an OS account's access; admins only; the last admin stays."""
     actor = session(ctx)
-    auth.remove_operator(actor, user)
+    auth.revoke(actor, user)
     if fmt == "json":
         out.echo_json({"removed": user})
     elif fmt == "csv":

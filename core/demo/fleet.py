@@ -1,10 +1,4 @@
-"""The demo fleet: Vantiq Motors' connected vehicles, one eSIM each, every state represented.
-
-``build_demo`` fills a new, empty database with a fleet in the spirit of the Vantiq
-Motors example: Endpoint Groups per region, one endpoint per vehicle (name
-``VM-EU-ID4-0001234``, the VIN as reference, model and plant tags), its SIM with ICCID,
-EID and IMSIs, a pool of Ready to Activate SIMs, static IPs and IMEI locks, an audit
-trail for a sample of the fleet, and two finished bulk jobs.
+"""The demo fleet as data: every fact drawn once from a seed, rows made from it on demand.
 
 Decisions:
 - Deterministic: everything random comes from ``random.Random(seed)`` (drawn as bytes,
@@ -12,10 +6,10 @@ Decisions:
   give the same rows. Identifiers that must be unique come from counters, never from
   chance: ICCIDs, EIDs, IMSIs, names, VINs, static IPs, IMEIs.
 - A SIM's own facts (eSIM or plastic, how many IMSIs) come from a hash of its number
-  with salts drawn from the seed, so SQLite derives the ``sim``, ``imsi`` and
+  with salts drawn from the seed, so the database can derive the ``sim``, ``imsi`` and
   ``endpoint_tag`` tables from the endpoints with ``INSERT … SELECT``;
-  ``_Fleet.sim_rows``/``imsi_rows``/``tag_rows`` make the same rows in Python (the
-  PostgreSQL path, and a test that checks the two agree).
+  ``_Fleet.sim_rows``/``imsi_rows``/``tag_rows`` make the same rows in Python (tests
+  check that the two agree).
 - Audit history for a sample only (all of the first 2,000 endpoints, then every
   50th): created, SIM linked, group assigned, network attach/detach, suspended or
   terminated, as its state needs. The latest state-changing event of a sampled
@@ -23,51 +17,23 @@ Decisions:
 - A terminated endpoint was terminated from a state that had a SIM (never from Hold),
   so every endpoint out of Hold has a SIM. About a fifth were terminated 90 days ago
   or more, so purge has work.
-- SQLite, for speed at a million endpoints: tables without secondary indexes, bulk
-  statements (``executemany`` for the endpoints, then ``INSERT … SELECT``) with the
-  rollback journal in memory, ``synchronous=OFF`` and foreign keys off (a new database:
-  nothing to protect), indexes and the trigram index last (``create_indexes``, then one
-  ``rebuild`` with a large buffer rather than a trigger per row), a bounded ANALYZE;
-  journal mode, synchronous and foreign_keys are set back at the end.
-- From PARALLEL_FROM endpoints on, when a core is free, the work is cut in two for the
-  two cores (threads help little: this SQLite build serialises its allocations). A
-  worker process draws the same fleet and builds the ``endpoint`` table with its
-  indexes and the trigram index in a scratch file next to the target; meanwhile this
-  process loads everything else from a narrow scratch copy of the endpoints. Then
-  ``INSERT INTO endpoint SELECT * FROM …`` copies the table into the target with each
-  of its indexes record by record, in order (SQLite's transfer optimisation: no sort),
-  and the trigram index's shadow tables are copied likewise. Both ways give the same
-  database, byte for byte in content (a test checks it). Smaller fleets, in-memory
-  databases and PostgreSQL (``insert_many`` in batches) are built in one process.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
-import os
-import pwd
 import random
-import sqlite3
-import subprocess
 import sys
-import tempfile
-import time
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import compress
 from typing import Any
 
-import peewee as pw
-
-from . import models
-from .db import database, is_sqlite
-from .errors import InputError
-from .identifiers import luhn_check_digit, make_eid
-from .lifecycle import ACTIONS, RETENTION_DAYS, Role, State
+from simdeck.core.identifiers import luhn_check_digit, make_eid
+from simdeck.core.lifecycle import ACTIONS, RETENTION_DAYS, Role, State
 
 DAY = 86_400
 
@@ -78,13 +44,6 @@ HISTORY_EVERY = 50
 #: Ready to Activate SIMs in the pool, as a share of the fleet (at least POOL_MIN).
 POOL_SHARE = 0.03
 POOL_MIN = 50
-
-#: Rows per executemany / insert_many batch.
-BATCH = 50_000
-PG_BATCH = 5_000
-
-#: From this many endpoints on, a SQLite file is built by two processes (see above).
-PARALLEL_FROM = 100_000
 
 STATE_WEIGHTS: dict[State, int] = {
     State.ACTIVE: 45,
@@ -249,40 +208,7 @@ _STATE_NAMES = [s.value for s in _STATES]
 _U32 = next(t for t in "IL" if array(t).itemsize == 4)
 
 
-@dataclass
-class DemoSummary:
-    """What build_demo made, and how long it took."""
-
-    endpoints: int
-    sims: int
-    pool_sims: int
-    groups: int
-    by_state: dict[str, int]
-    seconds: float
-
-    def lines(self) -> list[str]:
-        """A human summary, a line each."""
-        out = [
-            f"Vantiq Motors demo fleet: {self.endpoints:,} endpoints "
-            f"in {self.groups} Endpoint Groups",
-            f"{self.sims:,} SIMs, {self.pool_sims:,} of them Ready to Activate",
-        ]
-        width = max(len(s.label) for s in State)
-        for s in State:
-            out.append(f"  {s.label:<{width}}  {self.by_state.get(s.value, 0):>11,}")
-        out.append(f"Built in {self.seconds:.1f} s")
-        return out
-
-
 # --- small helpers ------------------------------------------------------------------
-
-
-def _os_user() -> str:
-    uid = os.getuid()
-    try:
-        return pwd.getpwuid(uid).pw_name
-    except KeyError:
-        return f"uid{uid}"
 
 
 def _naive_utc(when: dt.datetime) -> dt.datetime:
@@ -426,6 +352,14 @@ class _Clock:
 
 
 # --- the fleet as data --------------------------------------------------------------
+
+
+#: The endpoint table's columns in the order ``_Fleet.endpoint_rows`` gives them.
+ENDPOINT_COLUMNS = (
+    "id", "iccid", "name", "reference", "tags", "group_id", "state", "activate_immediately",
+    "last_activity", "created_at", "updated_at", "state_before_termination", "terminated_at",
+    "static_ip", "imei_lock",
+)
 
 
 @dataclass(frozen=True)
@@ -724,11 +658,12 @@ class _Fleet:
                      zip(code[lo - a:hi - a], range(lo - first + 1, hi - first + 1), strict=True)]
         return names, refs
 
-    def endpoint_rows(self, a: int, b: int, *, null: Any = "") -> Iterator[tuple[Any, ...]]:
+    def endpoint_rows(self, a: int, b: int, *, null: Any = "",
+                      no_group: Any = 0) -> Iterator[tuple[Any, ...]]:
         """Endpoints a..b-1 in the column order of ENDPOINT_COLUMNS.
 
-        No group is 0 and the absent sparse values are ``null`` ('' for SQLite's
-        NULLIF in ENDPOINT_SQL).
+        No group is ``no_group`` and the absent sparse values are ``null`` (0 and '' for
+        SQLite's NULLIF in ENDPOINT_SQL).
         """
         combos, clock = self.combos, self.clock
         updated, *sparse_columns = self._columns()
@@ -739,7 +674,8 @@ class _Fleet:
             sparse = [[v or null for v in column] for column in sparse]
         return zip(
             range(a + 1, b + 1), self.iccid[a:b], names, refs,
-            [combos[k].tags for k in self.code[a:b]], self.gid[a:b],
+            [combos[k].tags for k in self.code[a:b]],
+            self.gid[a:b] if no_group == 0 else [g or no_group for g in self.gid[a:b]],
             [state_names[s] for s in self.st[a:b]], self.ai[a:b],
             [t and t + self.base for t in self.la[a:b]],
             clock.many(self.created[a:b]), clock.many(updated[a:b]), *sparse, strict=True,
@@ -903,419 +839,3 @@ class _Fleet:
 
     def by_state(self) -> dict[str, int]:
         return {s.value: len(self.bucket[k]) for k, s in enumerate(_STATES)}
-
-
-# --- the build ----------------------------------------------------------------------
-
-
-def build_demo(
-    endpoints: int = 5000,
-    *,
-    seed: int = 7,
-    now: dt.datetime | None = None,
-    operator: str | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> DemoSummary:
-    """Fill the bound (new, empty) database with the demo fleet; returns what was made."""
-    started = time.perf_counter()
-    if endpoints < 1:
-        raise InputError(f"a demo fleet needs at least 1 endpoint, not {endpoints}")
-    say = progress or (lambda _message: None)
-    when = _naive_utc(now or dt.datetime.now(dt.UTC))
-    user = operator or _os_user()
-    models.create_schema(indexes=False)
-    filled = [m._meta.table_name for m in (models.Endpoint, models.Sim, models.EndpointGroup,
-                                           models.Operator, models.AuditEvent, models.Job)
-              if m.select().exists()]
-    if filled:
-        raise InputError(f"the database is not empty ({', '.join(filled)} hold rows); "
-                         "the demo is built into a new database")
-    if is_sqlite():
-        by_state = _SqliteBuild(endpoints, seed, when, user, say).run()
-    else:
-        say(f"drawing a fleet of {endpoints:,} vehicles")
-        fleet = _Fleet(endpoints, seed, when, user)
-        _load_portable(fleet, say)
-        by_state = fleet.by_state()
-    say("done")
-    sims = endpoints - by_state[State.HOLD.value]
-    pool = max(POOL_MIN, round(endpoints * POOL_SHARE))
-    return DemoSummary(
-        endpoints=endpoints,
-        sims=sims + pool,
-        pool_sims=pool,
-        groups=len(REGIONS),
-        by_state=by_state,
-        seconds=time.perf_counter() - started,
-    )
-
-
-# --- SQLite -------------------------------------------------------------------------
-
-ENDPOINT_COLUMNS = (
-    "id", "iccid", "name", "reference", "tags", "group_id", "state", "activate_immediately",
-    "last_activity", "created_at", "updated_at", "state_before_termination", "terminated_at",
-    "static_ip", "imei_lock",
-)
-ENDPOINT_SQL = (
-    f"INSERT INTO endpoint ({', '.join(ENDPOINT_COLUMNS)}, version) "
-    "VALUES (?, ?, ?, ?, ?, NULLIF(?, 0), ?, ?, ?, ?, ?, "
-    "NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), 1)"
-)
-_AUDIT_SQL = (
-    "INSERT INTO audit_event (at, actor, action, endpoint_id, iccid, from_state, to_state, "
-    "detail, job_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_JOB_SQL = (
-    "INSERT INTO job (id, action, actor, params, status, total, applied, skipped, failed, "
-    "last_id, created_at, heartbeat, finished_at, message) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_STAGING = "demo_scratch"
-_FTS_SHADOWS = ("endpoint_text_data", "endpoint_text_idx", "endpoint_text_docsize")
-#: The trigram index buffers this much before it writes: one pass, not many merges.
-_FTS_HASHSIZE = 128 * 1024 * 1024
-_FTS_HASHSIZE_DEFAULT = 1024 * 1024
-
-
-def _sim_sql(fleet: _Fleet, src: str) -> str:
-    """The linked SIMs, made from the endpoints in SQL as ``_Fleet.sim_rows`` makes them."""
-    # The EID check digits: 98 - (body * 100 mod 97), body = prefix * 10**12 + c.
-    head = int(EID_PREFIX) * 10**12 % 97
-    esim = f"({_hash_sql('id', _HASH_A, fleet.esim_salt)} >> 8) % 100 < {_ESIM_PERCENT}"
-    return (
-        "INSERT INTO main.sim (iccid, eid, endpoint_id, created_at) "
-        f"SELECT iccid, CASE WHEN {esim} THEN printf('{EID_PREFIX}%012d%02d', id, "
-        f"98 - ((({head} + id) % 97) * 100) % 97) END, "
-        f"id, substr(created_at, 1, 10) || ' 00:00:00' "
-        f"FROM {src} WHERE iccid <> '' ORDER BY id"
-    )
-
-
-def _imsi_sql(fleet: _Fleet, src: str) -> str:
-    """Every IMSI, made from the SIMs in SQL as ``_Fleet.imsi_rows`` makes them."""
-    h = _hash_sql(f"COALESCE(s.endpoint_id, s.id - {fleet.linked} + {fleet.n})",
-                  _HASH_B, fleet.imsi_salt)
-    count = (f"CASE WHEN ({h} >> 8) % 100 < {_MULTI_IMSI_PERCENT} "
-             f"THEN 2 + (({h} >> 4) & 1) ELSE 1 END")
-    homes = " ".join(f"WHEN '{r.code[:2]}' THEN {r.home}" for r in REGIONS if r.home)
-    network = " ".join(f"WHEN {k} THEN printf('{fmt}', {first} + s.id)"
-                       for k, (fmt, first) in enumerate(IMSI_NETWORKS))
-    return (
-        "INSERT INTO main.imsi (sim_id, position, imsi) "
-        f"SELECT s.id, p.position, CASE (CASE substr(e.name, 4, 2) {homes} ELSE 0 END "
-        f"+ p.position) % 3 {network} END "
-        f"FROM main.sim s LEFT JOIN {src} e ON e.id = s.endpoint_id "
-        f"CROSS JOIN temp.demo_positions p WHERE p.position < {count} "
-        "ORDER BY s.id, p.position"
-    )
-
-
-def _tags_sql(src: str) -> str:
-    return (
-        "INSERT INTO main.endpoint_tag (tag, endpoint_id) SELECT m.tag, e.id "
-        f"FROM {src} e CROSS JOIN temp.demo_tag_map m ON m.tags = e.tags ORDER BY e.id, m.tag"
-    )
-
-
-class _SqliteBuild:
-    """The SQLite build, on the bound connection; see the module's docstring."""
-
-    def __init__(self, n: int, seed: int, now: dt.datetime, operator: str,
-                 say: Callable[[str], None]) -> None:
-        self.args = (n, seed, now, operator)
-        self.say = say
-        self.conn: sqlite3.Connection = database.connection()
-        self.path = ""
-        for _, name, file in self.conn.execute("PRAGMA database_list"):
-            if name == "main":
-                self.path = str(file or "")
-
-    def _pragma(self, name: str, value: object | None = None) -> Any:
-        if value is None:
-            return self.conn.execute(f"PRAGMA {name}").fetchone()[0]
-        return self.conn.execute(f"PRAGMA {name}={value}").fetchone()
-
-    def run(self) -> dict[str, int]:
-        """Build; returns the endpoints per state."""
-        saved = {k: self._pragma(k) for k in ("journal_mode", "synchronous", "foreign_keys")}
-        try:
-            self._pragma("foreign_keys", 0)
-            self._pragma("synchronous", 0)
-            self._pragma("journal_mode", "memory")
-            if self.path and self.args[0] >= PARALLEL_FROM and sys.executable and _core_free():
-                with tempfile.TemporaryDirectory(
-                    prefix=".simdeck-demo-", dir=os.path.dirname(os.path.abspath(self.path))
-                ) as scratch:
-                    return self._parallel(scratch)
-            return self._serial()
-        finally:
-            self._pragma("journal_mode", saved["journal_mode"])
-            self._pragma("synchronous", saved["synchronous"])
-            self._pragma("foreign_keys", saved["foreign_keys"])
-
-    def _serial(self) -> dict[str, int]:
-        conn, say = self.conn, self.say
-        say(f"drawing a fleet of {self.args[0]:,} vehicles")
-        fleet = _Fleet(*self.args)
-        with database.atomic():
-            _insert_endpoints(conn, fleet, say)
-            self._load_rest(fleet, "main.endpoint")
-        say("indexes")
-        with database.atomic():
-            models.create_indexes()
-        say("search index")
-        with database.atomic():
-            _fts_rebuild(conn, "main")
-        self._analyze()
-        return fleet.by_state()
-
-    def _parallel(self, scratch: str) -> dict[str, int]:
-        conn, say = self.conn, self.say
-        endpoint_file = os.path.join(scratch, "endpoint.db")
-        ddl = [r[0] for r in conn.execute(
-            "SELECT sql FROM sqlite_master WHERE tbl_name = 'endpoint' AND sql IS NOT NULL "
-            "ORDER BY type DESC")]
-        try:
-            worker = _Worker(endpoint_file, ddl, *self.args)
-        except OSError:  # no interpreter to start: one process, slower
-            return self._serial()
-        try:
-            say(f"drawing a fleet of {self.args[0]:,} vehicles")
-            fleet = _Fleet(*self.args)
-            conn.execute(f"ATTACH DATABASE ? AS {_STAGING}", (os.path.join(scratch, "s.db"),))
-            try:
-                conn.execute(f"PRAGMA {_STAGING}.journal_mode=OFF")
-                with database.atomic():
-                    conn.execute(f"CREATE TABLE {_STAGING}.endpoint (id INTEGER PRIMARY KEY, "
-                                 "iccid TEXT, name TEXT, tags TEXT, created_at TEXT)")
-                    for a in range(0, fleet.n, BATCH):
-                        b = min(fleet.n, a + BATCH)
-                        conn.executemany(f"INSERT INTO {_STAGING}.endpoint VALUES (?, ?, ?, ?, ?)",
-                                         fleet.staging_rows(a, b))
-                    self._load_rest(fleet, f"{_STAGING}.endpoint")
-            finally:
-                conn.execute(f"DETACH DATABASE {_STAGING}")
-            say("waiting for the endpoint table and the search index")
-            worker.wait()
-        finally:
-            worker.stop()
-        say("copying the endpoint table and the search index")
-        conn.execute("ATTACH DATABASE ? AS demo_endpoints", (endpoint_file,))
-        try:
-            with database.atomic():
-                # The target gets the same indexes first, so that the copy fills them; the
-                # search table's triggers only after it (a table with triggers is copied
-                # row by row, firing them).
-                for sql in models.INDEXES:
-                    if " ON endpoint " in sql:
-                        conn.execute(sql)
-                conn.execute("INSERT INTO main.endpoint SELECT * FROM demo_endpoints.endpoint")
-                conn.execute(models.SQLITE_FTS[0])
-                for table in _FTS_SHADOWS:
-                    conn.execute(f"DELETE FROM main.{table}")
-                    conn.execute(f"INSERT INTO main.{table} SELECT * FROM demo_endpoints.{table}")
-                models.create_indexes()
-        finally:
-            conn.execute("DETACH DATABASE demo_endpoints")
-        self._analyze()
-        return fleet.by_state()
-
-    def _load_rest(self, fleet: _Fleet, src: str) -> None:
-        """Everything but the endpoints, inside the caller's transaction."""
-        conn, say = self.conn, self.say
-        conn.executemany(
-            "INSERT INTO endpoint_group (id, name, description, apn, ip_pool, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)", fleet.group_rows())
-        conn.executemany(
-            "INSERT INTO operator (username, role, created_at, created_by) VALUES (?, ?, ?, ?)",
-            fleet.operator_rows())
-        # The secondary indexes of the tables loaded here cost less kept as rows arrive
-        # in their order than sorted afterwards.
-        for sql in models.INDEXES:
-            if " ON endpoint " not in sql:
-                conn.execute(sql)
-        say("SIMs")
-        conn.execute(_sim_sql(fleet, src))
-        conn.executemany("INSERT INTO sim (id, iccid, eid, endpoint_id, created_at) "
-                         "VALUES (?, ?, ?, NULL, ?)", fleet.pool_rows())
-        say("IMSIs")
-        conn.execute("CREATE TEMP TABLE demo_positions (position INTEGER PRIMARY KEY)")
-        conn.execute("INSERT INTO temp.demo_positions VALUES (0), (1), (2)")
-        conn.execute(_imsi_sql(fleet, src))
-        say("tags")
-        conn.execute("CREATE TEMP TABLE demo_tag_map (tags TEXT, tag TEXT)")
-        texts = sorted({c.tags for c in fleet.combos})
-        conn.executemany("INSERT INTO temp.demo_tag_map VALUES (?, ?)",
-                         [(text, tag) for text in texts for tag in text.split()])
-        conn.execute("CREATE INDEX temp.demo_tag_map_tags ON demo_tag_map (tags, tag)")
-        conn.execute(_tags_sql(src))
-        conn.execute("DROP TABLE temp.demo_positions")
-        conn.execute("DROP TABLE temp.demo_tag_map")
-        say("audit trail and jobs")
-        conn.executemany(_AUDIT_SQL, fleet.audit_rows())
-        conn.executemany(_JOB_SQL, fleet.job_rows())
-        conn.executemany(
-            "INSERT INTO job_item (job_id, endpoint_id, iccid, outcome) VALUES (?, ?, ?, ?)",
-            fleet.job_item_rows())
-
-    def _analyze(self) -> None:
-        self.say("statistics")
-        self._pragma("analysis_limit", 1000)
-        self.conn.execute("ANALYZE")
-        self._pragma("analysis_limit", 0)
-
-
-def _core_free() -> bool:
-    """True when a second core looks at least half free for the worker (the split costs
-    about a fifth more work in all: a loss when every core is busy already)."""
-    try:
-        return (os.cpu_count() or 1) - os.getloadavg()[0] >= 0.5
-    except (OSError, AttributeError):  # no load average on this platform
-        return False
-
-
-def _insert_endpoints(conn: sqlite3.Connection, fleet: _Fleet,
-                      say: Callable[[str], None]) -> None:
-    for a in range(0, fleet.n, BATCH):
-        b = min(fleet.n, a + BATCH)
-        conn.executemany(ENDPOINT_SQL, fleet.endpoint_rows(a, b))
-        if b == fleet.n or b % (5 * BATCH) == 0:
-            say(f"endpoints {b:,}/{fleet.n:,}")
-
-
-def _fts_rebuild(conn: sqlite3.Connection, schema: str) -> None:
-    table = f"{schema}.endpoint_text"
-    conn.execute(f"INSERT INTO {table}(endpoint_text, rank) VALUES ('hashsize', ?)",
-                 (_FTS_HASHSIZE,))
-    conn.execute(f"INSERT INTO {table}(endpoint_text) VALUES ('rebuild')")
-    conn.execute(f"INSERT INTO {table}(endpoint_text, rank) VALUES ('hashsize', ?)",
-                 (_FTS_HASHSIZE_DEFAULT,))
-
-
-class _Worker:
-    """The endpoint table, its indexes and the search index, built by a second process.
-
-    A plain ``python -c`` child, not multiprocessing: it imports nothing of the caller's
-    ``__main__``. It draws the same fleet from the same seed.
-    """
-
-    def __init__(self, path: str, ddl: list[str], n: int, seed: int, now: dt.datetime,
-                 operator: str) -> None:
-        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-        args = json.dumps({"path": path, "ddl": ddl, "n": n, "seed": seed,
-                           "now": now.isoformat(), "operator": operator})
-        self.log = path + ".log"
-        with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-c", "import sys; from core.demo import _worker_main; "
-                 "_worker_main(sys.argv[1])", args],
-                env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
-            )
-
-    def wait(self) -> None:
-        """Wait for the worker; raise with its last words if it failed."""
-        if self.process.wait():
-            with open(self.log, "rb") as log:
-                lines = log.read().decode(errors="replace").strip().splitlines()
-            raise RuntimeError("the demo's endpoint worker failed: "
-                               + (lines[-1] if lines else f"exit {self.process.returncode}"))
-
-    def stop(self) -> None:
-        """End the worker if it still runs (this build failed before waiting for it)."""
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-
-
-def _worker_main(arguments: str) -> None:
-    """In the worker process: the endpoint table, its indexes and the search index's
-    shadow tables, in a file of its own."""
-    args = json.loads(arguments)
-    fleet = _Fleet(args["n"], args["seed"], dt.datetime.fromisoformat(args["now"]),
-                   args["operator"])
-    conn = sqlite3.connect(args["path"], isolation_level=None)
-    try:
-        for pragma in ("journal_mode=OFF", "synchronous=OFF", "temp_store=MEMORY"):
-            conn.execute(f"PRAGMA {pragma}")
-        conn.execute("BEGIN")
-        for sql in args["ddl"]:
-            conn.execute(sql)
-        _insert_endpoints(conn, fleet, lambda _message: None)
-        for sql in models.INDEXES:
-            if " ON endpoint " in sql:
-                conn.execute(sql)
-        conn.execute(models.SQLITE_FTS[0])
-        _fts_rebuild(conn, "main")
-        conn.execute("COMMIT")
-    finally:
-        conn.close()
-
-
-# --- PostgreSQL (and any other database): portable, slower -------------------------
-
-ENDPOINT_FIELDS = [getattr(models.Endpoint, "group" if c == "group_id" else c)
-                   for c in ENDPOINT_COLUMNS]
-
-
-def _batches(rows: Iterable[tuple[Any, ...]], size: int = PG_BATCH) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def _insert(model: type[models.BaseModel], fields: Sequence[Any],
-            rows: Iterable[tuple[Any, ...]]) -> None:
-    for batch in _batches(rows):
-        model.insert_many(batch, fields=list(fields)).execute()
-
-
-def _load_portable(fleet: _Fleet, say: Callable[[str], None]) -> None:
-    """Peewee inserts in batches: the same rows as the SQLite build."""
-    m = models
-    with database.atomic():
-        _insert(m.EndpointGroup, [m.EndpointGroup.id, m.EndpointGroup.name,
-                                  m.EndpointGroup.description, m.EndpointGroup.apn,
-                                  m.EndpointGroup.ip_pool, m.EndpointGroup.created_at],
-                fleet.group_rows())
-        _insert(m.Operator, [m.Operator.username, m.Operator.role, m.Operator.created_at,
-                             m.Operator.created_by], fleet.operator_rows())
-        for a in range(0, fleet.n, BATCH):
-            b = min(fleet.n, a + BATCH)
-            rows = (r[:5] + (r[5] or None,) + r[6:] for r in fleet.endpoint_rows(a, b, null=None))
-            _insert(m.Endpoint, ENDPOINT_FIELDS, rows)
-            say(f"endpoints {b:,}/{fleet.n:,}")
-        say("SIMs, IMSIs, tags and the audit trail")
-        _insert(m.Sim, [m.Sim.id, m.Sim.iccid, m.Sim.eid, m.Sim.endpoint, m.Sim.created_at],
-                fleet.sim_rows())
-        _insert(m.Imsi, [m.Imsi.sim, m.Imsi.position, m.Imsi.imsi], fleet.imsi_rows())
-        _insert(m.EndpointTag, [m.EndpointTag.tag, m.EndpointTag.endpoint], fleet.tag_rows())
-        ae = m.AuditEvent
-        _insert(ae, [ae.at, ae.actor, ae.action, ae.endpoint_id, ae.iccid, ae.from_state,
-                     ae.to_state, ae.detail, ae.job], fleet.audit_rows())
-        j = m.Job
-        _insert(j, [j.id, j.action, j.actor, j.params, j.status, j.total, j.applied, j.skipped,
-                    j.failed, j.last_id, j.created_at, j.heartbeat, j.finished_at, j.message],
-                fleet.job_rows())
-        _insert(m.JobItem, [m.JobItem.job, m.JobItem.endpoint_id, m.JobItem.iccid,
-                            m.JobItem.outcome], fleet.job_item_rows())
-        for table in ("endpoint_group", "endpoint", "sim", "job"):
-            database.execute_sql(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)")
-    say("indexes")
-    with database.atomic():
-        m.create_indexes()
-    say("statistics")
-    with contextlib.suppress(pw.DatabaseError):
-        database.execute_sql("ANALYZE")
-
-
-__all__ = ["DemoSummary", "build_demo"]

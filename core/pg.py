@@ -1,0 +1,438 @@
+"""What only PostgreSQL has: indexes for its planner, and roles, privileges and triggers
+that make the server itself enforce who may do what.
+
+The trust model. On SQLite, roles are kept by simdeck itself: they stop mistakes, not
+someone who can write the file. On PostgreSQL each operator connects as their own
+login role, and the server enforces:
+
+- who they are: ``session_user``, which a client cannot choose once connected;
+- what their role allows: membership of the group roles ``simdeck_viewer`` ⊂
+  ``simdeck_operator`` ⊂ ``simdeck_admin`` ⊂ ``simdeck_support`` (each group is a
+  member of the one before, as ``lifecycle.Role`` ranks them), with table privileges
+  per group;
+- the audit's actor: a trigger writes ``session_user`` over whatever the client sent;
+- the lifecycle: a trigger refuses any change of ``endpoint.state`` that the table in
+  ``core/lifecycle.py`` does not allow (the allowed pairs are generated from it, into
+  the table ``lifecycle_transition``), with the role each pair needs; others refuse an
+  endpoint created in a state creation cannot give, and the deletion of one that is not
+  Terminated (purge is the only delete).
+
+The pairs are written when the schema is created or migrated: a change to the lifecycle
+table comes with a schema version whose migration runs ``install`` again.
+
+The owner of the tables (and superusers) are outside these checks, as root is outside a
+SQLite file's: they could drop any trigger anyway. The owner installs, builds the demo,
+grants roles and repairs; operators, simdeck admins included, connect as their own roles.
+
+Both triggers are per statement with transition tables: a bulk action of 100,000
+endpoints is checked by one join, not 100,000 function calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import peewee as pw
+
+from .db import database
+from .lifecycle import ACTIONS, LIVE, NETWORK_EVENTS, STATES, Outcome, Role, State, resolve
+
+GROUP_PREFIX = "simdeck_"
+
+
+def group_role(role: Role) -> str:
+    """The PostgreSQL group role of a simdeck role: ``simdeck_operator``."""
+    return GROUP_PREFIX + role.value
+
+
+# --- indexes ------------------------------------------------------------------------
+
+#: Single-column indexes that SQLite extends with the rowid for free; on PostgreSQL the
+#: keyset sorts (ORDER BY col, id) need the id in the index, else the planner sorts.
+REPLACED = ("endpoint_iccid", "endpoint_name", "endpoint_state", "endpoint_last_activity",
+            "endpoint_tags")
+
+#: One index per keyset sort of core.queries (``ORDER BY <columns>, id``).
+SORT_INDEXES: list[str] = [
+    "CREATE INDEX IF NOT EXISTS endpoint_iccid_id ON endpoint (iccid, id)",
+    "CREATE INDEX IF NOT EXISTS endpoint_name_id ON endpoint (name, id)",
+    "CREATE INDEX IF NOT EXISTS endpoint_state_iccid_id ON endpoint (state, iccid, id)",
+    "CREATE INDEX IF NOT EXISTS endpoint_tags_id ON endpoint (tags, id)",
+    "CREATE INDEX IF NOT EXISTS endpoint_last_activity_id ON endpoint (last_activity, id)",
+    "CREATE INDEX IF NOT EXISTS endpoint_group_id ON endpoint (group_id, id)",
+]
+
+#: The substring index over name and reference: pg_trgm, when the server has it.
+TEXT_INDEXES: list[str] = [
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE INDEX IF NOT EXISTS endpoint_name_trgm ON endpoint USING gin (name gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS endpoint_reference_trgm ON endpoint"
+    " USING gin (reference gin_trgm_ops)",
+]
+
+
+def indexes(shared: Iterable[str]) -> list[str]:
+    """The statements that create PostgreSQL's indexes: ``shared`` (models.INDEXES) less
+    the ones a sort index replaces, then the sort indexes."""
+    kept = [sql for sql in shared if not any(f" {name} ON " in sql for name in REPLACED)]
+    return kept + SORT_INDEXES
+
+
+def drop_replaced() -> None:
+    """Drop the single-column indexes an older schema made (the sort indexes replace them)."""
+    for name in REPLACED:
+        database.execute_sql(f"DROP INDEX IF EXISTS {name}")
+
+
+def create_text_indexes() -> None:
+    """pg_trgm's indexes; without the extension, substring search still works, by a scan."""
+    for sql in TEXT_INDEXES:
+        try:
+            with database.atomic():
+                database.execute_sql(sql)
+        except pw.DatabaseError:
+            return
+
+
+# --- the lifecycle, as pairs ----------------------------------------------------------
+
+
+def transitions() -> dict[tuple[State, State], Role]:
+    """Every change of ``endpoint.state`` the lifecycle allows, with the least role that
+    may make it: each action's rule resolved for every kind of row, and every network
+    event. Unchanged states are not listed: they are no change."""
+    pairs: dict[tuple[State, State], Role] = {}
+
+    def allow(a: State, b: State | None, role: Role) -> None:
+        if b is None or a == b:
+            return
+        known = pairs.get((a, b))
+        pairs[(a, b)] = role if known is None or role.rank < known.rank else known
+
+    for act in ACTIONS.values():
+        for src, target in act.transitions.items():
+            if target is Outcome.BEFORE_TERMINATION:
+                for before in LIVE:
+                    allow(src, before, act.role)
+                continue
+            for has_group in (False, True):
+                for immediately in (False, True):
+                    allow(src, resolve(target, src, has_group=has_group,
+                                       activate_immediately=immediately), act.role)
+    for event in NETWORK_EVENTS.values():
+        for src in event.sources:
+            allow(src, event.result, Role.OPERATOR)
+    return dict(sorted(pairs.items(), key=lambda kv: (STATES.index(kv[0][0]),
+                                                      STATES.index(kv[0][1]))))
+
+
+def initial_states() -> frozenset[State]:
+    """The states an endpoint is created in: Hold, or what linking a SIM to a Hold
+    endpoint makes of it (creating with a SIM and a group is a link)."""
+    link = ACTIONS["link"].transitions[State.HOLD]
+    made = {resolve(link, State.HOLD, has_group=g, activate_immediately=a)
+            for g in (False, True) for a in (False, True)}
+    return frozenset({State.HOLD} | {s for s in made if s is not None})
+
+
+def _transition_rows() -> str:
+    return ", ".join(f"('{a.value}', '{b.value}', '{group_role(role)}')"
+                     for (a, b), role in transitions().items())
+
+
+# --- roles, privileges, triggers ------------------------------------------------------
+
+#: What each group may do beyond the group before it. Reinstate is support's: the
+#: lifecycle trigger checks it, the privileges are admin's.
+PRIVILEGES: dict[Role, list[str]] = {
+    Role.VIEWER: [
+        "GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {role}",
+    ],
+    Role.OPERATOR: [
+        "GRANT INSERT, UPDATE ON endpoint, sim, job, job_item TO {role}",
+        "GRANT INSERT, DELETE ON imsi, endpoint_tag TO {role}",
+        "GRANT INSERT ON audit_event TO {role}",
+        "GRANT USAGE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}",
+    ],
+    Role.ADMIN: [
+        "GRANT DELETE ON endpoint, sim, job, job_item TO {role}",
+        "GRANT INSERT, UPDATE, DELETE ON endpoint_group, operator, setting TO {role}",
+    ],
+    Role.SUPPORT: [],
+}
+
+_TRUSTED_SQL = """
+CREATE OR REPLACE FUNCTION simdeck_trusted() RETURNS boolean
+LANGUAGE sql STABLE AS $$
+  SELECT pg_has_role(session_user,
+                     (SELECT relowner FROM pg_class WHERE oid = 'endpoint'::regclass),
+                     'MEMBER')
+$$
+"""
+
+_MAY_SQL = """
+CREATE OR REPLACE FUNCTION simdeck_may(group_role text) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+  SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = group_role)
+    AND pg_has_role(session_user, group_role, 'MEMBER')
+$$
+"""
+
+_AUDIT_ACTOR_SQL = """
+CREATE OR REPLACE FUNCTION simdeck_audit_actor() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
+BEGIN
+  -- An honest client names itself: then the check is one scan of the new rows.
+  IF EXISTS (SELECT 1 FROM simdeck_new WHERE actor IS DISTINCT FROM session_user::text)
+     AND NOT simdeck_trusted() THEN
+    UPDATE audit_event SET actor = session_user
+     WHERE id IN (SELECT id FROM simdeck_new
+                   WHERE actor IS DISTINCT FROM session_user::text);
+  END IF;
+  RETURN NULL;
+END $$
+"""
+
+_TRANSITION_SQL = """
+CREATE OR REPLACE FUNCTION simdeck_check_transition() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
+DECLARE
+  bad record;
+BEGIN
+  IF simdeck_trusted() THEN
+    RETURN NULL;
+  END IF;
+  -- The changes grouped by (from, to) first: one hash join and a few groups, however
+  -- many rows the statement changed (a LIMIT over the bare join would invite a nested
+  -- loop over both transition tables).
+  SELECT p.id, p.old_state, p.new_state INTO bad
+    FROM (SELECT o.state AS old_state, n.state AS new_state, min(o.id) AS id
+            FROM simdeck_old o JOIN simdeck_new n ON n.id = o.id
+           WHERE o.state IS DISTINCT FROM n.state
+           GROUP BY 1, 2) p
+    LEFT JOIN lifecycle_transition t
+      ON t.from_state = p.old_state AND t.to_state = p.new_state
+   WHERE t.from_state IS NULL OR NOT simdeck_may(t.group_role)
+   LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'endpoint %: % to % is not allowed%', bad.id, bad.old_state,
+      bad.new_state,
+      CASE WHEN EXISTS (SELECT 1 FROM lifecycle_transition t
+                         WHERE t.from_state = bad.old_state AND t.to_state = bad.new_state)
+           THEN ' for ' || session_user ELSE ' by the lifecycle' END
+      USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NULL;
+END $$
+"""
+
+
+_CREATED_SQL = """
+CREATE OR REPLACE FUNCTION simdeck_check_created() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
+DECLARE
+  bad record;
+BEGIN
+  IF simdeck_trusted() THEN
+    RETURN NULL;
+  END IF;
+  SELECT id, state INTO bad FROM simdeck_new WHERE state NOT IN ({initial}) LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'endpoint %: an endpoint is created in {initial_words}, not %',
+      bad.id, bad.state USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NULL;
+END $$
+"""
+
+_PURGED_SQL = """
+CREATE OR REPLACE FUNCTION simdeck_check_purged() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
+DECLARE
+  bad record;
+BEGIN
+  IF simdeck_trusted() THEN
+    RETURN NULL;
+  END IF;
+  SELECT id, state INTO bad FROM simdeck_old WHERE state <> 'terminated' LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'endpoint %: only a terminated endpoint is purged, not one in %',
+      bad.id, bad.state USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NULL;
+END $$
+"""
+
+
+def _schema() -> str:
+    return str(database.execute_sql("SELECT current_schema()").fetchone()[0])
+
+
+def create_group_roles() -> bool:
+    """The four group roles, each a member of the one before; False when this session may
+    not create roles (then the owner alone uses the database until someone who may runs
+    ``install``)."""
+    steps = []
+    previous: Role | None = None
+    for role in Role:
+        name = group_role(role)
+        steps.append(f"IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{name}') THEN "
+                     f"CREATE ROLE {name} NOLOGIN; END IF;")
+        if previous is not None:
+            steps.append(
+                "IF NOT EXISTS (SELECT 1 FROM pg_auth_members WHERE "
+                f"roleid = '{group_role(previous)}'::regrole AND member = '{name}'::regrole) "
+                f"THEN GRANT {group_role(previous)} TO {name}; END IF;")
+        previous = role
+    try:
+        with database.atomic():
+            database.execute_sql("DO $$ BEGIN " + " ".join(steps) + " END $$")
+    except pw.DatabaseError:
+        return False
+    return True
+
+
+def install() -> None:
+    """Roles, privileges, the lifecycle table and both triggers (idempotent)."""
+    schema = _schema()
+    database.execute_sql(
+        "CREATE TABLE IF NOT EXISTS lifecycle_transition (from_state varchar(16) NOT NULL, "
+        "to_state varchar(16) NOT NULL, group_role text NOT NULL, "
+        "PRIMARY KEY (from_state, to_state))")
+    database.execute_sql("DELETE FROM lifecycle_transition")
+    database.execute_sql(f"INSERT INTO lifecycle_transition VALUES {_transition_rows()}")
+    database.execute_sql(_TRUSTED_SQL)
+    database.execute_sql(_MAY_SQL)
+    database.execute_sql(_AUDIT_ACTOR_SQL.format(schema=schema))
+    # peewee hands the driver an empty parameter list: a literal % must be doubled.
+    database.execute_sql(_TRANSITION_SQL.format(schema=schema).replace("%", "%%"))
+    database.execute_sql("DROP TRIGGER IF EXISTS audit_actor ON audit_event")
+    database.execute_sql(
+        "CREATE TRIGGER audit_actor AFTER INSERT ON audit_event "
+        "REFERENCING NEW TABLE AS simdeck_new "
+        "FOR EACH STATEMENT EXECUTE FUNCTION simdeck_audit_actor()")
+    initial = sorted(initial_states(), key=STATES.index)
+    database.execute_sql(_CREATED_SQL.format(
+        schema=schema, initial=", ".join(f"'{s.value}'" for s in initial),
+        initial_words=", ".join(s.label for s in initial)).replace("%", "%%"))
+    database.execute_sql(_PURGED_SQL.format(schema=schema).replace("%", "%%"))
+    database.execute_sql("DROP TRIGGER IF EXISTS endpoint_created ON endpoint")
+    database.execute_sql(
+        "CREATE TRIGGER endpoint_created AFTER INSERT ON endpoint "
+        "REFERENCING NEW TABLE AS simdeck_new "
+        "FOR EACH STATEMENT EXECUTE FUNCTION simdeck_check_created()")
+    database.execute_sql("DROP TRIGGER IF EXISTS endpoint_purged ON endpoint")
+    database.execute_sql(
+        "CREATE TRIGGER endpoint_purged AFTER DELETE ON endpoint "
+        "REFERENCING OLD TABLE AS simdeck_old "
+        "FOR EACH STATEMENT EXECUTE FUNCTION simdeck_check_purged()")
+    database.execute_sql("DROP TRIGGER IF EXISTS endpoint_transition ON endpoint")
+    database.execute_sql(
+        "CREATE TRIGGER endpoint_transition AFTER UPDATE ON endpoint "
+        "REFERENCING OLD TABLE AS simdeck_old NEW TABLE AS simdeck_new "
+        "FOR EACH STATEMENT EXECUTE FUNCTION simdeck_check_transition()")
+    if create_group_roles():
+        grant_privileges(schema)
+
+
+def grant_privileges(schema: str) -> None:
+    """Each group's privileges on the tables (groups inherit from the one before)."""
+    for role, statements in PRIVILEGES.items():
+        for sql in statements:
+            database.execute_sql(sql.format(schema=schema, role=group_role(role)))
+
+
+# --- who is connected -------------------------------------------------------------------
+
+
+def session_user() -> str:
+    """The role this connection logged in as."""
+    return str(database.execute_sql("SELECT session_user").fetchone()[0])
+
+
+def is_trusted() -> bool:
+    """True when the session is the tables' owner (or a superuser)."""
+    cursor = database.execute_sql(
+        "SELECT pg_has_role(session_user, relowner, 'MEMBER') FROM pg_class "
+        "WHERE oid = 'endpoint'::regclass")
+    return bool(cursor.fetchone()[0])
+
+
+def session_role() -> Role | None:
+    """The highest simdeck role the session user holds through the group roles."""
+    names = [group_role(r) for r in Role]
+    cursor = database.execute_sql(
+        "SELECT rolname FROM pg_roles WHERE rolname = ANY(%s) "
+        "AND pg_has_role(session_user, oid, 'MEMBER')", (names,))
+    held = {str(r[0]) for r in cursor.fetchall()}
+    found = [r for r in Role if group_role(r) in held]
+    return found[-1] if found else None
+
+
+def roles_of_members() -> dict[str, Role]:
+    """Every login role that holds a simdeck group, directly or not, with its highest."""
+    out: dict[str, Role] = {}
+    for role in Role:
+        cursor = database.execute_sql(
+            "SELECT r.rolname FROM pg_roles r WHERE r.rolcanlogin "
+            "AND pg_has_role(r.oid, %s, 'MEMBER') AND NOT r.rolsuper", (group_role(role),))
+        for (name,) in cursor.fetchall():
+            out[str(name)] = role
+    return out
+
+
+# --- granting ---------------------------------------------------------------------------
+
+
+class NotAllowed(Exception):
+    """The session may not create or grant roles (it needs CREATEROLE, or to be a
+    superuser); the server's own message says why."""
+
+
+def _ident(name: str) -> str:
+    """A quoted identifier for a statement that takes no parameters (peewee still hands
+    the driver an empty list, so % is doubled)."""
+    return '"' + name.replace('"', '""').replace("%", "%%") + '"'
+
+
+def grant(user: str, role: Role, *, password: str | None = None) -> None:
+    """Make the login role ``user`` (created when missing) a member of ``simdeck_<role>``
+    and of no other simdeck group."""
+    try:
+        with database.atomic():
+            exists = database.execute_sql(
+                "SELECT 1 FROM pg_roles WHERE rolname = %s", (user,)).fetchone()
+            if not exists:
+                database.execute_sql(f"CREATE ROLE {_ident(user)} LOGIN")
+            if password is not None:
+                database.execute_sql(
+                    f"ALTER ROLE {_ident(user)} PASSWORD "
+                    + _literal(password))
+            _leave_groups(user, keep=group_role(role))
+            database.execute_sql(f"GRANT {group_role(role)} TO {_ident(user)}")
+    except (pw.ProgrammingError, pw.InternalError, pw.OperationalError) as exc:
+        raise NotAllowed(str(exc).strip().splitlines()[0]) from None
+
+
+def revoke(user: str) -> None:
+    """Take ``user`` out of every simdeck group."""
+    try:
+        with database.atomic():
+            _leave_groups(user, keep=None)
+    except (pw.ProgrammingError, pw.InternalError, pw.OperationalError) as exc:
+        raise NotAllowed(str(exc).strip().splitlines()[0]) from None
+
+
+def _leave_groups(user: str, keep: str | None) -> None:
+    cursor = database.execute_sql(
+        "SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid "
+        "JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = %s AND g.rolname = ANY(%s)",
+        (user, [group_role(r) for r in Role]))
+    for (name,) in cursor.fetchall():
+        if name != keep:
+            database.execute_sql(f"REVOKE {name} FROM {_ident(user)}")
+
+
+def _literal(text: str) -> str:
+    """A string literal for a statement that takes no parameters (ALTER ROLE)."""
+    return "'" + text.replace("'", "''").replace("%", "%%") + "'"
