@@ -13,8 +13,9 @@ import click
 from click.core import ParameterSource
 
 from simdeck.core import auth
-from simdeck.core.db import default_url
+from simdeck.core.db import default_url, loose_permissions
 from simdeck.core.errors import SimdeckError
+from simdeck.core.sanitize import printable
 from simdeck.core.store import Database, open_store
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -47,6 +48,9 @@ def session(ctx: click.Context) -> auth.Actor:
     if opts.actor is None:
         opts.db = open_store(opts.resolved_url, opts.read_only)
         ctx.find_root().call_on_close(opts.db.close)
+        warning = loose_permissions(opts.resolved_url)
+        if warning:
+            click.echo(f"simdeck: {printable(warning)}", err=True)
         opts.actor = auth.login(read_only=opts.read_only)
     return opts.actor
 
