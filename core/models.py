@@ -246,9 +246,13 @@ def has_schema() -> bool:
 
 
 def schema_version() -> int:
-    """The schema version the bound database was written with."""
+    """The schema version the bound database was written with; 0 when it has none, -1 when
+    the stored value is not a number (``store.open_store`` refuses both)."""
     row = Setting.get_or_none(Setting.key == "schema_version")
-    return int(row.value) if row else 0
+    if row is None:
+        return 0
+    value = str(row.value).strip()
+    return int(value) if value.isdigit() else -1
 
 
 def _v2_job_item_indexes() -> None:
