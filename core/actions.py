@@ -149,9 +149,9 @@ class Result:
 
     def lines(self) -> list[str]:
         """The result in words."""
-        act = ACTIONS[self.action]
+        label = ACTIONS[self.action].label if self.action in ACTIONS else self.action.capitalize()
         job = f" (job {self.job})" if self.job else ""
-        out = [f"{act.label}{job}: {self.applied:,} applied, "
+        out = [f"{label}{job}: {self.applied:,} applied, "
                f"{sum(self.skipped.values()):,} skipped, {self.failed:,} failed."]
         out += [f"  {n:,} skipped — {reason}" for reason, n in sorted(self.skipped.items())]
         if self.message:
@@ -520,7 +520,7 @@ def _owned(job_id: int, owner: str) -> Any:
     return (Job.id == job_id) & (Job.params == owner)
 
 
-def _beat(job_id: int, owner: str, **changes: Any) -> None:
+def beat(job_id: int, owner: str, **changes: Any) -> None:
     """Inside a write transaction: the heartbeat (and ``changes``) of a job this process
     owns; TakenOver, rolling the transaction back, when another process claimed it."""
     changes.setdefault("heartbeat", models.utcnow())
@@ -585,7 +585,7 @@ def _record_part(job_id: int, owner: str, params: dict[str, Any], after: int) ->
             ).scalar()
             if top is None or top <= after:
                 return None
-        _beat(job_id, owner, last_id=top)
+        beat(job_id, owner, last_id=top)
         return int(top)
 
     return retrying(do)
@@ -620,7 +620,7 @@ def _record(job_id: int, owner: str) -> tuple[Job, str]:
             changes["message"] = (
                 f"{wanted - total} endpoints no longer existed when the job started"
             )
-        _beat(job_id, owner, **changes)
+        beat(job_id, owner, **changes)
 
     retrying(finish)
     return Job.get_by_id(job_id), done
@@ -669,7 +669,7 @@ def _process(
         def do(lo: int = job.last_id, hi: int = hi) -> tuple[int, Counter[str]]:
             prepared.now = models.utcnow()
             # Ownership first: a job taken over by another process changes nothing here.
-            _beat(job.id, owner, heartbeat=prepared.now)
+            beat(job.id, owner, heartbeat=prepared.now)
             applied, why = _apply_range(prepared, job.id, lo, hi)
             Job.update(
                 applied=Job.applied + applied,
@@ -769,4 +769,4 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = ["Targets", "Preview", "Result", "preview", "run", "carry_on", "purge_targets",
-           "process_identity", "TakenOver"]
+           "process_identity", "TakenOver", "beat"]

@@ -17,7 +17,7 @@ import socket
 import uuid
 from typing import Any
 
-from . import actions, models
+from . import actions, importer, models
 from .actions import APPLIED, Cancelled, Progress, Result, process_started, skipped_reasons
 from .auth import Actor
 from .db import retrying
@@ -131,6 +131,8 @@ def resume(
     at the same moment exactly one carries it on; the other is refused.
     """
     job = claim(actor, job_id, force=force)
+    if job.action == importer.IMPORT:
+        return importer.carry_on_import(actor, job_id, job.params)
     return actions.carry_on(actor, job_id, job.params, progress=progress, cancelled=cancelled)
 
 

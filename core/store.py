@@ -30,6 +30,9 @@ from simdeck.core.models import SCHEMA_VERSION, create_schema, has_schema, migra
 STORE_ERRORS: tuple[type[BaseException], ...] = (peewee.PeeweeException, sqlite3.Error, OSError)
 
 Database = peewee.Database
+#: The drivers' errors about the database file itself; ``damaged`` tells which mean a
+#: damaged file.
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (peewee.DatabaseError, sqlite3.DatabaseError)
 
 
 def open_store(url: str, read_only: bool = False) -> peewee.Database:

@@ -6,18 +6,16 @@ usage; 3 permission denied. A core error is printed as ``simdeck: <message>``.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 import click
-import peewee
 from click.core import ParameterSource
 
 from simdeck.core import auth
 from simdeck.core.db import default_url
 from simdeck.core.errors import SimdeckError
-from simdeck.core.store import Database, damaged, open_store
+from simdeck.core.store import DATABASE_ERRORS, Database, damaged, open_store
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -62,7 +60,7 @@ class SimdeckGroup(click.Group):
         except SimdeckError as exc:
             click.echo(f"simdeck: {exc}", err=True)
             raise click.exceptions.Exit(exc.exit_code) from None
-        except (peewee.DatabaseError, sqlite3.DatabaseError) as exc:
+        except DATABASE_ERRORS as exc:
             # A corrupt page is noticed only by the query that reads it.
             error = damaged(exc, options(ctx).resolved_url if ctx.obj else "")
             if error is None:
