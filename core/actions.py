@@ -8,7 +8,10 @@ range; each chunk is one IMMEDIATE transaction that sets the items' outcomes wit
 applies the change with one ``UPDATE … WHERE id IN (the chunk's applied items)`` and
 moves the job's cursor: no id passes through Python. A job killed between two chunks
 has every endpoint wholly before or after, and ``jobs.resume`` carries on after the
-last chunk it committed (through ``carry_on``). Deployment settings are in
+last chunk it committed (through ``carry_on``). The ids are recorded in short
+transactions too, while the job is *recording* (``_record``); one killed then is
+finished recording by ``carry_on`` before anything is applied. Every write of a job
+first checks that this process still owns it (``beat``). Deployment settings are in
 ``settings``; reading and resuming recorded jobs, in ``jobs``.
 """
 
@@ -55,7 +58,7 @@ CHUNK = 4000
 #: The pause after each chunk's commit: another operator's write, polling for the lock
 #: every millisecond (db.LOCK_POLL_S), gets in here instead of after the whole job.
 CHUNK_GAP_S = 0.003
-#: Job items recorded per transaction when a job starts.
+#: Job items recorded per transaction when a job starts (each moves the recording cursor).
 ITEMS_PER_TX = 10_000
 
 Progress = Callable[[int, int], None]
