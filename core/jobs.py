@@ -157,6 +157,9 @@ def claim(actor: Actor, job_id: int, *, force: bool = False) -> Job:
             )
     elif not status.resumable:
         raise Refused(f"job {job_id} is {status.value}: it cannot be resumed")
+    elif job.action == importer.IMPORT and status is JobStatus.FAILED:
+        raise Refused(f"job {job_id}: {job.message or 'the import failed'}; "
+                      "import the file again")
     params = json.loads(job.params or "{}")
     params.update(actions.process_identity(), token=uuid.uuid4().hex, resumed_by=actor.name)
     if force:

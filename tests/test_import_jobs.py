@@ -106,6 +106,9 @@ def test_a_clash_half_way_undoes_every_chunk_written(
     (job,) = Job.select()
     assert job.status == JobStatus.FAILED and "nothing was imported" in job.message
     assert ImportRow.select().count() == 0
+    with pytest.raises(Refused, match="import the file again"):
+        jobs.resume(admin, job.id)
+    assert Sim.select().count() == 1
 
 
 def test_a_crash_between_chunks_is_finished_by_resume(
@@ -167,3 +170,6 @@ def test_a_crash_while_staging_writes_nothing(
     assert result.status == JobStatus.FAILED and "import the file again" in result.message
     assert Sim.select().count() == 0 and ImportRow.select().count() == 0
     assert jobs.job_view(jobs.get_job(job.id))["status"] == "failed"
+    assert AuditEvent.select().where(AuditEvent.action == "sims_imported").count() == 0
+    with pytest.raises(Refused, match="import the file again"):
+        jobs.resume(admin, job.id)
