@@ -66,7 +66,7 @@ def fleet(make: Maker) -> list[int]:
 
 @pytest.mark.parametrize("by", ["ids", "filter"])
 def test_a_recording_cut_short_is_finished_by_resume(
-    fleet: list[int], admin: auth.Actor, monkeypatch: pytest.MonkeyPatch, by: str
+    store: str, fleet: list[int], admin: auth.Actor, monkeypatch: pytest.MonkeyPatch, by: str
 ) -> None:
     monkeypatch.setattr(actions, "ITEMS_PER_TX", 5)
     targets = (Targets(ids=tuple(fleet)) if by == "ids"
@@ -87,6 +87,14 @@ def test_a_recording_cut_short_is_finished_by_resume(
 
     _as_if_dead(job.id)
     assert jobs.job_view(jobs.get_job(job.id))["status"] == JobStatus.INTERRUPTED
+    db.database.close()
+    monkeypatch.setattr(auth, "os_user", lambda: "admin")
+    shown = CliRunner().invoke(cli.main, ["--db", store, "jobs", "show", str(job.id)],
+                               env={"SIMDECK_DB": None})
+    assert any(line.split()[:2] == ["Status", "interrupted"]
+               for line in shown.stdout.splitlines()), shown.output
+    assert "not known yet: its targets are still being recorded" in shown.stdout
+    db.open_database(store)
     result = jobs.resume(admin, job.id)
 
     assert result.status == JobStatus.DONE

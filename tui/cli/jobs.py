@@ -74,7 +74,8 @@ def jobs_show(ctx: click.Context, job_id: int, fmt: str) -> None:
             ("Targets", what),
             ("Group", j.get("group")),
             ("Status", j["status"]),
-            ("Total", j["total"]),
+            ("Total", "not known yet: its targets are still being recorded"
+             if j.get("recording") else j["total"]),
             ("Applied", j["applied"]),
             ("Skipped", j["skipped"]),
             ("Failed", j["failed"]),
