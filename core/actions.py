@@ -8,7 +8,10 @@ range; each chunk is one IMMEDIATE transaction that sets the items' outcomes wit
 applies the change with one ``UPDATE … WHERE id IN (the chunk's applied items)`` and
 moves the job's cursor: no id passes through Python. A job killed between two chunks
 has every endpoint wholly before or after, and ``jobs.resume`` carries on after the
-last chunk it committed (through ``carry_on``). Deployment settings are in
+last chunk it committed (through ``carry_on``). The ids are recorded in short
+transactions too, while the job is *recording* (``_record``); one killed then is
+finished recording by ``carry_on`` before anything is applied. Every write of a job
+first checks that this process still owns it (``beat``). Deployment settings are in
 ``settings``; reading and resuming recorded jobs, in ``jobs``.
 """
 
@@ -20,10 +23,11 @@ import json
 import os
 import socket
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
+from pathlib import Path
 from typing import Any
 
 import peewee as pw
@@ -54,7 +58,7 @@ CHUNK = 4000
 #: The pause after each chunk's commit: another operator's write, polling for the lock
 #: every millisecond (db.LOCK_POLL_S), gets in here instead of after the whole job.
 CHUNK_GAP_S = 0.003
-#: Job items recorded per transaction when a job starts.
+#: Job items recorded per transaction when a job starts (each moves the recording cursor).
 ITEMS_PER_TX = 10_000
 
 Progress = Callable[[int, int], None]
@@ -148,9 +152,9 @@ class Result:
 
     def lines(self) -> list[str]:
         """The result in words."""
-        act = ACTIONS[self.action]
+        label = ACTIONS[self.action].label if self.action in ACTIONS else self.action.capitalize()
         job = f" (job {self.job})" if self.job else ""
-        out = [f"{act.label}{job}: {self.applied:,} applied, "
+        out = [f"{label}{job}: {self.applied:,} applied, "
                f"{sum(self.skipped.values()):,} skipped, {self.failed:,} failed."]
         out += [f"  {n:,} skipped — {reason}" for reason, n in sorted(self.skipped.items())]
         if self.message:
@@ -456,8 +460,8 @@ def run(
     if targets.is_single():
         return _run_single(prepared, targets.ids[0])
     with checkpointing() as checkpointer:
-        job = _start_job(prepared, targets)
-        return _process(job, prepared, progress, cancelled, checkpointer)
+        job, owner = _start_job(prepared, targets)
+        return _process(job, owner, prepared, progress, cancelled, checkpointer)
 
 
 def _run_single(prepared: _Run, endpoint_id: int) -> Result:
@@ -488,54 +492,141 @@ def _insert_items_sql(n: int) -> str:
     )
 
 
-def _start_job(prepared: _Run, targets: Targets) -> Job:
-    """Record the job and the ids it will act on, in bounded transactions."""
-    params = {
+def process_identity(pid: int | None = None) -> dict[str, Any]:
+    """What tells this process apart from any other, even one that reuses its pid later:
+    the pid, its start time (``/proc/PID/stat`` field 22, clock ticks since boot; None
+    where there is no /proc) and the host."""
+    pid = os.getpid() if pid is None else pid
+    return {"pid": pid, "started": process_started(pid), "host": socket.gethostname()}
+
+
+def process_started(pid: int) -> int | None:
+    """The start time of process ``pid`` in clock ticks since boot, or None if unknown."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces and parentheses: count after the last ')'.
+    fields = stat.rpartition(")")[2].split()
+    try:
+        return int(fields[19])
+    except (IndexError, ValueError):
+        return None
+
+
+class TakenOver(Refused):
+    """The job was claimed by another process (``jobs resume --force``) while this one ran."""
+
+
+def _owned(job_id: int, owner: str) -> Any:
+    """The WHERE of a job row this process still owns (its params, token included, unchanged)."""
+    return (Job.id == job_id) & (Job.params == owner)
+
+
+def beat(job_id: int, owner: str, **changes: Any) -> None:
+    """Inside a write transaction: the heartbeat (and ``changes``) of a job this process
+    owns; TakenOver, rolling the transaction back, when another process claimed it."""
+    changes.setdefault("heartbeat", models.utcnow())
+    if not Job.update(**changes).where(_owned(job_id, owner)).execute():
+        holder = json.loads(Job.get_by_id(job_id).params or "{}")
+        raise TakenOver(
+            f"job {job_id} was taken over by {holder.get('resumed_by', 'another operator')} "
+            f"(pid {holder.get('pid')} on {holder.get('host')}); this process stopped"
+        )
+
+
+def job_params(prepared: _Run, targets: Targets) -> dict[str, Any]:
+    """The job's params: its targets, group, owner process and a token of that claim."""
+    params: dict[str, Any] = {
         "targets": targets.to_dict(),
         "group": prepared.group.name if prepared.group else None,
-        "pid": os.getpid(),
-        "host": socket.gethostname(),
+        **process_identity(),
+        "token": uuid.uuid4().hex,
+        "recording": True,
     }
+    if targets.filter is None:
+        # Kept until recording ends, so a recording cut short can be finished.
+        params["ids"] = sorted(set(targets.ids))
+    return params
+
+
+def _start_job(prepared: _Run, targets: Targets) -> tuple[Job, str]:
+    """Create the job, then record the ids it acts on (``_record``); (job, owner params)."""
+    params = json.dumps(job_params(prepared, targets))
     job: Job = retrying(
         lambda: Job.create(
-            action=prepared.act.name, actor=prepared.actor.name, params=json.dumps(params)
+            action=prepared.act.name, actor=prepared.actor.name, params=params,
+            status=JobStatus.RECORDING,
         )
     )
     prepared.job_id = job.id
-    if targets.filter is None:
-        # Explicit ids: 10,000 per INSERT … SELECT, each its own short transaction.
-        for part in pw.chunked(sorted(set(targets.ids)), ITEMS_PER_TX):
-            retrying(partial(database.execute_sql, _insert_items_sql(len(part)), [job.id, *part]))
-    else:
-        # A filter: INSERT … SELECT in id order, ITEMS_PER_TX at a time, so the target set
-        # is fixed when the job starts and each transaction stays short.
-        fields = [JobItem.job, JobItem.endpoint_id, JobItem.iccid]
-        last = 0
-        while True:
+    return _record(job.id, params)
+
+
+def _record_part(job_id: int, owner: str, params: dict[str, Any], after: int) -> int | None:
+    """Record the next ITEMS_PER_TX targets after endpoint id ``after``, with the cursor and
+    the heartbeat, in one transaction; the new cursor, or None when all are recorded."""
+
+    def do() -> int | None:
+        if "ids" in params:
+            part = [i for i in params["ids"] if i > after][:ITEMS_PER_TX]
+            if not part:
+                return None
+            database.execute_sql(_insert_items_sql(len(part)), [job_id, *part])
+            top = part[-1]
+        else:
             rows = (
-                Endpoint.select(pw.Value(job.id), Endpoint.id, Endpoint.iccid)
-                .where(Endpoint.id.in_(endpoint_ids(targets.filter)) & (Endpoint.id > last))
+                Endpoint.select(pw.Value(job_id), Endpoint.id, Endpoint.iccid)
+                .where(Endpoint.id.in_(endpoint_ids(Filter.from_dict(
+                    params["targets"]["filter"]))) & (Endpoint.id > after))
                 .order_by(Endpoint.id)
                 .limit(ITEMS_PER_TX)
             )
-            retrying(
-                lambda rows=rows: JobItem.insert_from(rows, fields).execute()  # type: ignore[misc]
-            )
+            JobItem.insert_from(rows, [JobItem.job, JobItem.endpoint_id, JobItem.iccid]).execute()
             top = JobItem.select(pw.fn.MAX(JobItem.endpoint_id)).where(
-                JobItem.job == job.id
+                JobItem.job == job_id
             ).scalar()
-            if top is None or top == last:
-                break
-            last = top
-    total = JobItem.select().where(JobItem.job == job.id).count()
-    if targets.filter is None and total < len(set(targets.ids)):
-        missing = len(set(targets.ids)) - total
-        job.skipped = missing
-        job.message = f"{missing} endpoints no longer existed when the job started"
-    job.total = total
-    retrying(lambda: Job.update(total=total, skipped=job.skipped, message=job.message)
-             .where(Job.id == job.id).execute())
-    return job
+            if top is None or top <= after:
+                return None
+        beat(job_id, owner, last_id=top)
+        return int(top)
+
+    return retrying(do)
+
+
+def _record(job_id: int, owner: str) -> tuple[Job, str]:
+    """Record the job's targets from its cursor (``job.last_id``), ITEMS_PER_TX per
+    transaction, then, in one last transaction, its total, its cursor back to 0 for the
+    processing, and its params without the recording flag.
+
+    Until that last transaction the job is *recording*: its total is not trusted, and
+    a recording cut short (kill -9, a busy database) is finished by ``jobs resume``
+    before anything is applied, from the last id it recorded.
+    """
+    params = json.loads(owner)
+    after = int(Job.get_by_id(job_id).last_id)
+    while True:
+        top = _record_part(job_id, owner, params, after)
+        if top is None:
+            break
+        after = top
+    wanted = len(params.pop("ids", ())) if "ids" in params else None
+    params.pop("recording", None)
+    done = json.dumps(params)
+
+    def finish() -> None:
+        total = JobItem.select().where(JobItem.job == job_id).count()
+        changes: dict[str, Any] = {"total": total, "last_id": 0, "params": done,
+                                   "status": JobStatus.RUNNING}
+        if wanted is not None and total < wanted:
+            changes["skipped"] = wanted - total
+            changes["message"] = (
+                f"{wanted - total} endpoints no longer existed when the job started"
+            )
+        beat(job_id, owner, **changes)
+
+    retrying(finish)
+    return Job.get_by_id(job_id), done
 
 
 def _chunk_end(job_id: int, after: int) -> int | None:
@@ -552,6 +643,7 @@ def _chunk_end(job_id: int, after: int) -> int | None:
 
 def _process(
     job: Job,
+    owner: str,
     prepared: _Run,
     progress: Progress | None,
     cancelled: Cancelled | None,
@@ -566,33 +658,38 @@ def _process(
         progress(done, job.total)
     while True:
         if cancelled is not None and cancelled():
-            _finish(job.id, JobStatus.CANCELLED,
+            _finish(job.id, owner, JobStatus.CANCELLED,
                     "cancelled by the operator; resume to finish it")
             result.status = JobStatus.CANCELLED
             result.message = f"Cancelled: resume with simdeck jobs resume {job.id}"
             break
         hi = _chunk_end(job.id, job.last_id)
         if hi is None:
-            _finish(job.id, JobStatus.DONE, "")
+            _finish(job.id, owner, JobStatus.DONE, "")
             result.status = JobStatus.DONE
             break
 
         def do(lo: int = job.last_id, hi: int = hi) -> tuple[int, Counter[str]]:
             prepared.now = models.utcnow()
+            # Ownership first: a job taken over by another process changes nothing here.
+            beat(job.id, owner, heartbeat=prepared.now)
             applied, why = _apply_range(prepared, job.id, lo, hi)
             Job.update(
                 applied=Job.applied + applied,
                 skipped=Job.skipped + sum(why.values()),
                 last_id=hi,
-                heartbeat=prepared.now,
                 status=JobStatus.RUNNING,
             ).where(Job.id == job.id).execute()
             return applied, why
 
         try:
             applied, why = retrying(do)
+        except TakenOver as exc:
+            result.status = JobStatus.INTERRUPTED
+            result.message = str(exc)
+            break
         except Busy as exc:
-            _finish(job.id, JobStatus.INTERRUPTED, str(exc))
+            _finish(job.id, owner, JobStatus.INTERRUPTED, str(exc))
             result.status = JobStatus.INTERRUPTED
             result.message = f"{exc} (resume with simdeck jobs resume {job.id})"
             break
@@ -609,12 +706,12 @@ def _process(
     return result
 
 
-def _finish(job_id: int, status: JobStatus, message: str) -> None:
+def _finish(job_id: int, owner: str, status: JobStatus, message: str) -> None:
     retrying(
         lambda: Job.update(
             status=status, finished_at=models.utcnow(), message=message,
             heartbeat=models.utcnow(),
-        ).where(Job.id == job_id).execute()
+        ).where(_owned(job_id, owner)).execute()
     )
 
 
@@ -638,25 +735,26 @@ def purge_targets(now: dt.datetime | None = None) -> Targets:
 def carry_on(
     actor: Actor,
     job_id: int,
+    owner: str,
     *,
     progress: Progress | None = None,
     cancelled: Cancelled | None = None,
 ) -> Result:
-    """Apply the rest of a recorded job from its cursor, as ``actor`` (``jobs.resume``,
-    which decides whether the job may be carried on)."""
-    job = Job.get_by_id(job_id)
-    params = json.loads(job.params or "{}")
-    prepared = _prepare(actor, job.action, params.get("group"))
-    params.update(pid=os.getpid(), host=socket.gethostname(), resumed_by=actor.name)
-    retrying(
-        lambda: Job.update(status=JobStatus.RUNNING, params=json.dumps(params),
-                           heartbeat=models.utcnow(), finished_at=None)
-        .where(Job.id == job_id).execute()
-    )
+    """Finish recording a job's targets if that was cut short, then apply the rest from
+    its cursor, as ``actor``. ``owner`` is the job's params as ``jobs.resume`` wrote them
+    when it claimed the job for this process (the claim decides whether it may)."""
+    params = json.loads(owner)
+    prepared = _prepare(actor, Job.get_by_id(job_id).action, params.get("group"))
+    prepared.job_id = job_id
     with checkpointing() as checkpointer:
-        return _process(Job.get_by_id(job_id), prepared, progress, cancelled, checkpointer)
+        if params.get("recording"):
+            job, owner = _record(job_id, owner)
+        else:
+            job = Job.get_by_id(job_id)
+        return _process(job, owner, prepared, progress, cancelled, checkpointer)
 
 
 #: Names that moved to ``jobs`` and ``settings``, still found here until every caller
 #: imports them from their new module.
-__all__ = ["Targets", "Preview", "Result", "preview", "run", "carry_on", "purge_targets"]
+__all__ = ["Targets", "Preview", "Result", "preview", "run", "carry_on", "purge_targets",
+           "process_identity", "TakenOver", "beat"]

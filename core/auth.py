@@ -171,6 +171,8 @@ def add_operator(actor: Actor, user: str, role: str) -> None:
 
     def do() -> None:
         existing = Operator.get_or_none(Operator.username == user)
+        if existing and not new_role.allows(Role.ADMIN):
+            _keep_an_admin(actor, existing, f"give {user} the {new_role.value} role")
         if existing:
             Operator.update(role=new_role.value).where(Operator.username == user).execute()
         else:
@@ -224,6 +226,37 @@ def revoke(actor: Actor, user: str) -> None:
         raise PermissionDenied(f"cannot revoke {user}'s role here: {exc}") from None
 
 
+def _keep_an_admin(actor: Actor, op: Operator, what: str) -> None:
+    """Refuse to take the last admin's admin rights away: nobody could manage users then.
+
+    Counted inside the write transaction, so two admins demoting each other at the same
+    moment cannot both succeed. The actor is compared by account name: a browser
+    session's display name carries `` via serve``.
+    """
+    admin_roles = [r.value for r in Role if r.allows(Role.ADMIN)]
+    if op.role not in admin_roles:
+        return
+    others = Operator.select().where(
+        Operator.role.in_(admin_roles) & (Operator.username != op.username)
+    ).count()
+    if others:
+        return
+    who = "you are" if op.username == account_name(actor) else f"{op.username} is"
+    raise Refused(
+        f"cannot {what}: {who} the last admin of this database, and without one nobody "
+        "could manage operators; make another operator admin first"
+    )
+
+
+def account_name(actor: Actor) -> str:
+    """The OS account behind ``actor``: its name without a front end's `` via …`` label."""
+    for via in VIA_LABELS:
+        suffix = f" via {via}"
+        if actor.name.endswith(suffix):
+            return actor.name[: -len(suffix)]
+    return actor.name
+
+
 def remove_operator(actor: Actor, user: str) -> None:
     """Take away ``user``'s access; the last admin cannot be removed."""
     actor.require(Role.ADMIN, "manage operators")
@@ -232,11 +265,7 @@ def remove_operator(actor: Actor, user: str) -> None:
         raise NotFound(f"user {user}: not an operator of this database")
 
     def do() -> None:
-        admins = Operator.select().where(
-            Operator.role.in_([Role.ADMIN.value, Role.SUPPORT.value])
-        ).count()
-        if op.role in (Role.ADMIN.value, Role.SUPPORT.value) and admins <= 1:
-            raise Refused(f"user {user} is the last admin; add another admin first")
+        _keep_an_admin(actor, op, f"remove {user}")
         Operator.delete().where(Operator.username == user).execute()
         _audit_operator(actor.name, "operator_removed", user, None)
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 import peewee
 import platformdirs
@@ -120,6 +120,8 @@ def loose_permissions(url: str) -> str | None:
 def open_database(url: str | None = None, *, read_only: bool = False) -> peewee.Database:
     """Open the database at ``url`` (a SQLite path or URL, or postgresql://) and bind it."""
     url = url or os.environ.get("SIMDECK_DB") or default_url()
+    if is_postgres(url):
+        _require_driver()
     db: peewee.Database
     if is_postgres(url):
         scheme, rest = url.split("://", 1)
@@ -128,16 +130,21 @@ def open_database(url: str | None = None, *, read_only: bool = False) -> peewee.
             db.connect_params.setdefault("options", "-c default_transaction_read_only=on")
     else:
         path = sqlite_path(url)
+        _refuse_dangling_link(path)
         if read_only:
             if not path.exists():
                 raise InputError(f"database {path} does not exist")
+            inspect_sqlite_file(path)
             db = peewee.SqliteDatabase(
-                f"file:{path}?mode=ro",
+                read_only_uri(path),
                 uri=True,
                 pragmas={"busy_timeout": BUSY_TIMEOUT_MS, "query_only": 1},
                 check_same_thread=False,
             )
         else:
+            if path.exists():
+                # Before any pragma: WAL would rewrite the header of a file not ours.
+                inspect_sqlite_file(path)
             _create_private(path)
             db = _Sqlite(
                 str(path), pragmas=SQLITE_PRAGMAS, timeout=BUSY_TIMEOUT_MS / 1000,
@@ -179,18 +186,137 @@ class _Sqlite(peewee.SqliteDatabase):  # type: ignore[misc]
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
+def _require_driver() -> None:
+    """InputError naming the extra to install when psycopg cannot be imported."""
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        raise InputError(
+            "a postgresql:// database needs the PostgreSQL driver, which is not installed: "
+            "install simdeck[postgres] (pip install 'simdeck[postgres]')"
+        ) from None
+
+
+def _refuse_dangling_link(path: Path) -> None:
+    """A symbolic link to nothing is refused: creating the database would create the
+    link's target, wherever another user pointed it."""
+    if path.is_symlink() and not path.exists():
+        raise InputError(
+            f"{path} is a symbolic link to {os.readlink(path)}, which does not exist: "
+            "no database is created through a link; give the real path"
+        )
+
+
+#: What simdeck's own tables look like in sqlite_master: the settings table holds the
+#: schema version; any other file with tables belongs to another application.
+SIMDECK_MARKER = "setting"
+
+
+def inspect_sqlite_file(path: Path) -> None:
+    """Refuse, without changing a byte of it, a file that is not a simdeck database.
+
+    Read through a separate read-only connection, before the store connection sets its
+    pragmas (WAL changes the file header): a file that is not SQLite, SQLite with tables
+    but not simdeck's, or simdeck's settings table without a readable schema version.
+    An empty file (0 bytes) or a SQLite file with no tables is a new database.
+    """
+    try:
+        if path.stat().st_size == 0:
+            return
+    except OSError as exc:
+        raise InputError(f"cannot open the database {path}: {exc.strerror}") from None
+    try:
+        conn = sqlite3.connect(read_only_uri(path), uri=True)
+    except sqlite3.Error as exc:
+        raise InputError(f"cannot open the database {path}: {exc}") from None
+    try:
+        names = {name for (name,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )}
+        if not names:
+            return
+        if SIMDECK_MARKER not in names:
+            shown = ", ".join(sorted(names)[:5]) + (", …" if len(names) > 5 else "")
+            raise InputError(
+                f"{path} is not a simdeck database (it holds other tables: {shown}); "
+                "it was left untouched: give the path of a simdeck database or a new file"
+            )
+        row = conn.execute(
+            f"SELECT value FROM {SIMDECK_MARKER} WHERE key = 'schema_version'"
+        ).fetchone()
+        if row is None or not str(row[0]).strip().isdigit():
+            raise InputError(
+                f"{path}: its schema version is "
+                + ("missing" if row is None else f"not a number ({str(row[0])[:20]!r})")
+                + "; the file is damaged or was not written by simdeck, and was left untouched"
+            )
+    except sqlite3.DatabaseError as exc:
+        raise InputError(damaged_message(str(path), exc)) from None
+    finally:
+        conn.close()
+
+
+def damaged_message(where: str, exc: BaseException) -> str:
+    """The one line said of a file SQLite cannot read as a database."""
+    text = str(exc).strip()
+    low = text.lower()
+    if "not a database" in low or "encrypted" in low:
+        return f"{where} is not a SQLite database ({text}); it was left untouched"
+    if "malformed" in low or "corrupt" in low or "disk i/o" in low:
+        return (f"the database {where} is damaged ({text}); restore it from a backup, or "
+                "check it with: sqlite3 FILE 'PRAGMA integrity_check'")
+    return f"cannot read the database {where}: {text}"
+
+
+def is_damaged(exc: BaseException) -> bool:
+    """True for SQLite's errors about a file that is damaged or not a database."""
+    low = str(exc).lower()
+    return isinstance(exc, peewee.DatabaseError | sqlite3.DatabaseError) and any(
+        word in low for word in ("malformed", "not a database", "corrupt", "disk i/o",
+                                 "encrypted")
+    )
+
+
+def read_only_uri(path: Path) -> str:
+    """The URI a read-only open uses: ``mode=ro``, and ``immutable=1`` when the file or
+    its folder cannot be written (read-only media), where SQLite could not create the
+    WAL's shared-memory file and ``mode=ro`` alone fails to read a WAL database."""
+    quoted = quote(str(path.resolve()))
+    if os.access(path, os.W_OK) and os.access(path.parent, os.W_OK):
+        return f"file:{quoted}?mode=ro"
+    return f"file:{quoted}?mode=ro&immutable=1"
+
+
 def _create_private(path: Path) -> None:
-    """Create the file readable by its owner only, so other users of a shared host cannot."""
+    """Create the file readable by its owner only, so other users of a shared host cannot;
+    the folders created on the way (the data directory) are 0700 whatever the umask."""
     if path.exists():
         return
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        _make_private_dirs(path.parent)
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW, 0o600)
         os.close(fd)
     except FileExistsError:
         pass
     except OSError as exc:
         raise InputError(f"cannot create the database {path}: {exc.strerror}") from None
+
+
+def _make_private_dirs(folder: Path) -> None:
+    """mkdir -p with mode 0700 for each folder created; existing ones are left as they are."""
+    missing: list[Path] = []
+    while not folder.exists():
+        missing.append(folder)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    for created in reversed(missing):
+        try:
+            created.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        # mkdir's mode is masked by the umask; chmod is not.
+        os.chmod(created, 0o700)
 
 
 class _Bound(peewee.ColumnBase):  # type: ignore[misc]

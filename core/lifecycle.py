@@ -269,8 +269,13 @@ ACTIONS: dict[str, Action] = {
 }
 
 class JobStatus(StrEnum):
-    """Where a bulk job stands; stored in ``job.status`` (interrupted is derived, never stored)."""
+    """Where a bulk job stands; stored in ``job.status``.
 
+    Interrupted is also derived: a running or recording job whose process is gone.
+    """
+
+    #: Its targets are still being recorded: its total is not known yet.
+    RECORDING = "recording"
     RUNNING = "running"
     DONE = "done"
     CANCELLED = "cancelled"
@@ -280,6 +285,8 @@ class JobStatus(StrEnum):
     @property
     def label(self) -> str:
         """The status as screens write it."""
+        if self is JobStatus.RECORDING:
+            return "Recording targets"
         return self.value.capitalize()
 
     @property

@@ -22,7 +22,7 @@ import peewee as pw
 from .db import database, is_sqlite
 from .lifecycle import JobStatus
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def utcnow() -> dt.datetime:
@@ -134,6 +134,27 @@ class JobItem(BaseModel):
         primary_key = pw.CompositeKey("job", "endpoint_id")
 
 
+class ImportRow(BaseModel):
+    """A validated row of a large SIM import, staged so that the import is written in short
+    transactions, each taking the row it starts after (``job.last_id``) from here, and can
+    be finished or undone after a crash (``importer``). Deleted once the import is over."""
+
+    job = pw.ForeignKeyField(Job, on_delete="CASCADE", column_name="job_id", index=False)
+    #: The row number in the file (header = 1): the import's cursor.
+    row = pw.IntegerField()
+    iccid = pw.CharField()
+    eid = pw.CharField(null=True)
+    #: The IMSIs in order, separated by spaces.
+    imsis = pw.TextField()
+    name = pw.CharField(default="")
+    reference = pw.CharField(default="")
+    #: The tags, separated by spaces.
+    tags = pw.TextField(default="")
+
+    class Meta:
+        primary_key = pw.CompositeKey("job", "row")
+
+
 class AuditEvent(BaseModel):
     at = pw.DateTimeField(default=utcnow)
     actor = pw.CharField()
@@ -157,6 +178,7 @@ TABLES: list[type[BaseModel]] = [
     Operator,
     Job,
     JobItem,
+    ImportRow,
     AuditEvent,
 ]
 
@@ -240,9 +262,13 @@ def has_schema() -> bool:
 
 
 def schema_version() -> int:
-    """The schema version the bound database was written with."""
+    """The schema version the bound database was written with; 0 when it has none, -1 when
+    the stored value is not a number (``store.open_store`` refuses both)."""
     row = Setting.get_or_none(Setting.key == "schema_version")
-    return int(row.value) if row else 0
+    if row is None:
+        return 0
+    value = str(row.value).strip()
+    return int(value) if value.isdigit() else -1
 
 
 def _v2_job_item_indexes() -> None:
@@ -256,8 +282,8 @@ def _v2_job_item_indexes() -> None:
     database.execute_sql(JOB_ITEM_SKIPPED)
 
 
-def _v3_postgres() -> None:
-    """Version 3, PostgreSQL only: an index per keyset sort, the roles, privileges and
+def _v4_postgres() -> None:
+    """Version 4, PostgreSQL only: an index per keyset sort, the roles, privileges and
     triggers of core/pg.py."""
     if is_sqlite():
         return
@@ -268,9 +294,16 @@ def _v3_postgres() -> None:
     pg.install()
 
 
+def _v3_import_rows() -> None:
+    """Version 3: the staging table of large imports (``ImportRow``)."""
+    database.create_tables([ImportRow], safe=True)
+
+
 #: version → the function that brings a database from version-1 to version: plain SQL
 #: statements on the bound database, run in one transaction with the version's bump.
-MIGRATIONS: dict[int, Callable[[], None]] = {2: _v2_job_item_indexes, 3: _v3_postgres}
+MIGRATIONS: dict[int, Callable[[], None]] = {
+    2: _v2_job_item_indexes, 3: _v3_import_rows, 4: _v4_postgres,
+}
 
 
 def migrate() -> None:

@@ -151,6 +151,7 @@ PRIVILEGES: dict[Role, list[str]] = {
     Role.OPERATOR: [
         "GRANT INSERT, UPDATE ON endpoint, sim, job, job_item TO {role}",
         "GRANT INSERT, DELETE ON imsi, endpoint_tag TO {role}",
+        "GRANT INSERT, UPDATE, DELETE ON import_row TO {role}",
         "GRANT INSERT ON audit_event TO {role}",
         "GRANT USAGE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}",
     ],

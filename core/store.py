@@ -21,7 +21,7 @@ from typing import Any
 import peewee
 
 from simdeck.core import db as _db
-from simdeck.core.db import describe, open_database, retrying
+from simdeck.core.db import damaged_message, describe, is_damaged, open_database, retrying
 from simdeck.core.errors import InputError, Refused, SimdeckError
 from simdeck.core.models import SCHEMA_VERSION, create_schema, has_schema, migrate, schema_version
 
@@ -30,6 +30,9 @@ from simdeck.core.models import SCHEMA_VERSION, create_schema, has_schema, migra
 STORE_ERRORS: tuple[type[BaseException], ...] = (peewee.PeeweeException, sqlite3.Error, OSError)
 
 Database = peewee.Database
+#: The drivers' errors about the database file itself; ``damaged`` tells which mean a
+#: damaged file.
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (peewee.DatabaseError, sqlite3.DatabaseError)
 
 
 def open_store(url: str, read_only: bool = False) -> peewee.Database:
@@ -37,7 +40,7 @@ def open_store(url: str, read_only: bool = False) -> peewee.Database:
     try:
         db = open_database(url, read_only=read_only)
     except peewee.DatabaseError as exc:  # e.g. "file is not a database", raised on connect
-        raise InputError(f"cannot open the database {describe(url)}: {exc}") from None
+        raise InputError(damaged_message(describe(url), exc)) from None
     try:
         if not has_schema():
             if read_only:
@@ -48,6 +51,14 @@ def open_store(url: str, read_only: bool = False) -> peewee.Database:
             retrying(create_schema)
             return db
         version = schema_version()
+        if version < 1:
+            db.close()
+            raise InputError(
+                f"{describe(url)}: its schema version is "
+                + ("missing" if version == 0 else "not a number")
+                + "; the database is damaged or was not written by simdeck, and was left "
+                "untouched"
+            )
         if version > SCHEMA_VERSION:
             raise Refused(
                 f"this database was written by a newer simdeck (schema {version}; this "
@@ -62,8 +73,16 @@ def open_store(url: str, read_only: bool = False) -> peewee.Database:
             migrate()
     except peewee.DatabaseError as exc:
         db.close()
-        raise InputError(f"cannot read the database {describe(url)}: {exc}") from None
+        raise InputError(damaged_message(describe(url), exc)) from None
     return db
+
+
+def damaged(exc: BaseException, database: str = "") -> InputError | None:
+    """The InputError (exit 2) to show for an error SQLite raised on a damaged file, found
+    after opening (a corrupt page is only noticed when a query reads it); else None."""
+    if not is_damaged(exc):
+        return None
+    return InputError(damaged_message(describe(database) if database else "in use", exc))
 
 
 def open_bare(url: str, read_only: bool = False) -> tuple[peewee.Database, bool]:

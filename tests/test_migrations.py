@@ -105,3 +105,42 @@ def test_opening_again_after_the_migration_changes_nothing(blank: str) -> None:
 
     assert models.schema_version() == models.SCHEMA_VERSION
     assert _job_item_indexes() == first
+
+
+def _create_v2_schema() -> None:
+    """Version 2 as simdeck 2 built it: every table but the import staging."""
+    models.create_schema()
+    db.database.drop_tables([models.ImportRow])
+    models.Setting.update(value="2").where(models.Setting.key == "schema_version").execute()
+
+
+def test_a_version_2_database_gets_the_import_staging_and_takes_a_large_import(
+    blank: str, tmp_path: object, monkeypatch: object
+) -> None:
+    from pathlib import Path
+
+    from simdeck.core import importer
+    from simdeck.core.identifiers import make_iccid
+
+    db.open_database(blank)
+    _create_v2_schema()
+    admin = auth.login(user="admin")
+    job_id, counts = _fill(admin)
+    assert not models.ImportRow.table_exists()
+    db.database.close()
+
+    store.open_store(blank)
+
+    assert models.schema_version() == models.SCHEMA_VERSION and models.ImportRow.table_exists()
+    assert queries.counts_by_state(Filter()) == counts
+    assert jobs.job_view(jobs.get_job(job_id))["status"] == JobStatus.DONE
+    csv_path = Path(str(tmp_path)) / "big.csv"
+    csv_path.write_text("iccid,imsi\n" + "".join(
+        f"{make_iccid(f'89882{i:013d}')},90170{i:010d}\n" for i in range(7)))
+    monkey = monkeypatch  # the chunk small enough that 7 rows make an import job
+    monkey.setattr(importer, "IMPORT_CHUNK", 2)  # type: ignore[attr-defined]
+    report = importer.import_sims(admin, csv_path)
+    assert report.imported == 7
+    assert models.Job.get(models.Job.action == "import").status == JobStatus.DONE
+    assert models.ImportRow.select().count() == 0
+    assert invariants.violations() == []

@@ -83,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     figures.append(core_rows.search_page_row(path))
     step("import of 100,000 SIMs")
     figures.append(core_rows.import_row(tmp))
+    step("the write lock during an import of 200,000 SIMs as endpoints")
+    figures.append(core_rows.import_lock_row(tmp))
     # The writing rows work on a copy, so --reuse finds the database as built.
     work = str(tmp / "write.db")
     shutil.copy(path, work)

@@ -285,6 +285,94 @@ def import_row(tmp: Path, n: int = 100_000) -> Figure:
                   detail="median of 3", meets=med <= 5, samples=samples)
 
 
+def _sims_csv(path: Path, n: int, as_endpoints: bool = False) -> Path:
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["iccid", "imsi", "eid", *(["name", "tags"] if as_endpoints else [])])
+        for i in range(n):
+            extra = [f"car {i}", f"fleet-{i % 7}"] if as_endpoints else []
+            w.writerow([make_iccid(f"89883{i:013d}"), f"90171{i:010d}", "", *extra])
+    return path
+
+
+def _import_with_an_edit(tmp: Path, csv_path: Path, name: str) -> tuple[float, list[float]]:
+    """Import ``csv_path`` as endpoints into a database of its own while another connection
+    edits an endpoint every 20 ms: (the longest write transaction of the import, in ms,
+    from the moment it holds the lock to its commit; each edit's wait, in ms)."""
+    from simdeck.core import importer, records
+
+    db.open_database(str(tmp / name))
+    models.create_schema()
+    actor = auth.login()
+    other = records.create_endpoint(actor, name="another operator's")
+    other_id = other.id
+    held: list[float] = []
+    real = importer.retrying
+
+    def measured(fn: Callable[[], Any]) -> Any:
+        began: list[float] = []
+
+        def inside() -> Any:
+            began.append(time.perf_counter())  # BEGIN IMMEDIATE has the lock
+            return fn()
+
+        out = real(inside)
+        held.append((time.perf_counter() - began[-1]) * 1000)
+        return out
+
+    waits: list[float] = []
+    done = threading.Event()
+
+    def edits() -> None:
+        k = 0
+        while not done.is_set():
+            k += 1
+            start = time.perf_counter()
+            with contextlib.suppress(Busy):
+                records.edit_endpoint(actor, other_id, name=f"edit {k}")
+            waits.append((time.perf_counter() - start) * 1000)
+            time.sleep(0.02)
+        db.database.close()
+
+    importer.retrying = measured  # type: ignore[assignment]
+    editor = threading.Thread(target=edits)
+    editor.start()
+    try:
+        report = importer.import_sims(actor, csv_path, as_endpoints=True)
+    finally:
+        importer.retrying = real
+        done.set()
+        editor.join()
+        db.database.close()
+    assert report.imported == report.endpoints > 0, report.lines()
+    return max(held), waits or [0.0]
+
+
+def import_lock_row(tmp: Path, n: int = 200_000) -> Figure:
+    """An import of n SIMs as endpoints: the longest write transaction, and how long another
+    connection's endpoint edit waits meanwhile; the naive way is the import as one
+    transaction (the import before it was chunked)."""
+    from simdeck.core import importer
+
+    csv_path = _sims_csv(tmp / "endpoints.csv", n, as_endpoints=True)
+    longest, waits = _import_with_an_edit(tmp, csv_path, "import-lock.db")
+    chunk = importer.IMPORT_CHUNK
+    importer.IMPORT_CHUNK = 10**9
+    try:
+        whole, whole_waits = _import_with_an_edit(tmp, csv_path, "import-lock-whole.db")
+    finally:
+        importer.IMPORT_CHUNK = chunk
+    return Figure(
+        f"import {n:,} SIMs as endpoints: longest write transaction", "≤ 0.5 s",
+        longest / 1000, "s",
+        detail=(f"another connection's edit meanwhile: median {statistics.median(waits):.0f}"
+                f" ms, worst {max(waits):.0f} ms over {len(waits)} edits; as one transaction"
+                f" its worst wait was {max(whole_waits) / 1000:.1f} s"),
+        naive=whole / 1000, naive_label="one transaction", meets=longest <= 500,
+        samples=waits,
+    )
+
+
 def demo_row(path: str, n: int) -> Figure:
     """Build the demo database of n endpoints (one run: it is the database the rest use)."""
     from simdeck.core.demo import build_demo

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -111,3 +112,55 @@ def _check_wholly_before_or_after(job_id: int, applied: int) -> None:
         .count()
     )
     assert half == 0
+
+
+def test_kill_9_while_the_targets_are_recorded_then_resume(tmp_path: Path) -> None:
+    """The window between two recording transactions: the job must not be called done
+    with only the targets recorded so far (issue: 7,603 of 20,000 never suspended)."""
+    path = str(tmp_path / "recording.db")
+    db.open_database(path)
+    build_demo(150_000, seed=5)
+    targets = count(Filter(states=LIVE_ACTIVE))
+    assert targets > 100_000
+    db.database.close()
+
+    watch = sqlite3.connect(path)
+    proc = subprocess.Popen([sys.executable, "-c", BULK, path], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    recorded = 0
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        row = watch.execute("SELECT status, last_id FROM job ORDER BY id DESC LIMIT 1").fetchone()
+        if row and row[0] == "recording" and row[1] > 0:
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+        time.sleep(0.001)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.read() if proc.stderr else ""
+    recorded = watch.execute("SELECT count(*) FROM job_item").fetchone()[0]
+    watch.close()
+    assert 0 < recorded < targets
+
+    db.open_database(path)
+    assert db.database.execute_sql("PRAGMA integrity_check").fetchone()[0] == "ok"
+    (job,) = jobs.list_jobs(limit=1)
+    assert job["status"] == "interrupted" and job["recording"] is True
+    assert job["applied"] == 0 and count(Filter(states=("suspended",))) < targets // 2
+    db.database.close()
+
+    out = subprocess.run(
+        [sys.executable, "-m", "simdeck.tui.cli", "--db", path, "jobs", "resume",
+         str(job["id"]), "--format", "json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["applied"] == targets
+
+    db.open_database(path)
+    final = jobs.job_view(jobs.get_job(job["id"]))
+    assert final["status"] == "done" and final["recording"] is False
+    assert final["total"] == final["applied"] == targets and final["pending"] == 0
+    assert count(Filter(states=LIVE_ACTIVE)) == 0
+    _check_wholly_before_or_after(job["id"], targets)
+    assert invariants.violations(audit=False) == []
+    db.database.close()

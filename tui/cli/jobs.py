@@ -74,7 +74,8 @@ def jobs_show(ctx: click.Context, job_id: int, fmt: str) -> None:
             ("Targets", what),
             ("Group", j.get("group")),
             ("Status", j["status"]),
-            ("Total", j["total"]),
+            ("Total", "not known yet: its targets are still being recorded"
+             if j.get("recording") else j["total"]),
             ("Applied", j["applied"]),
             ("Skipped", j["skipped"]),
             ("Failed", j["failed"]),
@@ -92,15 +93,19 @@ def jobs_show(ctx: click.Context, job_id: int, fmt: str) -> None:
 
 @jobs.command("resume")
 @click.argument("job_id", metavar="JOB", type=JOB_ID)
+@click.option("--force", is_flag=True,
+              help="Admins: take over a job that looks alive but has sent no heartbeat "
+              "for a minute (its process is stopped or hung).")
 @format_option()
 @click.pass_context
-def jobs_resume(ctx: click.Context, job_id: int, fmt: str) -> None:
+def jobs_resume(ctx: click.Context, job_id: int, force: bool, fmt: str) -> None:
     """Carry on an interrupted or cancelled job from the last chunk it committed."""
     actor = session(ctx)
     progress = Progress(_action_label(core_jobs.get_job(job_id).action))
     with interruptible() as cancelled:
         try:
-            result = core_jobs.resume(actor, job_id, progress=progress, cancelled=cancelled)
+            result = core_jobs.resume(actor, job_id, force=force, progress=progress,
+                                      cancelled=cancelled)
         finally:
             progress.end()
     report(result, fmt)

@@ -16,7 +16,7 @@ from simdeck.core import auth
 from simdeck.core.db import default_url, loose_permissions
 from simdeck.core.errors import SimdeckError
 from simdeck.core.sanitize import printable
-from simdeck.core.store import Database, open_store
+from simdeck.core.store import DATABASE_ERRORS, Database, damaged, open_store
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -64,6 +64,13 @@ class SimdeckGroup(click.Group):
         except SimdeckError as exc:
             click.echo(f"simdeck: {exc}", err=True)
             raise click.exceptions.Exit(exc.exit_code) from None
+        except DATABASE_ERRORS as exc:
+            # A corrupt page is noticed only by the query that reads it.
+            error = damaged(exc, options(ctx).resolved_url if ctx.obj else "")
+            if error is None:
+                raise
+            click.echo(f"simdeck: {error}", err=True)
+            raise click.exceptions.Exit(error.exit_code) from None
 
 
 class Fail(click.exceptions.Exit):
