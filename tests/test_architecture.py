@@ -71,3 +71,18 @@ def test_the_lifecycle_page_is_the_table_in_the_code() -> None:
 
     page = (CORE.parent / "docs" / "lifecycle.md").read_text()
     assert page == markdown(), "run: python -m simdeck.core.lifecycle > docs/lifecycle.md"
+
+
+def test_every_package_folder_is_in_the_wheel() -> None:
+    """A folder with an ``__init__.py`` that pyproject does not list is missing from a
+    non-editable install (``pip install .``): the command line would fail to import."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    listed = set(config["tool"]["setuptools"]["packages"])
+    folders = {
+        "simdeck." + ".".join(init.parent.relative_to(ROOT).parts)
+        for top in (CORE, TUI)
+        for init in top.rglob("__init__.py")
+    }
+    assert folders - listed == set()
