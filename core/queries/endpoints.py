@@ -179,7 +179,7 @@ def choose_plan(found: list[Term], limit: int, *, forced: str = "auto") -> Plan:
         return Plan("dense" if drivers or forced == "dense" else "filtered")
     cross = crossover(limit, table_size())
     if forced == "sparse":
-        return Plan("sparse", drivers[0], cross) if drivers else Plan("dense")
+        return Plan("sparse", drivers[0], cross) if drivers else Plan("filtered")
     counts = tuple((i, probe(found[i], cross)) for i in drivers)
     best, fewest = min(counts, key=lambda c: c[1])
     if fewest < cross:

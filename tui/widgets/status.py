@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from textual.content import Content
@@ -125,9 +126,12 @@ class StateCounts(Static):
         total: int | None,
         selected: tuple[str, ...] = (),
         pending: bool = False,
+        approximate: bool = False,
     ) -> None:
-        """Draw the counts (None while the first count runs)."""
+        """Draw the counts (None while the first count runs); ``approximate`` counts are
+        estimates, each marked ``≈`` until the exact ones replace them."""
         self.set_class(pending, "-pending")
+        self.set_class(approximate, "-approximate")
         if counts is None:
             self.update(Content.styled("Counting endpoints…", "$foreground-muted"))
             return
@@ -135,7 +139,13 @@ class StateCounts(Static):
         grand = total if total is not None else sum(counts.values())
         line = Content("")
         # The widest form that fits on one line: full numbers, then 400k, then no words.
-        for fmt, suffix in ((number, " endpoints"), (compact, " endpoints"), (compact, "")):
+        forms: list[tuple[Callable[[int], str], str]] = [
+            (number, " endpoints"), (compact, " endpoints"), (compact, "")]
+        if approximate:
+            # An estimate is never shown to the unit: it is not that precise.
+            forms = [(lambda n: "≈" + compact(n), " endpoints"),
+                     (lambda n: "≈" + compact(n), "")]
+        for fmt, suffix in forms:
             parts: list[Content] = []
             for state in STATES:
                 n = counts.get(state, 0)
