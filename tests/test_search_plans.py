@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import string
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simdeck.core import auth, db, demo, records
-from simdeck.core.lifecycle import STATES, Role
+from simdeck.core.lifecycle import Role
 from simdeck.core.models import Endpoint, EndpointTag, Imsi, Sim
 from simdeck.core.queries import (
     SORTS,
@@ -27,6 +26,7 @@ from simdeck.core.queries import (
 )
 from simdeck.core.queries import endpoints as planner
 from simdeck.core.queries.filters import terms
+from tests.benchmarks.search_rows import random_search
 
 NOW = dt.datetime(2025, 11, 21, 4, 40)
 #: Names only a hand would type: letters LIKE does not fold, quotes, wildcards.
@@ -54,42 +54,8 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, list[s
     db.database.close()
 
 
-def fragment(rng: random.Random, word: str, *, prefix: bool = False) -> str:
-    """A piece of ``word``: its start (``prefix``) or any part, 1 to 12 characters."""
-    size = rng.randint(1, min(12, len(word)))
-    start = 0 if prefix else rng.randint(0, len(word) - size)
-    text = word[start:start + size]
-    return text.swapcase() if rng.random() < 0.2 else text
-
-
-def random_search(rng: random.Random, words: dict[str, list[str]]) -> str:
-    """One to three tokens from the fleet's own words (or noise), some negated."""
-    tokens = []
-    for _ in range(rng.randint(1, 3)):
-        kind = rng.choice(("name", "ref", "iccid", "imsi", "eid", "tag", "state", "noise"))
-        if kind == "noise":
-            token = "".join(rng.choice(string.ascii_lowercase + "-%_") for _ in range(
-                rng.randint(1, 6)))
-        elif kind == "state":
-            token = "state:" + rng.choice(STATES).value
-        elif kind == "tag":
-            token = "tag:" + rng.choice(words["tag"])
-        elif kind in ("imsi", "eid"):
-            token = f"{kind}:" + fragment(rng, rng.choice(words[kind]), prefix=True)
-        elif kind == "iccid":
-            token = fragment(rng, rng.choice(words["iccid"]), prefix=True)
-        else:
-            text = fragment(rng, rng.choice(words[kind]))
-            field = rng.choice(("", "", f"{kind}:"))
-            token = field + (f'"{text}"' if " " in text else text)
-        if rng.random() < 0.2:
-            token = "-" + token
-        tokens.append(token)
-    return " ".join(tokens)
-
-
-def naive(f: Filter, sort: str, **kw: object) -> list[planner.Row]:
-    return page(f, sort, plan="naive", **kw)  # type: ignore[arg-type]
+def plain(f: Filter, sort: str, **kw: object) -> list[planner.Row]:
+    return page(f, sort, plan="plain", **kw)  # type: ignore[arg-type]
 
 
 @settings(max_examples=150, deadline=None,
@@ -101,7 +67,7 @@ def test_every_plan_reads_the_rows_the_plain_query_reads(
 ) -> None:
     rng = random.Random(seed)
     f = Filter(search=random_search(rng, fleet))
-    want = naive(f, sort, limit=limit, descending=descending)
+    want = plain(f, sort, limit=limit, descending=descending)
     for plan in ("dense", "sparse", "auto"):
         got = page(f, sort, limit=limit, descending=descending, plan=plan)
         assert got == want, (f.search, sort, plan)
@@ -111,7 +77,7 @@ def test_every_plan_reads_the_rows_the_plain_query_reads(
         for plan in ("dense", "sparse", "auto"):
             for kw in ({"after": key}, {"before": key}, {"last": True}):
                 got = page(f, sort, limit=limit, descending=descending, plan=plan, **kw)
-                assert got == naive(f, sort, limit=limit, descending=descending, **kw), (
+                assert got == plain(f, sort, limit=limit, descending=descending, **kw), (
                     f.search, sort, plan, kw)
 
 
@@ -123,7 +89,7 @@ def test_a_walk_over_its_budget_gives_way_to_the_sparse_plan_with_the_same_rows(
 ) -> None:
     rng = random.Random(seed)
     f = Filter(search=random_search(rng, fleet))
-    want = naive(f, "name", limit=20)
+    want = plain(f, "name", limit=20)
     with monkeypatch.context() as m:
         # Every probe says dense, and no walk may pass more than a row or two.
         m.setattr(planner, "crossover", lambda limit, n: 1)
@@ -152,7 +118,7 @@ def test_counts_are_exact_or_flagged_estimates(
     rng = random.Random(seed)
     f = Filter(search=random_search(rng, fleet))
     exact = counts_by_state(f)
-    assert sum(exact.values()) == count(f) == len(naive(f, "id", limit=10_000))
+    assert sum(exact.values()) == count(f) == len(plain(f, "id", limit=10_000))
     first = counts_by_state_estimate(f)
     if not first.approximate:
         assert first.counts == exact

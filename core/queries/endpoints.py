@@ -94,7 +94,7 @@ def page(
     """Rows in ``sort`` order: the first page, the page after/before a key, or the last page.
 
     ``plan`` is for tests and the benchmark: ``auto`` lets the planner choose (see
-    ``choose_plan``); ``dense``, ``sparse`` and ``naive`` force one way.
+    ``choose_plan``); ``dense``, ``sparse`` and ``plain`` force one way.
     """
     if sort not in SORTS:
         raise ValidationError("sort", sort, f"is not a column; use one of {', '.join(SORTS)}")
@@ -116,7 +116,7 @@ def page(
 # --- the planner -------------------------------------------------------------------------
 
 #: ``auto``: the planner chooses; the others force one way (tests, the benchmark).
-PLANS = ("auto", "dense", "sparse", "naive")
+PLANS = ("auto", "dense", "sparse", "plain")
 
 #: The index a dense walk goes through for each sort (``id`` walks the table itself).
 SORT_INDEX = {
@@ -139,7 +139,7 @@ STEP_CHECK = 1000
 @dataclass(frozen=True)
 class Plan:
     """How a page is read: ``dense`` walks the sort index testing each row, ``sparse``
-    takes one condition's matches from its index and orders them, ``naive`` lets the
+    takes one condition's matches from its index and orders them, ``plain`` lets the
     database choose; ``driver`` is the condition the sparse plan starts from;
     ``matches`` the capped probe counts (term index → count) the choice was made on."""
 
@@ -172,8 +172,8 @@ def crossover(limit: int, n: int) -> int:
 
 def choose_plan(found: list[Term], limit: int, *, forced: str = "auto") -> Plan:
     """The plan for a page of ``limit`` rows of the conditions ``found``."""
-    if not found or not is_sqlite() or forced == "naive":
-        return Plan("naive")
+    if not found or not is_sqlite() or forced == "plain":
+        return Plan("plain")
     drivers = [i for i, t in enumerate(found) if t.driver is not None and t.probe is not None]
     if forced == "dense" or (forced == "auto" and not drivers):
         return Plan("dense" if drivers or forced == "dense" else "filtered")
@@ -248,7 +248,7 @@ def _planned_page(f: Filter, sort: str, key: Key | None, limit: int, reverse: bo
     found = terms(f)
     chosen = choose_plan(found, limit, forced=forced)
     base = Endpoint.select(*_ROW_COLUMNS)
-    if chosen.kind == "naive":
+    if chosen.kind == "plain":
         cond = all_of([t.where for t in found])
         query = base.where(cond) if cond is not None else base
         return _rows(_keyset(query, sort, key, reverse).limit(limit).tuples(), groups)
@@ -310,7 +310,7 @@ def _planned_condition(f: Filter, limit: int) -> pw.Expression | None:
     matches when they are few, else every condition tested row by row."""
     found = terms(f)
     chosen = choose_plan(found, limit)
-    if chosen.kind == "naive":
+    if chosen.kind == "plain":
         return all_of([t.where for t in found])
     if chosen.kind == "sparse" and chosen.driver is not None:
         return all_of([t.driver if i == chosen.driver and t.driver is not None else t.row_test

@@ -57,6 +57,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse", action="store_true", help="reuse --db if it exists")
     parser.add_argument("--markdown", help="also write the table to this file")
     parser.add_argument("--skip-console", action="store_true", help="store rows only")
+    parser.add_argument("--only-search", action="store_true",
+                        help="only the random search set (first page and counts)")
+    parser.add_argument("--pg", metavar="URL",
+                        help="with --only-search: also on PostgreSQL (a demo of --endpoints "
+                             "is built there unless it holds one)")
+    parser.add_argument("--searches", type=int, default=60, help="size of the search set")
+    parser.add_argument("--seed", type=int, default=12, help="seed of the search set")
     args = parser.parse_args(argv)
 
     tmp = Path(tempfile.mkdtemp(prefix="simdeck-bench-"))
@@ -72,6 +79,17 @@ def main(argv: list[str] | None = None) -> int:
             Path(path + suffix).unlink(missing_ok=True)
         step(f"building the {args.endpoints:,}-endpoint demo database")
         figures.append(core_rows.demo_row(path, args.endpoints))
+    if args.only_search:
+        from . import search_rows
+
+        step("the random search set on SQLite")
+        figures += search_rows.search_rows(path, n=args.searches, seed=args.seed)
+        if args.pg:
+            step("the random search set on PostgreSQL")
+            search_rows.ensure_pg_demo(args.pg, args.endpoints)
+            figures += search_rows.search_rows(args.pg, label="PostgreSQL", n=args.searches,
+                                               seed=args.seed)
+        return _report(figures, args, started, tmp)
     if not args.skip_console:
         from . import console_rows
 
@@ -100,7 +118,10 @@ def main(argv: list[str] | None = None) -> int:
         step("bulk suspend of 100,000 marked endpoints through the console")
         figures.append(console_bulk_row(work))
     step("done")
+    return _report(figures, args, started, tmp)
 
+
+def _report(figures: list[Figure], args: argparse.Namespace, started: float, tmp: Path) -> int:
     lines = table(figures)
     print("\n".join(lines))
     print(f"\nMachine: {machine()}")
