@@ -159,7 +159,8 @@ def probe(term: Term, cap: int) -> int:
     smaller of the two)."""
     assert term.probe is not None
     sql, params = term.probe
-    cursor = database.execute_sql(f"SELECT count(*) FROM ({sql} LIMIT {int(cap)})", params)
+    cursor = database.execute_sql(f"SELECT count(*) FROM ({sql} LIMIT {int(cap)}) AS probe",
+                                  params)
     return int(cursor.fetchone()[0])
 
 
@@ -387,7 +388,7 @@ def counts_by_state_estimate(f: Filter) -> StateCounts:
     state and group indexes answer, or one with few matches), else estimated from a
     sample of the table and flagged ``approximate`` (``counts_by_state`` then counts)."""
     found = terms(f)
-    if not found or not is_sqlite() or all(t.covered for t in found):
+    if not found or all(t.covered for t in found):
         return StateCounts(counts_by_state(f))
     drivers = [i for i, t in enumerate(found) if t.probe is not None and not t.covered]
     if any(probe(found[i], EXACT_UNDER) < EXACT_UNDER for i in drivers):

@@ -47,13 +47,14 @@ async def test_estimated_counts_are_marked_until_the_exact_ones_replace_them(
         # …and the counts show the estimate, marked.
         await wait_for(pilot, lambda: "≈" in counts_text(app))
         text = counts_text(app)
-        assert "Active ≈2" in text and "Idle ≈1" in text and "│ ≈5" in text, text
+        assert text.startswith("≈ Hold 0"), text
+        assert "Active 2" in text and "Idle 1" in text and "│ ≈5 endpoints" in text
         assert the_list(app).count is None or the_list(app).count == len(want)
         exact_may_finish.set()
         await wait_for(pilot, lambda: "≈" not in counts_text(app))
         await settle(pilot)
         text = counts_text(app)
-        assert "Active 2" in text and "│ 5 endpoints" in text, text
+        assert "Active 2" in text and "│ 5 endpoints" in text and "estimated" not in text
         assert the_list(app).count == 5
 
 

@@ -129,7 +129,7 @@ class StateCounts(Static):
         approximate: bool = False,
     ) -> None:
         """Draw the counts (None while the first count runs); ``approximate`` counts are
-        estimates, each marked ``≈`` until the exact ones replace them."""
+        estimates, marked ``≈`` until the exact ones replace them."""
         self.set_class(pending, "-pending")
         self.set_class(approximate, "-approximate")
         if counts is None:
@@ -141,10 +141,13 @@ class StateCounts(Static):
         # The widest form that fits on one line: full numbers, then 400k, then no words.
         forms: list[tuple[Callable[[int], str], str]] = [
             (number, " endpoints"), (compact, " endpoints"), (compact, "")]
+        lead: list[tuple[str, str] | str] = []
         if approximate:
-            # An estimate is never shown to the unit: it is not that precise.
-            forms = [(lambda n: "≈" + compact(n), " endpoints"),
-                     (lambda n: "≈" + compact(n), "")]
+            # An estimate is never shown to the unit (it is not that precise), and is
+            # marked once at the start of the line and on the total.
+            lead = [("≈ ", "bold $text-warning")]
+            forms = [(compact, " endpoints, estimated"), (compact, " endpoints"),
+                     (compact, "")]
         for fmt, suffix in forms:
             parts: list[Content] = []
             for state in STATES:
@@ -155,9 +158,10 @@ class StateCounts(Static):
                 label = label.stylize(f"@click=screen.filter_state('{state.value}')")
                 parts.append(Content.assemble(label, " ", (fmt(n), "bold" if n else "")))
             total_text = Content.assemble(
-                ("│ ", "$foreground-muted"), (fmt(grand), "bold"), (suffix, "$foreground-muted")
+                ("│ ", "$foreground-muted"), ("≈" if approximate else "", "bold"),
+                (fmt(grand), "bold"), (suffix, "$foreground-muted")
             )
-            line = Content.assemble(Content("  ").join(parts), "  ", total_text)
+            line = Content.assemble(*lead, Content("  ").join(parts), "  ", total_text)
             if line.cell_length <= width:
                 break
         self.update(line)
