@@ -334,8 +334,10 @@ def terms(f: Filter) -> list[Term]:
     for tok in tokenize(f.search):
         term = token_term(tok)
         if tok.negated:
-            # A negation is tested on each row: its matches are never built as a set.
-            term = Term(~term.where, ~term.row_test, covered=term.covered)
+            # A negation is tested on each row (NOT EXISTS, NOT LIKE): its matches are
+            # never built as a set (PostgreSQL's NOT IN over a large subquery that does
+            # not fit in memory runs the subquery again for every row).
+            term = Term(~term.row_test, ~term.row_test, covered=term.covered)
         out.append(term)
     return out
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import random
 import statistics
 import string
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -99,6 +100,10 @@ def search_set(n: int = SEARCHES, seed: int = SEED) -> list[str]:
     return [random_search(rng, words) for _ in range(n)]
 
 
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 def _ms(fn: Callable[[], object]) -> float:
     start = time.perf_counter()
     fn()
@@ -153,6 +158,8 @@ def search_rows(url: str, *, label: str = "SQLite", n: int = SEARCHES, seed: int
             lambda f, s=sort: page(f, s, limit=limit, plan="plain"),
         ])
         worst = max(ours.samples)
+        _say(f"{label}, sorted by {sort}: simdeck {ours.line}; naive LIKE scan {naive.line}; "
+             f"plain query {plain.line}")
         out.append(Figure(
             f"{label}: first page of a search, random set of {n} (seed {seed}), "
             f"sorted by {sort}", "p95 ≤ 100 ms, worst ≤ 200 ms", p95(ours.samples),
@@ -163,6 +170,8 @@ def search_rows(url: str, *, label: str = "SQLite", n: int = SEARCHES, seed: int
     shown, exact = _side_by_side(searches, [counts_by_state_estimate, counts_by_state])
     approximate = sum(1 for t in searches if counts_by_state_estimate(Filter(search=t))
                       .approximate)
+    _say(f"{label}, counts: shown first (≈ for {approximate} of {n}) {shown.line}; "
+         f"exact {exact.line}")
     out.append(Figure(
         f"{label}: counts per state shown, same set", "p95 ≤ 300 ms", p95(shown.samples),
         detail=f"shown first (exact, or ≈ for {approximate} of {n}): {shown.line}; "
