@@ -91,9 +91,13 @@ def test_a_walk_over_its_budget_gives_way_to_the_sparse_plan_with_the_same_rows(
     f = Filter(search=random_search(rng, fleet))
     want = plain(f, "name", limit=20)
     with monkeypatch.context() as m:
-        # Every probe says dense, and no walk may pass more than a row or two.
+        # Every probe says dense, and every walk runs out of time at once; the second
+        # look then walks on, or orders a driver's matches.
         m.setattr(planner, "crossover", lambda limit, n: 1)
-        m.setattr(planner, "STEPS_PER_ROW", 1)
+        m.setattr(planner, "WALK_SECONDS", 0.0)
+        m.setattr(planner, "STEP_CHECK", 1)
+        assert page(f, "name", limit=20) == want, f.search
+        m.setattr(planner, "SPARSE_PER_MATCH", 1.0)
         assert page(f, "name", limit=20) == want, f.search
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -127,13 +128,17 @@ SORT_INDEX = {
     "last_activity": "endpoint_last_activity",
 }
 
-#: A dense walk that passes this many times the crossover in rows without filling its
-#: page gives way to the sparse plan (its matches are not where their density said).
-WALK_BUDGET = 3
-#: Virtual machine steps per row a walk takes (measured: 8 for a text test on each row).
-STEPS_PER_ROW = 10
-#: How often (in virtual machine steps) the walk checks its budget.
-STEP_CHECK = 1000
+#: A dense walk that has not filled its page after this long stops, and the planner looks
+#: again (``_after_budget``): its matches are rarer, or further along, than it thought.
+WALK_SECONDS = 0.06
+#: How often (in SQLite virtual machine steps) the walk looks at the clock.
+STEP_CHECK = 2000
+#: The driver counts the second look probes up to, and what one match costs the sparse
+#: plan (read, tested, ordered), in seconds.
+SECOND_PROBE = 250_000
+SPARSE_PER_MATCH = 1.5e-6
+#: Rows of the sample the second look tests, in runs of ids spread over the table.
+DENSITY_SAMPLE = 4_000
 
 
 @dataclass(frozen=True)
@@ -208,25 +213,65 @@ class _OverBudget(Exception):
     pass
 
 
-def _walk(query: pw.Select, rows: int) -> list[tuple[Any, ...]]:
-    """Run a dense walk, stopped with ``_OverBudget`` once it has passed about ``rows``."""
+def _walk(query: pw.Select, seconds: float) -> list[tuple[Any, ...]]:
+    """Run a dense walk, stopped with ``_OverBudget`` once it has taken ``seconds``."""
     conn = database.connection()
-    steps = max(1, rows * STEPS_PER_ROW // STEP_CHECK)
-    seen = [0]
+    deadline = time.perf_counter() + seconds
+    over = [False]
 
     def check() -> int:
-        seen[0] += 1
-        return 1 if seen[0] > steps else 0
+        if time.perf_counter() > deadline:
+            over[0] = True
+            return 1
+        return 0
 
     conn.set_progress_handler(check, STEP_CHECK)
     try:
         return list(query.tuples())
     except (pw.OperationalError, sqlite3.OperationalError) as exc:
-        if seen[0] > steps and "interrupt" in str(exc).lower():
+        if over[0] and "interrupt" in str(exc).lower():
             raise _OverBudget from None
         raise
     finally:
         conn.set_progress_handler(None, 0)
+
+
+def _density(tests: pw.Expression) -> tuple[float, float]:
+    """The share of rows that pass ``tests``, and the seconds testing one row takes, from
+    DENSITY_SAMPLE rows in 16 runs of ids spread over the table."""
+    top = table_size()
+    runs = 16
+    size = max(1, DENSITY_SAMPLE // runs)
+    step = max(1, top // runs)
+    spans = [(k * step + 1, k * step + size) for k in range(runs)]
+    matched = pw.fn.SUM(pw.Case(None, [(tests, 1)], 0))
+    hits = rows = 0
+    start = time.perf_counter()
+    for low, high in spans:
+        h, n = (Endpoint.select(matched, pw.fn.COUNT(1))
+                .where(Endpoint.id.between(low, high)).tuples())[0]
+        hits += int(h or 0)
+        rows += int(n or 0)
+    took = time.perf_counter() - start
+    return (hits / rows if rows else 0.0), (took / rows if rows else 0.0)
+
+
+def _after_budget(found: list[Term], tests: pw.Expression, limit: int) -> int | None:
+    """A dense walk ran out of time: the driver to order the matches of (sparse), or None
+    to walk on to the end (dense). Walking on is chosen only when the sample says the
+    matches are rare but spread (the walk was merely long) and walking costs less than
+    ordering the fewest matches; matches bunched far along the order (the walk should
+    have found them by now) are ordered."""
+    drivers = [i for i, t in enumerate(found) if t.driver is not None and t.probe is not None]
+    counted = [(probe(found[i], SECOND_PROBE), i) for i in drivers]
+    fewest, best = min(counted)
+    share, per_row = _density(tests)
+    if share <= 0:
+        return best
+    walk = limit / share * per_row
+    if walk <= WALK_SECONDS:
+        return best
+    return None if walk - WALK_SECONDS < fewest * SPARSE_PER_MATCH else best
 
 
 def _keyset(query: pw.Select, sort: str, key: Key | None, reverse: bool,
@@ -254,6 +299,10 @@ def _planned_page(f: Filter, sort: str, key: Key | None, limit: int, reverse: bo
         query = base.where(cond) if cond is not None else base
         return _rows(_keyset(query, sort, key, reverse).limit(limit).tuples(), groups)
     tests = all_of([t.row_test for t in found])
+    if sort == "iccid" and tests is not None and any(t.needs_sim for t in found):
+        # Endpoints without a SIM sort first by ICCID (''), and cannot match: the walk
+        # starts after them.
+        tests = (Endpoint.iccid > "") & tests
     if chosen.kind in ("dense", "filtered"):
         query = _keyset(base.where(tests) if tests is not None else base, sort, key, reverse)
         if chosen.kind == "filtered":
@@ -263,9 +312,13 @@ def _planned_page(f: Filter, sort: str, key: Key | None, limit: int, reverse: bo
         if forced == "dense":
             return _rows(query.tuples(), groups)
         try:
-            return _rows(_walk(query, WALK_BUDGET * chosen.crossover), groups)
+            return _rows(_walk(query, WALK_SECONDS), groups)
         except _OverBudget:
-            chosen = Plan("sparse", chosen.driver, chosen.crossover)
+            assert tests is not None
+            driver = _after_budget(found, tests, limit)
+            if driver is None:
+                return _rows(query.tuples(), groups)
+            chosen = Plan("sparse", driver, chosen.crossover)
     assert chosen.driver is not None
     driver = found[chosen.driver].driver
     assert driver is not None

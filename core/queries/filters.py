@@ -222,6 +222,8 @@ class Term:
     probe: tuple[str, tuple[Any, ...]] | None = None
     #: True for a condition on the state and group columns, which their indexes count.
     covered: bool = False
+    #: True when only an endpoint with a SIM (an ICCID) can match.
+    needs_sim: bool = False
 
 
 def _sql(query: pw.Query) -> tuple[str, tuple[Any, ...]]:
@@ -286,7 +288,8 @@ def token_term(tok: Token) -> Term:
         row_test = pw.fn.EXISTS(
             Sim.select(pw.SQL("1")).join(Imsi, on=(Imsi.sim == Sim.id))
             .where((Sim.endpoint == Endpoint.id) & rng))
-        return Term(cond, row_test, cond, _sql(Imsi.select(pw.SQL("1")).where(rng)))
+        return Term(cond, row_test, cond, _sql(Imsi.select(pw.SQL("1")).where(rng)),
+                    needs_sim=True)
     if fld == "eid":
         rng = _prefix_range(Sim.eid, _digits(value))
         if rng is NOTHING:
@@ -294,7 +297,8 @@ def token_term(tok: Token) -> Term:
         cond = _token_condition(tok)
         row_test = pw.fn.EXISTS(
             Sim.select(pw.SQL("1")).where((Sim.endpoint == Endpoint.id) & rng))
-        return Term(cond, row_test, cond, _sql(Sim.select(pw.SQL("1")).where(rng)))
+        return Term(cond, row_test, cond, _sql(Sim.select(pw.SQL("1")).where(rng)),
+                    needs_sim=True)
     if fld == "imei":
         return _prefix_term(Endpoint.imei_lock, re.sub(r"[\s\-/]", "", value))
     if fld == "ip":
