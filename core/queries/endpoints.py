@@ -256,22 +256,26 @@ def _density(tests: pw.Expression) -> tuple[float, float]:
     return (hits / rows if rows else 0.0), (took / rows if rows else 0.0)
 
 
-def _after_budget(found: list[Term], tests: pw.Expression, limit: int) -> int | None:
-    """A dense walk ran out of time: the driver to order the matches of (sparse), or None
-    to walk on to the end (dense). Walking on is chosen only when the sample says the
-    matches are rare but spread (the walk was merely long) and walking costs less than
-    ordering the fewest matches; matches bunched far along the order (the walk should
-    have found them by now) are ordered."""
+#: What the second look chooses: order a driver's matches, walk on, or scan the table.
+SCAN = -1
+WALK_ON = -2
+
+
+def _after_budget(found: list[Term], tests: pw.Expression, limit: int) -> int:
+    """A dense walk ran out of time: the driver whose matches to order (sparse), WALK_ON
+    to walk on to the end, or SCAN to test every row of the table in its own order and
+    order what passes. The sample says what share of rows match and what testing one
+    costs. Matches it says are common, that the walk did not find, are bunched further
+    along the order: walking on is out. Of the rest, the cheapest: ordering the fewest
+    matches, scanning the table, or (matches merely rare) walking on."""
     drivers = [i for i, t in enumerate(found) if t.driver is not None and t.probe is not None]
-    counted = [(probe(found[i], SECOND_PROBE), i) for i in drivers]
-    fewest, best = min(counted)
+    counted = [(probe(found[i], SECOND_PROBE) * SPARSE_PER_MATCH, i) for i in drivers]
     share, per_row = _density(tests)
-    if share <= 0:
-        return best
-    walk = limit / share * per_row
-    if walk <= WALK_SECONDS:
-        return best
-    return None if walk - WALK_SECONDS < fewest * SPARSE_PER_MATCH else best
+    counted.append((table_size() * per_row, SCAN))
+    walk = limit / share * per_row if share > 0 else math.inf
+    if WALK_SECONDS < walk < math.inf:
+        counted.append((walk - WALK_SECONDS, WALK_ON))
+    return min(counted)[1]
 
 
 def _keyset(query: pw.Select, sort: str, key: Key | None, reverse: bool,
@@ -305,20 +309,24 @@ def _planned_page(f: Filter, sort: str, key: Key | None, limit: int, reverse: bo
         tests = (Endpoint.iccid > "") & tests
     if chosen.kind in ("dense", "filtered"):
         query = _keyset(base.where(tests) if tests is not None else base, sort, key, reverse)
-        if chosen.kind == "filtered":
-            # Conditions no index drives (a state, one or two letters): the database chooses.
+        if chosen.kind == "filtered" and all(t.covered for t in found):
+            # Conditions the state and group indexes answer: the database chooses.
             return _rows(query.limit(limit).tuples(), groups)
-        query = _indexed_by(query, sort, f).limit(limit)
-        if forced == "dense":
-            return _rows(query.tuples(), groups)
+        walk = _indexed_by(query, sort, f).limit(limit)
+        if forced in ("dense", "sparse"):
+            return _rows(walk.tuples(), groups)
         try:
-            return _rows(_walk(query, WALK_SECONDS), groups)
+            return _rows(_walk(walk, WALK_SECONDS), groups)
         except _OverBudget:
             assert tests is not None
-            driver = _after_budget(found, tests, limit)
-            if driver is None:
-                return _rows(query.tuples(), groups)
-            chosen = Plan("sparse", driver, chosen.crossover)
+            second = _after_budget(found, tests, limit)
+            if second == WALK_ON:
+                return _rows(walk.tuples(), groups)
+            if second == SCAN:
+                scan = _keyset(base.where(tests), sort, key, reverse, plain_order=True)
+                scan = scan.from_(pw.NodeList((Endpoint, pw.SQL("NOT INDEXED"))))
+                return _rows(scan.limit(limit).tuples(), groups)
+            chosen = Plan("sparse", second, chosen.crossover)
     assert chosen.driver is not None
     driver = found[chosen.driver].driver
     assert driver is not None

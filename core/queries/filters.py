@@ -274,10 +274,13 @@ def token_term(tok: Token) -> Term:
     if fld == "tag":
         tag = value.lower()
         cond = _token_condition(tok)
-        row_test = pw.fn.instr(
-            pw.NodeList((pw.Value(" "), pw.SQL("||"), Endpoint.tags, pw.SQL("||"),
-                         pw.Value(" ")), glue=" "),
-            " " + tag + " ") > 0
+        # The tags copy on the row, space-joined: " a b c " holds " b ".
+        padded = pw.NodeList((pw.Value(" "), pw.SQL("||"), Endpoint.tags, pw.SQL("||"),
+                              pw.Value(" ")), glue=" ")
+        if is_sqlite():
+            row_test = pw.fn.instr(padded, " " + tag + " ") > 0
+        else:
+            row_test = pw.fn.strpos(padded, " " + tag + " ") > 0
         probe = _sql(EndpointTag.select(pw.SQL("1")).where(EndpointTag.tag == tag))
         return Term(cond, row_test, cond, probe)
     if fld == "imsi":
