@@ -25,10 +25,9 @@ from textual.screen import ModalScreen, Screen
 from simdeck.core import auth, db
 from simdeck.core.auth import Actor
 from simdeck.core.errors import InputError, SimdeckError
-from simdeck.core.store import STORE_ERRORS, open_store
+from simdeck.core.store import STORE_ERRORS, explain, open_store
 from simdeck.tui import keys
 from simdeck.tui.keys import Command, CommandsProvider
-from simdeck.tui.problems import explain
 from simdeck.tui.reader import Reader, ask
 from simdeck.tui.screens.audit import AuditScreen
 from simdeck.tui.screens.base import BaseScreen

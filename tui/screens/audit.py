@@ -24,11 +24,11 @@ from simdeck.core import queries
 from simdeck.core.errors import InputError, SimdeckError
 from simdeck.core.lifecycle import AUDIT_ACTIONS
 from simdeck.core.queries import AuditFilter, Key
+from simdeck.core.store import explain
 from simdeck.tui import keys
 from simdeck.tui.format import clock_time, number, state_label, state_tone
-from simdeck.tui.output import change, detail_text
-from simdeck.tui.problems import explain
 from simdeck.tui.screens.base import BaseScreen
+from simdeck.tui.text import change, detail_text
 from simdeck.tui.widgets.status import StatusLine, TopBar
 from simdeck.tui.widgets.virtual_list import Cell, Column, VirtualList
 

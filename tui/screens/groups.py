@@ -20,9 +20,9 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, Static
 from simdeck.core import identifiers, queries, records
 from simdeck.core.errors import SimdeckError, ValidationError
 from simdeck.core.queries import Filter
+from simdeck.core.store import explain
 from simdeck.tui import keys
 from simdeck.tui.format import number, plural
-from simdeck.tui.problems import explain
 from simdeck.tui.screens.base import BaseScreen
 from simdeck.tui.screens.dialogs import ConfirmScreen
 from simdeck.tui.widgets.status import TopBar

@@ -31,8 +31,8 @@ from simdeck.core import store
 from simdeck.core.actions import Cancelled, Progress, Result
 from simdeck.core.errors import SimdeckError
 from simdeck.core.lifecycle import ACTIONS
+from simdeck.core.store import explain
 from simdeck.tui.format import number, plural
-from simdeck.tui.problems import explain
 
 if TYPE_CHECKING:
     from simdeck.tui.app import SimdeckApp

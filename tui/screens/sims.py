@@ -30,9 +30,9 @@ from simdeck.core.errors import SimdeckError
 from simdeck.core.importer import ImportReport, import_sims
 from simdeck.core.lifecycle import READY_TO_ACTIVATE, Role
 from simdeck.core.queries import SIM_STATUSES, SimRow
+from simdeck.core.store import explain
 from simdeck.tui import keys
 from simdeck.tui.format import TONE_STYLE, clock_time, number, state_tone
-from simdeck.tui.problems import explain
 from simdeck.tui.screens.base import BaseScreen
 from simdeck.tui.sources import SimSource
 from simdeck.tui.widgets.status import StatusLine, TopBar
