@@ -34,6 +34,7 @@ NARROW = 100
 #: The theme colour that reinforces a job's status.
 TONE: dict[JobStatus, str] = {
     JobStatus.DONE: "$text-success",
+    JobStatus.RECORDING: "$text-primary",
     JobStatus.RUNNING: "$text-primary",
     JobStatus.INTERRUPTED: "$text-warning",
     JobStatus.CANCELLED: "$text-warning",
