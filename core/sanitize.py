@@ -48,6 +48,17 @@ def printable(value: Any, *, multiline: bool = False) -> str:
     return pattern.sub(_visible, text)
 
 
+def json_text(dumped: str) -> str:
+    """JSON text (from ``json.dumps``) with every control character left raw by
+    ``ensure_ascii=False`` (DEL, C1, bidirectional overrides, separators) as a ``\\uXXXX``
+    escape: still the same JSON, and still UTF-8 for every other character.
+
+    Those characters occur only inside JSON strings, where the escape means the same value;
+    a newline or tab of the indentation is outside the pattern and stays.
+    """
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", dumped)
+
+
 #: A cell starting with one of these is read by a spreadsheet as a formula.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
