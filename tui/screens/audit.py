@@ -25,7 +25,7 @@ from simdeck.core.errors import InputError, SimdeckError
 from simdeck.core.lifecycle import AUDIT_ACTIONS
 from simdeck.core.queries import AuditFilter, Key
 from simdeck.tui import keys
-from simdeck.tui.format import clock_time, number, state_label, state_tone
+from simdeck.tui.format import clock_time, number, safe, state_label, state_tone
 from simdeck.tui.output import change, detail_text
 from simdeck.tui.problems import explain
 from simdeck.tui.screens.base import BaseScreen
@@ -210,7 +210,8 @@ def render_event(row: AuditRow, now: float) -> list[Cell]:
 def detail_lines(row: AuditRow) -> Content:
     """Every field of one event, and its details as JSON."""
     def line(label: str, value: str | Content) -> Content:
-        return Content.assemble((f"{label:<10}", "$foreground-muted"), value, "\n")
+        shown = value if isinstance(value, Content) else safe(value)
+        return Content.assemble((f"{label:<10}", "$foreground-muted"), shown, "\n")
 
     parts = [Content.assemble((f"Event {row.id}", "bold"), "  ",
                               (f"{shown_time(row.at)} UTC", ""), "\n")]
@@ -229,7 +230,7 @@ def detail_lines(row: AuditRow) -> Content:
     details = row.details
     if details is not None:
         parts.append(Content.styled("Details\n", "$foreground-muted"))
-        parts.append(Content(json.dumps(details, indent=2, ensure_ascii=False)))
+        parts.append(safe(json.dumps(details, indent=2, ensure_ascii=False), multiline=True))
     return Content.assemble(*parts)
 
 
@@ -433,7 +434,7 @@ class AuditScreen(BaseScreen):
     def _show_message(self, text: str | None, *, error: bool = False) -> None:
         label = self.query_one("#audit-message", Label)
         label.set_class(error, "-error")
-        label.update(text if text is not None else HINT)
+        label.update(safe(text, multiline=True) if text is not None else HINT)
 
     @property
     def message(self) -> str:
