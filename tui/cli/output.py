@@ -143,16 +143,22 @@ def echo_json_array(items: Iterable[Any]) -> int:
 
 
 class _Echo:
-    """A file-like object over click.echo, so csv writes go where click's output goes."""
+    """A file-like object over click.echo, so csv writes go where click's output goes.
+
+    ``exact``: written as it is (``--raw-csv``), where click would strip what looks like a
+    colour code from output that is not a terminal."""
+
+    def __init__(self, exact: bool = False) -> None:
+        self.exact = exact
 
     def write(self, text: str) -> int:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, color=True if self.exact else None)
         return len(text)
 
 
-def csv_writer(target: Any = None) -> Any:
+def csv_writer(target: Any = None, *, exact: bool = False) -> Any:
     """A csv.writer on ``target`` (stdout when None), with plain ``\\n`` line ends."""
-    return csv.writer(target if target is not None else _Echo(), lineterminator="\n")
+    return csv.writer(target if target is not None else _Echo(exact), lineterminator="\n")
 
 
 def csv_value(value: Any) -> str:
@@ -196,7 +202,8 @@ def csv_rows(keys: Sequence[str], objects: Iterable[dict[str, Any]], *,
 def echo_csv(keys: Sequence[str], objects: Iterable[dict[str, Any]], *,
              raw: bool | None = None) -> int:
     """Print a header and one row per object on stdout; returns the number of rows."""
-    writer = csv_writer()
+    raw = raw_csv() if raw is None else raw
+    writer = csv_writer(exact=raw)
     writer.writerow(keys)
     n = 0
     for row in csv_rows(keys, objects, raw=raw):
