@@ -76,6 +76,17 @@ def assert_safe(app: Any, where: str, *shown: str) -> str:
     return text
 
 
+async def click_on(pilot: Any, text: str) -> None:
+    """Click on ``text`` where the screen shows it."""
+    for y, line in enumerate(seen(pilot.app).splitlines()):
+        x = line.find(text)
+        if x >= 0:
+            await pilot.click(offset=(x + 1, y))
+            await pilot.pause(0.2)
+            return
+    raise AssertionError(f"{text!r} is not on screen")
+
+
 async def to_row(pilot: Any, screen: Any, name: str) -> None:
     """The cursor on the endpoint named ``name`` (the list is short)."""
     await pilot.press("home")
@@ -111,6 +122,8 @@ async def test_endpoints_list_detail_and_dialogs(fleet_db: str) -> None:
             # the history with its details): all drawn, none obeyed.
             assert_safe(app, f"Endpoints detail {case['id']}", case["shown"],
                         "Depot " + printable(case["text"])[:10])
+        await click_on(pilot, "[@click=app.quit]")
+        assert_safe(app, "Endpoints after a click on [@click=app.quit]")
         await to_row(pilot, screen, CASES["osc52-clipboard"]["text"])
         for key, kind in (("a", ActionsMenu), ("e", EditEndpointForm), ("g", GroupPicker)):
             await pilot.press(key)
@@ -178,6 +191,9 @@ async def test_groups_screen_and_its_dialogs(fleet_db: str) -> None:
         assert table.row_count == len(STORED_TEXT) + 1
         assert_safe(app, "Groups", "Depot Truck [/] 7 north", "[@click=app.quit]quit[/]",
                     "Depot batch \\e]52;c;ZXZpbA==\\x07.csv north", "[bold red]ALERT")
+        # Markup in a description is text: a click on it runs nothing.
+        await click_on(pilot, "[@click=app.quit]")
+        assert_safe(app, "Groups after a click on [@click=app.quit]")
         # Its delete dialog and its form quote the name.
         index = [g["name"] for g in screen.groups].index(CASES["osc52-clipboard"]["text"])
         table.move_cursor(row=index)
