@@ -61,10 +61,11 @@ def run_console(db_url: str | None, read_only: bool = False) -> None:
     try:
         actor = prepare(url, read_only=read_only)
     except SimdeckError as exc:
-        print(f"simdeck: {exc}", file=sys.stderr)
+        print(f"simdeck: {printable(exc, multiline=True)}", file=sys.stderr)
         raise SystemExit(1) from None
     except STORE_ERRORS as exc:
-        print(f"simdeck: {explain(exc, db.describe(url))}", file=sys.stderr)
+        print(f"simdeck: {printable(explain(exc, db.describe(url)), multiline=True)}",
+              file=sys.stderr)
         raise SystemExit(1) from None
     # The reader thread opens its own connection; this one is not needed any more.
     db.database.close()

@@ -63,7 +63,8 @@ class SimdeckGroup(click.Group):
             return super().invoke(ctx)
         except click.ClickException as exc:
             # click quotes the argument it refuses: shown, never sent, like every message.
-            exc.message = printable(exc.message, multiline=True)
+            # (``message`` is Final to type checkers only; click reads it when it prints.)
+            vars(exc)["message"] = printable(exc.message, multiline=True)
             raise
         except SimdeckError as exc:
             click.echo(f"simdeck: {printable(exc, multiline=True)}", err=True)

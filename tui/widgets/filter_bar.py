@@ -54,7 +54,7 @@ class FilterBar(Debounce, Vertical):
         super().__init__(id=id)
         self._quiet = 0
         #: The options each Select was last given, so the same list is not set again.
-        self._options: dict[str, list[tuple[str, str]]] = {}
+        self._options: dict[str, list[str]] = {}
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="filter-controls"):
