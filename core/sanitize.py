@@ -44,6 +44,10 @@ def printable(value: Any, *, multiline: bool = False) -> str:
     otherwise the value stays on one line.
     """
     text = "" if value is None else str(value)
+    if text.isprintable():
+        # Nearly every value: no control, format or separator character (space aside),
+        # so nothing to escape; str.isprintable() says so faster than the pattern.
+        return text
     pattern = _CONTROL if multiline else _CONTROL_OR_BREAK
     return pattern.sub(_visible, text)
 
