@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual.content import Content
+from rich.text import Text
 
 from simdeck.core.lifecycle import State
 from simdeck.core.sanitize import printable
@@ -60,10 +60,11 @@ def state_tone(state: str) -> str:
     return STATE_TONE.get(state, "muted")
 
 
-def safe(value: Any, style: str = "", *, multiline: bool = False) -> Content:
-    """Stored or typed text as the console shows it: never read as markup (``[/]`` and
-    ``[@click=…]`` are shown as written) and every control character shown as an escape
-    (``\\e]52``), so a name cannot act on the operator's terminal. ``style``: a Content style;
-    ``multiline``: newlines and tabs kept (a message of several lines)."""
-    text = printable(value, multiline=multiline)
-    return Content.styled(text, style) if style else Content(text)
+def safe(value: Any, style: str = "", *, multiline: bool = False) -> Text:
+    """Stored or typed text as the console shows it: a Rich ``Text``, never read as markup
+    (``[/]`` and ``[@click=…]`` are shown as written), every control character shown as an
+    escape (``\\e]52``), so a name cannot act on the operator's terminal. For any widget
+    (Static, Label, a DataTable cell, an Option, a Select's choice, which finds it as
+    typed). ``style``: a Rich style; ``multiline``: newlines and tabs kept. Inside
+    ``Content.assemble`` use ``printable`` text instead (a plain str is never markup there)."""
+    return Text(printable(value, multiline=multiline), style=style, end="")

@@ -24,6 +24,7 @@ from simdeck.core import queries
 from simdeck.core.errors import InputError, SimdeckError
 from simdeck.core.lifecycle import AUDIT_ACTIONS
 from simdeck.core.queries import AuditFilter, Key
+from simdeck.core.sanitize import printable
 from simdeck.tui import keys
 from simdeck.tui.format import clock_time, number, safe, state_label, state_tone
 from simdeck.tui.output import change, detail_text
@@ -210,7 +211,7 @@ def render_event(row: AuditRow, now: float) -> list[Cell]:
 def detail_lines(row: AuditRow) -> Content:
     """Every field of one event, and its details as JSON."""
     def line(label: str, value: str | Content) -> Content:
-        shown = value if isinstance(value, Content) else safe(value)
+        shown = value if isinstance(value, Content) else printable(value)
         return Content.assemble((f"{label:<10}", "$foreground-muted"), shown, "\n")
 
     parts = [Content.assemble((f"Event {row.id}", "bold"), "  ",
@@ -230,7 +231,8 @@ def detail_lines(row: AuditRow) -> Content:
     details = row.details
     if details is not None:
         parts.append(Content.styled("Details\n", "$foreground-muted"))
-        parts.append(safe(json.dumps(details, indent=2, ensure_ascii=False), multiline=True))
+        parts.append(Content(printable(json.dumps(details, indent=2, ensure_ascii=False),
+                                       multiline=True)))
     return Content.assemble(*parts)
 
 

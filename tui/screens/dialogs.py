@@ -210,7 +210,7 @@ class SimPicker(Debounce, ModalScreen["str | None"]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="sim-dialog", classes="dialog"):
-            yield Static(safe(f"Link SIM to {self.endpoint}").stylize("bold", 0, 8),
+            yield Static(Content.assemble(("Link SIM", "bold"), f" to {printable(self.endpoint)}"),
                          id="sim-title")
             yield Static("Only the Ready to Activate SIMs are shown.", id="sim-hint")
             yield Input(placeholder="Search by ICCID, EID or IMSI prefix", id="sim-search")
