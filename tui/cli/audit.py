@@ -72,7 +72,7 @@ def audit(ctx: click.Context, endpoint_ref: str | None, actor: str | None, actio
             if rows:
                 out.echo_lines(out.audit_table(rows))
             else:
-                click.echo("No audit events match.", err=True)
+                out.echo("No audit events match.", err=True)
             return
         batch: list[dict[str, Any]] = []
         for e in events():

@@ -27,11 +27,11 @@ def export(ctx: click.Context, file: str, states: tuple[str, ...], group_filter:
     objects = iter_endpoint_objects(f, sort, 0)
     if file == "-":
         n = out.echo_csv(out.ENDPOINT_KEYS, objects)
-        click.echo(f"Wrote {n:,} endpoints.", err=True)
+        out.echo(f"Wrote {n:,} endpoints.", err=True)
         return
     target = Path(file).expanduser()
     n = out.write_csv_atomically(target, out.ENDPOINT_KEYS, objects)
     if fmt == "json":
         out.echo_json({"file": str(target), "written": n})
     else:
-        click.echo(f"Wrote {n:,} endpoints to {target}.")
+        out.echo(f"Wrote {n:,} endpoints to {target}.")

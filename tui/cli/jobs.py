@@ -42,7 +42,7 @@ def jobs_list(ctx: click.Context, limit: int, fmt: str) -> None:
     elif fmt == "csv":
         out.echo_csv(JOB_KEYS, items)
     elif not items:
-        click.echo("No jobs yet.", err=True)
+        out.echo("No jobs yet.", err=True)
     else:
         out.echo_lines(out.table(
             ("ID", "ACTION", "ACTOR", "STATUS", "TOTAL", "APPLIED", "SKIPPED", "FAILED",
@@ -126,7 +126,7 @@ def jobs_skipped(ctx: click.Context, job_id: int, output: str | None, fmt: str) 
         if fmt == "json":
             out.echo_json({"file": str(target), "written": n})
         else:
-            click.echo(f"Wrote {n:,} skipped ICCIDs to {target}.")
+            out.echo(f"Wrote {n:,} skipped ICCIDs to {target}.")
     elif fmt == "json":
         out.echo_json(items)
     elif fmt == "csv":
@@ -134,4 +134,4 @@ def jobs_skipped(ctx: click.Context, job_id: int, output: str | None, fmt: str) 
     elif items:
         out.echo_lines(out.table(("ICCID", "REASON"), [(i["iccid"], i["reason"]) for i in items]))
     else:
-        click.echo(f"Job {job_id} skipped nothing.", err=True)
+        out.echo(f"Job {job_id} skipped nothing.", err=True)

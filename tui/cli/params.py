@@ -19,11 +19,27 @@ DEFAULT_LIMIT = 100
 MAX_ROWS = 100_000_000
 
 
+def _remember_raw_csv(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.meta[out.RAW_CSV] = True
+
+
 def format_option(default: str = "table") -> Callable[[Any], Any]:
-    return click.option(
+    """``--format`` and ``--raw-csv``: every command that prints can print CSV."""
+    fmt = click.option(
         "--format", "fmt", type=click.Choice(out.FORMATS), default=default, show_default=True,
         help="Output: aligned table, CSV or JSON.",
     )
+    raw = click.option(
+        "--raw-csv", is_flag=True, expose_value=False, callback=_remember_raw_csv,
+        help="CSV with every value exactly as stored, for scripts: no ' before a cell "
+        "starting with = + - @, control characters kept. Not for spreadsheets or terminals.",
+    )
+
+    def both(fn: Callable[..., Any]) -> Callable[..., Any]:
+        return fmt(raw(fn))  # type: ignore[no-any-return]
+
+    return both
 
 
 def limit_option(default: int = DEFAULT_LIMIT) -> Callable[[Any], Any]:
