@@ -50,10 +50,14 @@ def integrity(path: str) -> None:
         conn.execute("INSERT INTO endpoint_text(endpoint_text) VALUES ('integrity-check')")
 
 
-def test_a_new_store_has_the_merge_settings(store: str) -> None:
-    if not db.is_sqlite():
-        pytest.skip("the trigram index is SQLite's")
-    assert config(store) == text_index.SETTINGS == {"automerge": 8, "crisismerge": 32}
+def test_a_new_store_has_the_merge_settings(tmp_path: Path) -> None:
+    path = str(tmp_path / "new.db")
+    db.open_database(path)
+    try:
+        models.create_schema()
+    finally:
+        db.database.close()
+    assert config(path) == text_index.SETTINGS == {"automerge": 8, "crisismerge": 32}
 
 
 def test_the_demo_index_is_lifted_and_edits_never_merge_it(built: str) -> None:
