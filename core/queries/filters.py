@@ -169,11 +169,11 @@ def _token_condition(tok: Token) -> pw.Expression:
     if fld == "group":
         if value.lower() in ("none", "-"):
             return Endpoint.group.is_null()
-        # The group's id as a value: the (group_id, state) index then counts a group's
-        # states in order, with no sort.
-        found = EndpointGroup.select(EndpointGroup.id).where(EndpointGroup.name == value)
-        ids = [gid for (gid,) in found.tuples()]
-        return Endpoint.group == ids[0] if ids else NOTHING
+        # A subquery, not the id looked up now: building a condition never reads the
+        # database (the console checks each keystroke's search on its event loop).
+        return Endpoint.group.in_(
+            EndpointGroup.select(EndpointGroup.id).where(EndpointGroup.name == value)
+        )
     if fld == "tag":
         return Endpoint.id.in_(
             EndpointTag.select(EndpointTag.endpoint).where(EndpointTag.tag == value.lower())
