@@ -22,6 +22,8 @@ from simdeck.core.lifecycle import State
 from simdeck.tui.text import ago, change, detail_text, parse_iso, state_label
 
 FORMATS = ("table", "csv", "json")
+#: The formats of a long list streamed from core's exports.
+STREAM_FORMATS = ("table", "csv", "json", "jsonl")
 
 #: Rows fetched per query when a command streams a long list.
 STREAM_PAGE = 500

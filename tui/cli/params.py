@@ -19,7 +19,15 @@ DEFAULT_LIMIT = 100
 MAX_ROWS = 100_000_000
 
 
-def format_option(default: str = "table") -> Callable[[Any], Any]:
+def format_option(default: str = "table", *, streams: bool = False) -> Callable[[Any], Any]:
+    """--format; ``streams``: a long list, which may also be written as JSON Lines."""
+    if streams:
+        return click.option(
+            "--format", "fmt", type=click.Choice(out.STREAM_FORMATS), default=default,
+            show_default=True,
+            help="Output: aligned table, CSV, JSON (an array, one object a line) or "
+            "jsonl (JSON Lines: one object a line, no array).",
+        )
     return click.option(
         "--format", "fmt", type=click.Choice(out.FORMATS), default=default, show_default=True,
         help="Output: aligned table, CSV or JSON.",
