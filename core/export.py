@@ -160,12 +160,17 @@ def json_safe(text: str) -> str:
     return _JSON_UNSAFE.sub(_json_escape, text)
 
 
-def _encoder() -> Callable[[Any], str]:
-    """One object as compact JSON text, UTF-8 kept, keys in their order (C-accelerated)."""
+def _encoder(*, sort_keys: bool = False) -> Callable[[Any], str]:
+    """One value as JSON text on one line, UTF-8 kept, keys in their order (or sorted):
+    json.dumps(ensure_ascii=False) without building an encoder per call."""
     if c_make_encoder is None:  # pragma: no cover - CPython always has it
-        return json.JSONEncoder(ensure_ascii=False, default=str).encode
-    make = c_make_encoder(None, str, encode_basestring, None, ": ", ", ", False, False, True)
+        return json.JSONEncoder(ensure_ascii=False, sort_keys=sort_keys, default=str).encode
+    make = c_make_encoder(None, str, encode_basestring, None, ": ", ", ", sort_keys, False,
+                          True)
     return lambda obj: "".join(make(obj, 0))
+
+
+_sorted_json = _encoder(sort_keys=True)
 
 
 class Cells:
@@ -406,7 +411,11 @@ class _Details:
         if found is self:
             if len(self.parsed) > self.LIMIT:
                 self.parsed.clear()
-            found = self.parsed[text] = json.loads(text)
+            try:
+                found = json.loads(text)
+            except ValueError:  # not written by simdeck: shown as the text it is
+                found = text
+            self.parsed[text] = found
         return found
 
 
@@ -420,7 +429,7 @@ def csv_value(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ";".join(csv_value(v) for v in value)
     if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return _sorted_json(value)
     return str(value)
 
 
@@ -440,10 +449,10 @@ def audit(af: AuditFilter, limit: int = 0) -> Source:
     def cells(rows: Rows, cells: Cells) -> list[list[str]]:
         cell = cells.cell
         actors, actions = cells.column("actor"), cells.column("action")
-        states = cells.column("state")
+        states, jobs = cells.column("state"), cells.column("job")
         shown = cells.column("detail", lambda text: csv_value(details.value(text)))
         return [[cell(i), cell(at), actors[actor], actions[action], cell(ep), cell(iccid),
-                 states[a], states[b], shown[d], cell(job)]
+                 states[a], states[b], shown[d], jobs[job]]
                 for i, at, actor, action, ep, iccid, a, b, d, job in rows]
 
     def objects(rows: Rows) -> list[dict[str, Any]]:
