@@ -6,8 +6,10 @@ its EID joined in SQL, through a plain cursor (SQLite) or a server-side cursor
 into CSV rows (every cell through :func:`simdeck.core.sanitize.csv_cell`), JSON objects
 (one a line inside a streamed array) or JSON Lines, and written in one piece.
 
-A :class:`Source` is what is exported: its SQL, its keys and the two conversions of a
-raw row. ``endpoints``, ``audit``, ``sims`` and ``skipped`` make the sources of
+A :class:`Source` is what is exported: its SQL and, for each column of a row, how its
+raw value becomes a CSV cell and a JSON value. A batch is converted column by column
+(``map`` over a column, a column of few distinct values looked up once per value), so
+no Python code runs per row. ``endpoints``, ``audit``, ``sims`` and ``skipped`` make the sources of
 ``simdeck export`` / ``endpoints list``, ``audit``, ``sims list`` and ``jobs skipped``.
 """
 
@@ -23,8 +25,9 @@ import queue
 import re
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any
@@ -47,30 +50,39 @@ FORMATS = ("csv", "json", "jsonl")
 #: Rows fetched from the cursor and formatted at a time.
 BATCH = 2000
 
-#: The interface.md keys of an endpoint, in order: the JSON object and the CSV columns.
-ENDPOINT_KEYS = (
-    "id", "iccid", "name", "state", "group", "tags", "reference", "imsis", "eid",
-    "sim_status", "static_ip", "imei_lock", "activate_immediately", "last_activity",
-)
-AUDIT_KEYS = ("id", "at", "actor", "action", "endpoint_id", "iccid", "from_state",
-              "to_state", "detail", "job")
-SIM_KEYS = ("id", "iccid", "eid", "imsi", "status", "endpoint_id")
-SKIPPED_KEYS = ("iccid", "reason")
-
 Rows = list[tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an export: where its value is in the raw row, and how it is shown."""
+
+    key: str
+    #: Its position in the query's row.
+    index: int
+    #: Few distinct values (a state, a group): each converted once, then looked up.
+    few: bool = False
+    #: The raw value as a CSV cell's text, before ``csv_cell`` (default: as it is).
+    to_csv: Callable[[Any], Any] | None = None
+    #: The raw value as a JSON value (default: as it is).
+    to_json: Callable[[Any], Any] | None = None
 
 
 @dataclass
 class Source:
-    """What an export reads: one query, its keys, and how a batch of raw rows becomes
-    CSV rows (every cell through ``Cells``, hence ``csv_cell``) or JSON objects."""
+    """What an export reads: one query, and the columns of the object each row becomes."""
 
     #: What a row is, in the plural: "endpoints", "audit events".
     noun: str
-    keys: tuple[str, ...]
     query: pw.Select
-    cells: Callable[[Rows, Cells], list[list[str]]]
-    objects: Callable[[Rows], list[dict[str, Any]]]
+    columns: tuple[Column, ...]
+    #: No JSON value is an object (only scalars and lists of them): a batch of objects is
+    #: then encoded in one call and cut at the objects' boundaries.
+    flat: bool = True
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(c.key for c in self.columns)
 
 
 # --- reading ---------------------------------------------------------------------------
@@ -161,7 +173,7 @@ def json_safe(text: str) -> str:
 
 
 def _encoder(*, sort_keys: bool = False) -> Callable[[Any], str]:
-    """One value as JSON text on one line, UTF-8 kept, keys in their order (or sorted):
+    """A value as JSON text on one line, UTF-8 kept, keys in their order (or sorted):
     json.dumps(ensure_ascii=False) without building an encoder per call."""
     if c_make_encoder is None:  # pragma: no cover - CPython always has it
         return json.JSONEncoder(ensure_ascii=False, sort_keys=sort_keys, default=str).encode
@@ -170,40 +182,60 @@ def _encoder(*, sort_keys: bool = False) -> Callable[[Any], str]:
     return lambda obj: "".join(make(obj, 0))
 
 
+_json = _encoder()
 _sorted_json = _encoder(sort_keys=True)
 
 
-class Cells:
-    """``csv_cell`` for one export: ``cell(value)``, and for a column of few distinct
-    values (a state, a group) ``column(name)[value]``, worked out once per value."""
+class _Memo(dict[Any, Any]):
+    """A value's conversion, worked out the first time the value is met."""
 
-    class _Column(dict[Any, str]):
-        def __init__(self, cell: Callable[[Any], str],
-                     convert: Callable[[Any], Any] | None) -> None:
-            super().__init__()
-            self.cell = cell
-            self.convert = convert
+    LIMIT = 4096
 
-        def __missing__(self, value: Any) -> str:
-            if len(self) > 4096:
-                self.clear()
-            shown = self.convert(value) if self.convert is not None else value
-            text = self[value] = self.cell(shown)
-            return text
+    def __init__(self, convert: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self.convert = convert
 
-    def __init__(self, *, raw: bool = False) -> None:
+    def __missing__(self, value: Any) -> Any:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        found = self[value] = self.convert(value)
+        return found
+
+
+class _Converter:
+    """The conversions of one export: each column's, and memos of the few-valued ones."""
+
+    def __init__(self, source: Source, *, raw: bool) -> None:
         self.cell: Callable[[Any], str] = (
             csv_cell if not raw else lambda value: csv_cell(value, raw=True))
-        self._columns: dict[str, Cells._Column] = {}
+        self.csv: list[Callable[[Any], Any] | None] = []
+        self.json: list[Callable[[Any], Any] | None] = []
+        for c in source.columns:
+            if c.few:
+                to_csv = c.to_csv
+                shown = self.cell if to_csv is None else (
+                    lambda v, to_csv=to_csv: self.cell(to_csv(v)))
+                self.csv.append(_Memo(shown).__getitem__)
+                self.json.append(None if c.to_json is None else _Memo(c.to_json).__getitem__)
+            else:
+                to_csv = c.to_csv
+                self.csv.append(self.cell if to_csv is None else (
+                    lambda v, to_csv=to_csv: self.cell(to_csv(v))))
+                self.json.append(c.to_json)
+        self.indexes = [c.index for c in source.columns]
 
-    def column(self, name: str,
-               convert: Callable[[Any], Any] | None = None) -> dict[Any, str]:
-        """The cells of the values of column ``name`` (each through ``convert`` first),
-        filled as they are met."""
-        found = self._columns.get(name)
-        if found is None:
-            found = self._columns[name] = Cells._Column(self.cell, convert)
-        return found
+    def cells(self, rows: Rows) -> Iterator[tuple[str, ...]]:
+        """The batch's CSV rows, every cell through ``csv_cell``."""
+        raw = list(zip(*rows, strict=True))
+        out = [list(map(fn, raw[i])) for i, fn in zip(self.indexes, self.csv, strict=True)]
+        return zip(*out, strict=True)
+
+    def objects(self, rows: Rows, keys: Sequence[str]) -> Iterator[dict[str, Any]]:
+        """The batch's JSON objects."""
+        raw = list(zip(*rows, strict=True))
+        out = [raw[i] if fn is None else list(map(fn, raw[i]))
+               for i, fn in zip(self.indexes, self.json, strict=True)]
+        return map(dict, map(zip, repeat(keys), zip(*out, strict=True)))
 
 
 def write(source: Source, fmt: str, emit: Callable[[str], Any], *, raw: bool = False,
@@ -219,34 +251,40 @@ def write(source: Source, fmt: str, emit: Callable[[str], Any], *, raw: bool = F
     # The rows made here are short-lived: the collector need not walk what was loaded.
     gc.freeze()
     try:
-        return _write(source, fmt, emit, raw=raw, progress=progress)
+        return _write(source, fmt, emit, _Converter(source, raw=raw), progress)
     finally:
         gc.unfreeze()
 
 
-def _write(source: Source, fmt: str, emit: Callable[[str], Any], *, raw: bool,
+def _write(source: Source, fmt: str, emit: Callable[[str], Any], convert: _Converter,
            progress: Callable[[int], Any] | None) -> int:
     n = 0
     if fmt == "csv":
-        cells = Cells(raw=raw)
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow([cells.cell(k) for k in source.keys])
+        writer.writerow([convert.cell(k) for k in source.keys])
         emit(buffer.getvalue())
         for rows in batches(source):
             buffer.seek(0)
             buffer.truncate()
-            writer.writerows(source.cells(rows, cells))
+            writer.writerows(convert.cells(rows))
             emit(buffer.getvalue())
             n += len(rows)
             if progress is not None:
                 progress(n)
         return n
-    encode = _encoder()
+    keys = source.keys
     array = fmt == "json"
     sep = ",\n" if array else "\n"
+    # Between two objects of a batch encoded as one list: "}, {" then the first key,
+    # which no string can hold unescaped (its quotes would be \").
+    boundary = "}, {" + _json(keys[0]) + ": "
     for rows in batches(source):
-        text = sep.join([encode(obj) for obj in source.objects(rows)])
+        objects = convert.objects(rows, keys)
+        if source.flat:
+            text = _json(list(objects))[1:-1].replace(boundary, "}" + sep + boundary[3:])
+        else:
+            text = sep.join(map(_json, objects))
         if array:
             text = ("[\n" if not n else ",\n") + text
         emit(json_safe(text) + ("" if array else "\n"))
@@ -298,8 +336,12 @@ def format_of(path: str, default: str = "csv") -> str:
 
 # --- endpoints -------------------------------------------------------------------------
 
-#: The SIM status of a linked endpoint, by its stored state (sim_status()).
+#: A linked endpoint's SIM status, by its stored state (``sim_status()``).
 _SIM_STATUS: dict[str, str] = {s.value: s.label for s in STATES}
+
+
+def _sim_status(state: str | None) -> str | None:
+    return None if state is None else _SIM_STATUS.get(state, state)
 
 
 def _imsis_column() -> Any:
@@ -335,10 +377,11 @@ def endpoint_query(f: Filter, sort: str = "iccid", limit: int = 0) -> pw.Select:
     the interface.md object, the SIM's IMSIs and EID and the group's name joined."""
     if sort not in SORTS:
         raise InputError(f"sort {sort}: use one of {', '.join(SORTS)}")
+    linked_state = pw.Case(None, [(Sim.id.is_null(False), Endpoint.state)], None)
     q = (
         Endpoint.select(
             Endpoint.id, Sim.iccid, Endpoint.name, Endpoint.state, EndpointGroup.name,
-            Endpoint.tags, Endpoint.reference, _imsis_column(), Sim.eid, Sim.id,
+            Endpoint.tags, Endpoint.reference, _imsis_column(), Sim.eid, linked_state,
             Endpoint.static_ip, Endpoint.imei_lock, Endpoint.activate_immediately,
             _iso_epoch(Endpoint.last_activity),
         )
@@ -357,66 +400,60 @@ def endpoint_query(f: Filter, sort: str = "iccid", limit: int = 0) -> pw.Select:
     return q.limit(limit) if limit else q
 
 
-def _endpoint_cells(rows: Rows, cells: Cells) -> list[list[str]]:
-    cell, status = cells.cell, _SIM_STATUS
-    states, groups, tag_sets = cells.column("state"), cells.column("group"), cells.column("tags")
-    statuses, flags = cells.column("sim_status"), cells.column("activate_immediately")
-    ips, imeis = cells.column("static_ip"), cells.column("imei_lock")
-    return [
-        [cell(i), cell(iccid), cell(name), states[state], groups[group],
-         tag_sets[";".join(tags.split())], cell(ref), cell(imsis), cell(eid),
-         statuses[status.get(state, state) if sim is not None else None],
-         ips[ip] if ip is None else cell(ip), imeis[imei] if imei is None else cell(imei),
-         flags["true" if ai else "false"], cell(last)]
-        for i, iccid, name, state, group, tags, ref, imsis, eid, sim, ip, imei, ai, last
-        in rows
-    ]
+def _tags_cell(tags: str) -> str:
+    return ";".join(tags.split())
 
 
-def _endpoint_objects(rows: Rows) -> list[dict[str, Any]]:
-    status = _SIM_STATUS
-    return [
-        {"id": i, "iccid": iccid, "name": name, "state": state, "group": group,
-         "tags": tags.split(), "reference": ref, "imsis": imsis.split(";") if imsis else [],
-         "eid": eid, "sim_status": status.get(state, state) if sim is not None else None,
-         "static_ip": ip, "imei_lock": imei, "activate_immediately": bool(ai),
-         "last_activity": last}
-        for i, iccid, name, state, group, tags, ref, imsis, eid, sim, ip, imei, ai, last
-        in rows
-    ]
+def _imsi_list(imsis: str | None) -> list[str]:
+    return imsis.split(";") if imsis else []
+
+
+def _flag_cell(value: Any) -> str:
+    return "true" if value else "false"
+
+
+ENDPOINT_COLUMNS = (
+    Column("id", 0),
+    Column("iccid", 1),
+    Column("name", 2),
+    Column("state", 3, few=True),
+    Column("group", 4, few=True),
+    Column("tags", 5, few=True, to_csv=_tags_cell, to_json=str.split),
+    Column("reference", 6),
+    Column("imsis", 7, to_json=_imsi_list),
+    Column("eid", 8),
+    Column("sim_status", 9, few=True, to_csv=_sim_status, to_json=_sim_status),
+    Column("static_ip", 10, few=True),
+    Column("imei_lock", 11, few=True),
+    Column("activate_immediately", 12, few=True, to_csv=_flag_cell, to_json=bool),
+    Column("last_activity", 13),
+)
+
+#: The interface.md keys of an endpoint, in order: the JSON object and the CSV columns.
+ENDPOINT_KEYS = tuple(c.key for c in ENDPOINT_COLUMNS)
 
 
 def endpoints(f: Filter, sort: str = "iccid", limit: int = 0) -> Source:
     """The endpoints matching ``f`` in ``sort`` order (``limit`` 0: all), as interface.md
     objects: what ``endpoints list --format json`` prints and ``export`` writes."""
-    return Source("endpoints", ENDPOINT_KEYS, endpoint_query(f, sort, limit),
-                  _endpoint_cells, _endpoint_objects)
+    return Source("endpoints", endpoint_query(f, sort, limit), ENDPOINT_COLUMNS)
 
 
 # --- audit -----------------------------------------------------------------------------
 
 
-class _Details:
-    """Stored audit details parsed once per distinct text (a bulk job repeats one)."""
+def _detail(text: str | None) -> Any:
+    """A stored audit detail as its JSON value; text that is not JSON stays text."""
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
-    LIMIT = 4096
 
-    def __init__(self) -> None:
-        self.parsed: dict[str, Any] = {}
-
-    def value(self, text: str | None) -> Any:
-        if not text:
-            return None
-        found = self.parsed.get(text, self)
-        if found is self:
-            if len(self.parsed) > self.LIMIT:
-                self.parsed.clear()
-            try:
-                found = json.loads(text)
-            except ValueError:  # not written by simdeck: shown as the text it is
-                found = text
-            self.parsed[text] = found
-        return found
+def _detail_cell(text: str | None) -> str:
+    return csv_value(_detail(text))
 
 
 def csv_value(value: Any) -> str:
@@ -433,6 +470,22 @@ def csv_value(value: Any) -> str:
     return str(value)
 
 
+AUDIT_COLUMNS = (
+    Column("id", 0),
+    Column("at", 1),
+    Column("actor", 2, few=True),
+    Column("action", 3, few=True),
+    Column("endpoint_id", 4),
+    Column("iccid", 5),
+    Column("from_state", 6, few=True),
+    Column("to_state", 7, few=True),
+    # A bulk job writes one detail for all its events.
+    Column("detail", 8, few=True, to_csv=_detail_cell, to_json=_detail),
+    Column("job", 9, few=True),
+)
+AUDIT_KEYS = tuple(c.key for c in AUDIT_COLUMNS)
+
+
 def audit(af: AuditFilter, limit: int = 0) -> Source:
     """Audit events matching ``af``, newest first (``limit`` 0: all)."""
     q = _audit_where(
@@ -444,28 +497,25 @@ def audit(af: AuditFilter, limit: int = 0) -> Source:
     ).order_by(AuditEvent.id.desc())
     if limit:
         q = q.limit(limit)
-    details = _Details()
-
-    def cells(rows: Rows, cells: Cells) -> list[list[str]]:
-        cell = cells.cell
-        actors, actions = cells.column("actor"), cells.column("action")
-        states, jobs = cells.column("state"), cells.column("job")
-        shown = cells.column("detail", lambda text: csv_value(details.value(text)))
-        return [[cell(i), cell(at), actors[actor], actions[action], cell(ep), cell(iccid),
-                 states[a], states[b], shown[d], jobs[job]]
-                for i, at, actor, action, ep, iccid, a, b, d, job in rows]
-
-    def objects(rows: Rows) -> list[dict[str, Any]]:
-        value = details.value
-        return [{"id": i, "at": at, "actor": actor, "action": action, "endpoint_id": ep,
-                 "iccid": iccid, "from_state": a, "to_state": b, "detail": value(d),
-                 "job": job}
-                for i, at, actor, action, ep, iccid, a, b, d, job in rows]
-
-    return Source("audit events", AUDIT_KEYS, q, cells, objects)
+    return Source("audit events", q, AUDIT_COLUMNS, flat=False)
 
 
 # --- SIMs ------------------------------------------------------------------------------
+
+
+def _inventory_status(state: str | None) -> str:
+    return READY_TO_ACTIVATE if state is None else _SIM_STATUS.get(state, state)
+
+
+SIM_COLUMNS = (
+    Column("id", 0),
+    Column("iccid", 1),
+    Column("eid", 2),
+    Column("imsi", 3),
+    Column("status", 4, few=True, to_csv=_inventory_status, to_json=_inventory_status),
+    Column("endpoint_id", 5),
+)
+SIM_KEYS = tuple(c.key for c in SIM_COLUMNS)
 
 
 def sims(*, status: str | None = None, search: str = "", limit: int = 0) -> Source:
@@ -473,47 +523,32 @@ def sims(*, status: str | None = None, search: str = "", limit: int = 0) -> Sour
     q, key = _sim_query(ready_only=False, search=search, status=status)
     first = (Imsi.select(Imsi.imsi).where(Imsi.sim == Sim.id)
              .order_by(Imsi.position).limit(1))
-    q = q.select(Sim.id, Sim.iccid, Sim.eid, first, Sim.endpoint, Endpoint.state)
+    linked_state = pw.Case(None, [(Sim.endpoint.is_null(False), Endpoint.state)], None)
+    q = q.select(Sim.id, Sim.iccid, Sim.eid, first, linked_state, Sim.endpoint)
     q = q.order_by(key.asc())
     if limit:
         q = q.limit(limit)
-    labels = _SIM_STATUS
-
-    def objects(rows: Rows) -> list[dict[str, Any]]:
-        return [{"id": i, "iccid": iccid, "eid": eid, "imsi": imsi or None,
-                 "status": labels.get(state, state) if ep is not None else READY_TO_ACTIVATE,
-                 "endpoint_id": ep}
-                for i, iccid, eid, imsi, ep, state in rows]
-
-    def cells(rows: Rows, cells: Cells) -> list[list[str]]:
-        cell, statuses = cells.cell, cells.column("status")
-        return [[cell(i), cell(iccid), cell(eid), cell(imsi),
-                 statuses[labels.get(state, state) if ep is not None else READY_TO_ACTIVATE],
-                 cell(ep)]
-                for i, iccid, eid, imsi, ep, state in rows]
-
-    return Source("SIMs", SIM_KEYS, q, cells, objects)
+    return Source("SIMs", q, SIM_COLUMNS)
 
 
 # --- a job's skipped endpoints ---------------------------------------------------------
+
+SKIPPED_COLUMNS = (Column("iccid", 0), Column("reason", 1, few=True))
+SKIPPED_KEYS = tuple(c.key for c in SKIPPED_COLUMNS)
 
 
 def skipped(job_id: int) -> Source:
     """(ICCID, reason) of every endpoint a job skipped, by endpoint id."""
     from .actions import APPLIED
 
+    # An endpoint without a SIM had no ICCID: it is named by its id.
+    by_id = pw.NodeList((pw.SQL("'endpoint '"), pw.SQL("||"),
+                         pw.Cast(JobItem.endpoint_id, "TEXT")))
+    shown = pw.fn.COALESCE(pw.fn.NULLIF(JobItem.iccid, ""), by_id)
     q = (
-        JobItem.select(JobItem.iccid, JobItem.outcome, JobItem.endpoint_id)
+        JobItem.select(shown, JobItem.outcome)
         .where((JobItem.job == job_id) & JobItem.outcome.is_null(False)
                & (JobItem.outcome != APPLIED))
         .order_by(JobItem.endpoint_id)
     )
-
-    def objects(rows: Rows) -> list[dict[str, Any]]:
-        return [{"iccid": iccid or f"endpoint {ep}", "reason": why} for iccid, why, ep in rows]
-
-    def cells(rows: Rows, cells: Cells) -> list[list[str]]:
-        cell, reasons = cells.cell, cells.column("reason")
-        return [[cell(iccid or f"endpoint {ep}"), reasons[why]] for iccid, why, ep in rows]
-
-    return Source("skipped endpoints", SKIPPED_KEYS, q, cells, objects)
+    return Source("skipped endpoints", q, SKIPPED_COLUMNS)

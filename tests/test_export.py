@@ -20,6 +20,7 @@ from click.testing import CliRunner, Result
 
 from simdeck.core import actions, auth, db, queries
 from simdeck.core import export as core_export
+from simdeck.core import jobs as core_jobs
 from simdeck.core.actions import Targets
 from simdeck.core.identifiers import make_iccid
 from simdeck.core.models import AuditEvent, Endpoint, Imsi, Sim
@@ -321,11 +322,14 @@ def test_jobs_skipped_streams(fleet: str, out: Path) -> None:
     db.open_database(fleet)
     actor = auth.login(user=tui_fleet.USER)
     result = actions.run(actor, "suspend", Targets(filter=queries.Filter()))
+    listed = core_jobs.job_skipped(result.job)
     db.database.close()
     skipped = sum(result.skipped.values())
     assert skipped > 5
     items = jsonl(ok(fleet, "jobs", "skipped", str(result.job), "--format", "jsonl"))
     assert len(items) == skipped and list(items[0]) == ["iccid", "reason"]
+    assert [(i["iccid"], i["reason"]) for i in items] == listed
+    assert any(i["iccid"].startswith("endpoint ") for i in items)  # one without a SIM
     assert json.loads(ok(fleet, "jobs", "skipped", str(result.job), "--format", "json")) == items
     target = out / "skipped.csv"
     assert f"Exported {skipped} skipped ICCIDs to" in ok(
@@ -341,16 +345,16 @@ def test_jobs_skipped_streams(fleet: str, out: Path) -> None:
 def interrupt_after(monkeypatch: pytest.MonkeyPatch, batches: int) -> None:
     """Ctrl+C after ``batches`` batches of 4 endpoints were written."""
     monkeypatch.setattr(core_export, "BATCH", 4)
-    real = core_export._endpoint_cells
+    real = core_export._Converter.cells
     calls = {"n": 0}
 
-    def cells(rows: Any, cells_: Any) -> Any:
+    def cells(self: Any, rows: Any) -> Any:
         calls["n"] += 1
         if calls["n"] > batches:
             raise KeyboardInterrupt
-        return real(rows, cells_)
+        return real(self, rows)
 
-    monkeypatch.setattr(core_export, "_endpoint_cells", cells)
+    monkeypatch.setattr(core_export._Converter, "cells", cells)
 
 
 def test_an_interrupted_export_leaves_no_file(fleet: str, out: Path,
