@@ -208,21 +208,21 @@ class _Converter:
     def __init__(self, source: Source, *, raw: bool) -> None:
         self.cell: Callable[[Any], str] = (
             csv_cell if not raw else lambda value: csv_cell(value, raw=True))
-        self.csv: list[Callable[[Any], Any] | None] = []
+        self.csv: list[Callable[[Any], str]] = []
         self.json: list[Callable[[Any], Any] | None] = []
         for c in source.columns:
+            shown = self.cell if c.to_csv is None else self._then_cell(c.to_csv)
             if c.few:
-                to_csv = c.to_csv
-                shown = self.cell if to_csv is None else (
-                    lambda v, to_csv=to_csv: self.cell(to_csv(v)))
                 self.csv.append(_Memo(shown).__getitem__)
                 self.json.append(None if c.to_json is None else _Memo(c.to_json).__getitem__)
             else:
-                to_csv = c.to_csv
-                self.csv.append(self.cell if to_csv is None else (
-                    lambda v, to_csv=to_csv: self.cell(to_csv(v))))
+                self.csv.append(shown)
                 self.json.append(c.to_json)
         self.indexes = [c.index for c in source.columns]
+
+    def _then_cell(self, convert: Callable[[Any], Any]) -> Callable[[Any], str]:
+        cell = self.cell
+        return lambda value: cell(convert(value))
 
     def cells(self, rows: Rows) -> Iterator[tuple[str, ...]]:
         """The batch's CSV rows, every cell through ``csv_cell``."""
