@@ -11,7 +11,7 @@ from simdeck.core import export as core_export
 from simdeck.core import queries
 from simdeck.tui.cli import output as out
 from simdeck.tui.cli import streaming
-from simdeck.tui.cli.params import filter_options, format_option, make_filter
+from simdeck.tui.cli.params import filter_options, make_filter
 from simdeck.tui.cli.root import main, session
 
 
@@ -22,7 +22,10 @@ from simdeck.tui.cli.root import main, session
 @click.option("--as", "file_format", type=click.Choice(core_export.FORMATS),
               help="The file's format: csv, json (an array, one object a line) or jsonl "
               "(JSON Lines). Default: from FILE's extension (.json, .jsonl), else csv.")
-@format_option()
+@click.option("--format", "fmt", type=click.Choice(out.FORMATS), default="table",
+              show_default=True,
+              help="How the result is reported (the file's own format is --as): a line, "
+              "or with json an object {file, format, written, seconds}.")
 @click.pass_context
 def export(ctx: click.Context, file: str, states: tuple[str, ...], group_filter: str | None,
            tag_filter: str | None, search: str, sort: str, file_format: str | None,
