@@ -8,9 +8,10 @@ into CSV rows (every cell through :func:`simdeck.core.sanitize.csv_cell`), JSON 
 
 A :class:`Source` is what is exported: its SQL and, for each column of a row, how its
 raw value becomes a CSV cell and a JSON value. A batch is converted column by column
-(``map`` over a column, a column of few distinct values looked up once per value), so
-no Python code runs per row. ``endpoints``, ``audit``, ``sims`` and ``skipped`` make the sources of
-``simdeck export`` / ``endpoints list``, ``audit``, ``sims list`` and ``jobs skipped``.
+(``map`` over a column; a column of few distinct values converted once per value): no
+loop of ours runs per row, and the only Python called per CSV cell is ``csv_cell``.
+``endpoints``, ``audit``, ``sims`` and ``skipped`` are the sources of ``simdeck export``
+and ``endpoints list``, ``audit``, ``sims list`` and ``jobs skipped``.
 """
 
 from __future__ import annotations
