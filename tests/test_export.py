@@ -388,3 +388,26 @@ def test_an_export_into_a_folder_that_is_not_there(fleet: str, out: Path) -> Non
     assert result.exit_code == 2 and "does not exist" in result.stderr
     result = run(fleet, "export", str(out))
     assert result.exit_code == 2 and "is a folder" in result.stderr
+
+
+# --- what the operator sees meanwhile ---------------------------------------------------
+
+
+def test_progress_shows_rows_and_rate_then_clears(capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from simdeck.tui.cli import streaming
+
+    monkeypatch.setattr(streaming.Progress, "EVERY_S", 0.0)
+    progress = streaming.Progress("endpoints", shown=True)
+    progress(2000)
+    progress(1_002_000)
+    progress.end()
+    err = capsys.readouterr().err
+    assert "\r2,000 endpoints · " in err and "\r1,002,000 endpoints · " in err
+    assert err.count("/s") == 2 and err.endswith("\r\x1b[K")
+    quiet = streaming.Progress("endpoints", shown=False)
+    quiet(2000)
+    quiet.end()
+    assert capsys.readouterr().err == ""
+    assert streaming.summary(1_000_000, "endpoints", "all.csv", 7.06) == (
+        "Exported 1,000,000 endpoints to all.csv in 7.1 s")
