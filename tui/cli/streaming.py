@@ -52,7 +52,7 @@ class Progress:
     def end(self) -> None:
         """Clear the progress line."""
         if self.drawn:
-            click.echo("\r\x1b[K", err=True, nl=False)
+            click.echo("\r\x1b[K", err=True, nl=False, color=True)
             self.drawn = False
 
     @property
