@@ -19,7 +19,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -53,24 +52,32 @@ with psycopg.connect(sys.argv[1]) as conn, open(sys.argv[3], "wb") as fh:
 """
 
 
+# Runs a command and reports its wall time and peak memory. The command is started from
+# this small process, not from the benchmark's: Linux carries a process's peak resident
+# memory across exec, so a child forked from a large parent would report the parent's.
+_TIMER = r"""
+import os, subprocess, sys, time
+out = open(sys.argv[1], "wb") if sys.argv[1] != "-" else subprocess.DEVNULL
+start = time.perf_counter()
+proc = subprocess.Popen(sys.argv[2:], stdout=out, stderr=subprocess.PIPE)
+_, status, usage = os.wait4(proc.pid, 0)
+seconds = time.perf_counter() - start
+code = os.waitstatus_to_exitcode(status)
+if code:
+    sys.stderr.write(proc.stderr.read().decode())
+    sys.exit(code)
+print(seconds, usage.ru_maxrss / 1024)
+"""
+
+
 def run_timed(args: list[str], stdout: Path | None = None) -> tuple[float, float]:
-    """Run a command to its end: (seconds, peak resident memory in MB)."""
-    out = stdout.open("wb") if stdout is not None else subprocess.DEVNULL
-    try:
-        start = time.perf_counter()
-        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - start
-    finally:
-        if stdout is not None:
-            out.close()  # type: ignore[union-attr]
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        err = proc.stderr.read().decode() if proc.stderr else ""
-        raise RuntimeError(f"{' '.join(args[:6])}… failed ({proc.returncode}): {err}")
-    if proc.stderr:
-        proc.stderr.close()
-    return seconds, usage.ru_maxrss / 1024
+    """Run a command to its end: (seconds, its peak resident memory in MB)."""
+    done = subprocess.run([sys.executable, "-c", _TIMER, str(stdout or "-"), *args],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(args[:6])}… failed ({done.returncode}): {done.stderr}")
+    seconds, peak = done.stdout.split()
+    return float(seconds), float(peak)
 
 
 def simdeck(url: str, *args: str) -> list[str]:
