@@ -44,8 +44,23 @@ def printable(value: Any, *, multiline: bool = False) -> str:
     otherwise the value stays on one line.
     """
     text = "" if value is None else str(value)
+    if text.isprintable():
+        # Nearly every value: no control, format or separator character (space aside),
+        # so nothing to escape; str.isprintable() says so faster than the pattern.
+        return text
     pattern = _CONTROL if multiline else _CONTROL_OR_BREAK
     return pattern.sub(_visible, text)
+
+
+def json_text(dumped: str) -> str:
+    """JSON text (from ``json.dumps``) with every control character left raw by
+    ``ensure_ascii=False`` (DEL, C1, bidirectional overrides, separators) as a ``\\uXXXX``
+    escape: still the same JSON, and still UTF-8 for every other character.
+
+    Those characters occur only inside JSON strings, where the escape means the same value;
+    a newline or tab of the indentation is outside the pattern and stays.
+    """
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", dumped)
 
 
 #: A cell starting with one of these is read by a spreadsheet as a formula.
@@ -53,11 +68,13 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_cell(value: Any, *, raw: bool = False) -> str:
-    """``value`` as a CSV cell: a leading formula character is quoted with ``'``.
+    """``value`` as a CSV cell: control characters shown as escapes (``printable``), and a
+    leading formula character quoted with ``'``.
 
     ``raw`` keeps the exact value, for scripts that read the file back (``--raw-csv``).
     """
     text = "" if value is None else str(value)
-    if not raw and text.startswith(FORMULA_START):
-        return "'" + text
-    return text
+    if raw:
+        return text
+    text = printable(text)
+    return "'" + text if text.startswith(FORMULA_START) else text

@@ -73,8 +73,27 @@ def _fresh_pg_database() -> str:
 
 
 def _drop_pg_database(url: str) -> None:
+    """Drop a test's database, and the simdeck group memberships its tests granted: login
+    and group roles are the server's, shared by every database on it, so a role granted
+    in one test would otherwise hold in the next."""
+    import psycopg
+    from psycopg import sql
+
     name = url.rpartition("/")[2]
     with _admin_connection() as conn:
+        try:
+            with psycopg.connect(url, autocommit=True) as test_db:
+                users = [u for (u,) in test_db.execute("SELECT username FROM operator")]
+        except psycopg.Error:
+            users = []
+        groups = [r for (r,) in conn.execute(
+            "SELECT rolname FROM pg_roles WHERE rolname LIKE 'simdeck\\_%'")]
+        for user in users:
+            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s AND NOT rolsuper",
+                                  (user,)).fetchone()
+            if exists and groups:
+                conn.execute(sql.SQL("REVOKE {} FROM {}").format(
+                    sql.SQL(", ").join(map(sql.Identifier, groups)), sql.Identifier(user)))
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simdeck.core.sanitize import csv_cell, printable
+from simdeck.core.sanitize import csv_cell, json_text, printable
 
 
 def test_an_osc_52_clipboard_write_is_shown_not_sent() -> None:
@@ -30,8 +32,37 @@ def test_nothing_printable_emits_a_control_character(text: str) -> None:
 
 
 def test_formula_cells_are_quoted_unless_raw() -> None:
-    for cell in ("=HYPERLINK(\"http://x\")", "+cmd|'/C calc'!A0", "@SUM(A1)", "-2+3", "\tx"):
+    for cell in ("=HYPERLINK(\"http://x\")", "+cmd|'/C calc'!A0", "@SUM(A1)", "-2+3"):
         assert csv_cell(cell) == "'" + cell
         assert csv_cell(cell, raw=True) == cell
+    # A leading tab or CR is a control character: shown as an escape, it starts no formula.
+    assert csv_cell("\tx") == "\\tx" and csv_cell("\r=1+1") == "\\r=1+1"
+    assert csv_cell("a\x1b]52;c;eA==\x07") == "a\\e]52;c;eA==\\x07"
+    assert csv_cell("\tx", raw=True) == "\tx"
     assert csv_cell("8944500310000000001") == "8944500310000000001"
     assert csv_cell(None) == ""
+
+
+def test_every_control_format_and_separator_character_is_escaped() -> None:
+    """Across all of Unicode: a character that is not printable (bar newline and tab when
+    several lines are allowed) never comes out as itself."""
+    for code in range(0x110000):
+        char = chr(code)
+        if char.isprintable() or 0xD800 <= code <= 0xDFFF:
+            continue
+        if code in (0x0A, 0x09):
+            assert printable(char) != char and printable(char, multiline=True) == char
+            continue
+        control = code < 0x20 or 0x7F <= code <= 0x9F or code in (0x2028, 0x2029, 0xFEFF) \
+            or 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069
+        if control:
+            assert printable(char) != char, hex(code)
+
+
+def test_json_text_escapes_what_json_leaves_raw_and_keeps_the_value() -> None:
+    value = {"name": "a\x1b]0;t\x07 \x9b \u202e 東京 \x7f"}
+    dumped = json_text(json.dumps(value, ensure_ascii=False, indent=2))
+    assert not any(ord(c) < 0x20 and c != "\n" or 0x7F <= ord(c) <= 0x9F or c == "\u202e"
+                   for c in dumped)
+    assert "東京" in dumped and "\\u009b" in dumped and "\\u202e" in dumped
+    assert json.loads(dumped) == value

@@ -20,15 +20,16 @@ from textual.app import App
 from textual.binding import Binding, Keymap
 from textual.dom import DOMNode
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 
 from simdeck.core import auth, db
 from simdeck.core.auth import Actor
 from simdeck.core.errors import InputError, SimdeckError
-from simdeck.core.store import STORE_ERRORS, open_store
+from simdeck.core.sanitize import printable
+from simdeck.core.store import STORE_ERRORS, explain, open_store
 from simdeck.tui import keys
 from simdeck.tui.keys import Command, CommandsProvider
-from simdeck.tui.problems import explain
 from simdeck.tui.reader import Reader, ask
 from simdeck.tui.screens.audit import AuditScreen
 from simdeck.tui.screens.base import BaseScreen
@@ -59,10 +60,11 @@ def run_console(db_url: str | None, read_only: bool = False) -> None:
     try:
         actor = prepare(url, read_only=read_only)
     except SimdeckError as exc:
-        print(f"simdeck: {exc}", file=sys.stderr)
+        print(f"simdeck: {printable(exc, multiline=True)}", file=sys.stderr)
         raise SystemExit(1) from None
     except STORE_ERRORS as exc:
-        print(f"simdeck: {explain(exc, db.describe(url))}", file=sys.stderr)
+        print(f"simdeck: {printable(explain(exc, db.describe(url)), multiline=True)}",
+              file=sys.stderr)
         raise SystemExit(1) from None
     # The reader thread opens its own connection; this one is not needed any more.
     db.database.close()
@@ -246,6 +248,14 @@ class SimdeckApp(App[None]):
         screen = self.screen
         if isinstance(screen, BaseScreen):
             screen.report_problem(text)
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every notification of the console, from any screen: its text is never read as
+        markup (a name holding ``[/]`` or ``[@click=…]`` is shown as written) and its
+        control characters are shown as escapes, since messages quote names and input."""
+        super().notify(printable(message, multiline=True), title=printable(title),
+                       severity=severity, timeout=timeout, markup=False)
 
     def set_keymap(self, keymap: Keymap) -> None:
         self.keymap = dict(keymap)

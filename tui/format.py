@@ -6,7 +6,12 @@ The words themselves (state labels, "how long ago", counts, plurals) live in
 
 from __future__ import annotations
 
+from typing import Any
+
+from rich.text import Text
+
 from simdeck.core.lifecycle import State
+from simdeck.core.sanitize import printable
 from simdeck.tui.text import (
     ago,
     clock_time,
@@ -20,7 +25,7 @@ from simdeck.tui.text import (
 )
 
 __all__ = [
-    "STATE_TONE", "TONE_STYLE", "state_tone", "ago", "clock_time", "number", "parse_iso",
+    "safe", "STATE_TONE", "TONE_STYLE", "state_tone", "ago", "clock_time", "number", "parse_iso",
     "passes_traffic", "plural", "state_label", "state_meaning", "when",
 ]
 
@@ -53,3 +58,13 @@ TONE_STYLE: dict[str, str] = {
 def state_tone(state: str) -> str:
     """The tone a state is drawn in."""
     return STATE_TONE.get(state, "muted")
+
+
+def safe(value: Any, style: str = "", *, multiline: bool = False) -> Text:
+    """Stored or typed text as the console shows it: a Rich ``Text``, never read as markup
+    (``[/]`` and ``[@click=…]`` are shown as written), every control character shown as an
+    escape (``\\e]52``), so a name cannot act on the operator's terminal. For any widget
+    (Static, Label, a DataTable cell, an Option, a Select's choice, which finds it as
+    typed). ``style``: a Rich style; ``multiline``: newlines and tabs kept. Inside
+    ``Content.assemble`` use ``printable`` text instead (a plain str is never markup there)."""
+    return Text(printable(value, multiline=multiline), style=style, end="")

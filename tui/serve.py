@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 
 from simdeck.core.db import describe
 from simdeck.core.errors import InputError
+from simdeck.core.sanitize import printable
 
 #: What the sessions read: the database (as the command line's ``--db``) and the label
 #: their audit events carry (``alice via serve``).
@@ -362,8 +363,15 @@ def serve(db_url: str | None, *, host: str = "127.0.0.1", port: int = 8000,
     InputError unless ``allow_remote``; an unknown host or a port that cannot be bound is
     an InputError too (exit 2, one line).
     """
-    say = out or (lambda line: print(line, flush=True))
-    note = err or (lambda line: print(line, file=sys.stderr, flush=True))
+    to_out = out or (lambda line: print(line, flush=True))
+    to_err = err or (lambda line: print(line, file=sys.stderr, flush=True))
+
+    def say(line: str) -> None:  # the host and the database path came from input
+        to_out(printable(line, multiline=True))
+
+    def note(line: str) -> None:
+        to_err(printable(line, multiline=True))
+
     addresses = resolve(host, port)
     if not is_loopback(addresses):
         if not allow_remote:

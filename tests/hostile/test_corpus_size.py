@@ -11,6 +11,7 @@ MINIMUM = {
     "CSV files": 45,
     "search strings": 60,
     "invalid search tokens": 5,
+    "stored text": 12,
 }
 
 

@@ -12,7 +12,7 @@ import psycopg
 import psycopg.sql
 import pytest
 
-from simdeck.core import actions, auth, db, pg
+from simdeck.core import actions, auth, db, pg, settings
 from simdeck.core.actions import Targets
 from simdeck.core.db import retrying
 from simdeck.core.errors import PermissionDenied, Refused
@@ -167,7 +167,7 @@ def test_on_postgresql_identity_and_role_come_from_the_session(
     assert {e.actor for e in events} == {operator}
     # What the server refuses reaches the operator as a sentence, nothing changed.
     with pytest.raises(PermissionDenied, match="the server refused"):
-        actions.set_setting(auth.Actor(operator, Role.ADMIN), "allow_resume", "true")
+        settings.set_setting(auth.Actor(operator, Role.ADMIN), "allow_resume", "true")
     with pytest.raises(Refused, match="hold to suspended is not allowed"):
         retrying(lambda: Endpoint.update(state="suspended").where(Endpoint.id == hold).execute())
     db.database.close()

@@ -67,14 +67,14 @@ def audit(ctx: click.Context, endpoint_ref: str | None, actor: str | None, actio
             before = page[-1]["id"]
 
     if fmt != "table":
-        streaming.to_stdout(core_export.audit(af, limit), fmt)
+        streaming.to_stdout(core_export.audit(af, limit), fmt, raw=out.raw_csv())
     else:
         rows = list(events()) if limit else None
         if rows is not None:
             if rows:
                 out.echo_lines(out.audit_table(rows))
             else:
-                click.echo("No audit events match.", err=True)
+                out.echo("No audit events match.", err=True)
             return
         batch: list[dict[str, Any]] = []
         for e in events():

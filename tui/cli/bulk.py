@@ -35,7 +35,7 @@ def confirm(act: Action, eligible: int) -> None:
         raise InputError("add --yes to run without a prompt (stdin is not a terminal)")
     typed = act.confirm is Confirm.TYPED
     if typed or act.warning:
-        click.echo(act.warn(eligible), err=True)
+        out.echo(act.warn(eligible), err=True)
     if typed:
         word = f"{act.name} {eligible}"
         answer = click.prompt(f"Type '{word}' to continue", default="", show_default=False,
@@ -62,7 +62,7 @@ class Progress:
 
     def end(self) -> None:
         if self.shown:
-            click.echo("", err=True)
+            out.echo("", err=True)
 
 
 @contextmanager
@@ -74,7 +74,7 @@ def interruptible() -> Iterator[Callable[[], bool]]:
         if stop["asked"]:
             raise KeyboardInterrupt
         stop["asked"] = True
-        click.echo("\nStopping after the current chunk (Ctrl+C again to abort)…", err=True)
+        out.echo("\nStopping after the current chunk (Ctrl+C again to abort)…", err=True)
 
     try:
         previous = signal.signal(signal.SIGINT, handler)
@@ -107,7 +107,7 @@ def report(result: actions.Result, fmt: str) -> None:
     elif fmt == "csv":
         out.echo_csv(("job", "applied", "skipped", "failed"), [result.to_json()])
     else:
-        click.echo(lines[0])
+        out.echo(lines[0])
     out.echo_lines(lines[1:], err=True)
     if result.status != JobStatus.DONE or result.skipped or result.failed:
         raise Fail(1)
@@ -185,7 +185,7 @@ def _single(actor: auth.Actor, act: Action, endpoint_id: int, group: str | None,
     if fmt == "table":
         view = queries.views([endpoint_id])[0]
         who = f"endpoint {view.id}" + (f" ({view.iccid})" if view.iccid else "")
-        click.echo(f"{act.label}: {who} is now {state_label(view.state)}.")
+        out.echo(f"{act.label}: {who} is now {state_label(view.state)}.")
 
 
 def bulk_options(fn: Callable[..., Any]) -> Callable[..., Any]:

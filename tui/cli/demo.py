@@ -47,7 +47,7 @@ def demo(ctx: click.Context, count: int, seed: int, no_tui: bool, rebuild: bool)
         stage = core_demo.status()
         if stage == core_demo.BUILDING or (rebuild and stage == core_demo.BUILT):
             if stage == core_demo.BUILDING:
-                click.echo(f"The demo database {describe(url)} was left half-built; "
+                out.echo(f"The demo database {describe(url)} was left half-built; "
                            "building it again.", err=True)
             core_demo.discard()
             built = False
@@ -56,16 +56,16 @@ def demo(ctx: click.Context, count: int, seed: int, no_tui: bool, rebuild: bool)
         db = open_store(url, opts.read_only)
         auth.login(read_only=opts.read_only)
         counts = queries.counts_by_state(queries.Filter())
-        click.echo(f"Using the demo database {describe(url)}, built earlier "
+        out.echo(f"Using the demo database {describe(url)}, built earlier "
                    "(delete it to build a new one).")
-        click.echo(f"{sum(counts.values()):,} endpoints: " + ", ".join(
+        out.echo(f"{sum(counts.values()):,} endpoints: " + ", ".join(
             f"{n:,} {s.label}" for s, n in counts.items() if n))
     else:
         if opts.read_only:
             raise PermissionDenied("cannot build the demo database with --read-only")
-        click.echo(f"Building the demo database {describe(url)} "
+        out.echo(f"Building the demo database {describe(url)} "
                    f"({count:,} endpoints, seed {seed})…", err=True)
-        say = (lambda message: click.echo(f"  {message}", err=True)) if sys.stderr.isatty() \
+        say = (lambda message: out.echo(f"  {message}", err=True)) if sys.stderr.isatty() \
             else None
         summary = core_demo.build_demo(count, seed=seed, operator=auth.os_user(), progress=say)
         out.echo_lines(summary.lines())
@@ -73,5 +73,5 @@ def demo(ctx: click.Context, count: int, seed: int, no_tui: bool, rebuild: bool)
     if no_tui:
         return
     if not open_console(url, opts.read_only):
-        click.echo("The console is not available yet; the demo database is ready at "
+        out.echo("The console is not available yet; the demo database is ready at "
                    f"{describe(url)} (use it with --db).")

@@ -78,7 +78,8 @@ def endpoints_list(ctx: click.Context, states: tuple[str, ...], group_filter: st
     session(ctx)
     f = make_filter(states, group_filter, tag_filter, search)
     if fmt != "table":
-        streaming.to_stdout(core_export.endpoints(f, sort, limit), fmt)
+        source = core_export.endpoints(f, sort, limit)
+        streaming.to_stdout(source, fmt, raw=out.raw_csv())
         return
     now = dt.datetime.now(dt.UTC).timestamp()
     shown = 0
@@ -87,16 +88,17 @@ def endpoints_list(ctx: click.Context, states: tuple[str, ...], group_filter: st
         cells = [row_cells(r, now) for r in rows]
         if not col_widths:
             col_widths = out.widths(ROW_HEADERS, cells)
-            click.echo(out.header_line(ROW_HEADERS, col_widths))
+            out.echo(out.header_line(ROW_HEADERS, col_widths))
         col_widths = out.widths(ROW_HEADERS, cells, col_widths)
-        out.echo_lines(out.row_lines(cells, col_widths, [_row_styles(r) for r in rows]))
+        out.echo_lines(out.row_lines(cells, col_widths, [_row_styles(r) for r in rows]),
+                      styled=True)
         shown += len(rows)
     if not shown:
-        click.echo("No endpoints match.", err=True)
+        out.echo("No endpoints match.", err=True)
     elif limit and shown == limit:
         total = queries.count(f)
         if total > shown:
-            click.echo(f"Showing {shown:,} of {total:,}; --limit 0 shows all.", err=True)
+            out.echo(f"Showing {shown:,} of {total:,}; --limit 0 shows all.", err=True)
 
 
 @endpoints.command("show")
@@ -124,7 +126,7 @@ def print_endpoint(view: queries.EndpointView, fmt: str, headline: str) -> None:
     elif fmt == "csv":
         out.echo_csv(out.ENDPOINT_KEYS, [view.to_json()])
     else:
-        click.echo(headline)
+        out.echo(headline)
         out.echo_lines(out.endpoint_detail(queries.views([view.id], history=3)[0]
                                            .to_json(full=True)))
 

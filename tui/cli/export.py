@@ -11,7 +11,7 @@ from simdeck.core import export as core_export
 from simdeck.core import queries
 from simdeck.tui.cli import output as out
 from simdeck.tui.cli import streaming
-from simdeck.tui.cli.params import filter_options, make_filter
+from simdeck.tui.cli.params import filter_options, make_filter, raw_csv_option
 from simdeck.tui.cli.root import main, session
 
 
@@ -19,6 +19,7 @@ from simdeck.tui.cli.root import main, session
 @click.argument("file", metavar="FILE")
 @filter_options
 @click.option("--sort", type=click.Choice(queries.SORTS), default="iccid", show_default=True)
+@raw_csv_option
 @click.option("--as", "file_format", type=click.Choice(core_export.FORMATS),
               help="The file's format: csv, json (an array, one object a line) or jsonl "
               "(JSON Lines). Default: from FILE's extension (.json, .jsonl), else csv.")
@@ -43,12 +44,12 @@ def export(ctx: click.Context, file: str, states: tuple[str, ...], group_filter:
     source = core_export.endpoints(f, sort)
     if file == "-":
         started = time.monotonic()
-        n = streaming.to_stdout(source, kind)
+        n = streaming.to_stdout(source, kind, raw=out.raw_csv())
         click.echo(streaming.summary(n, source.noun, "stdout", time.monotonic() - started),
                    err=True)
         return
     target = Path(file).expanduser()
-    n, seconds = streaming.to_file(source, kind, target)
+    n, seconds = streaming.to_file(source, kind, target, raw=out.raw_csv())
     if fmt == "json":
         out.echo_json({"file": str(target), "format": kind, "written": n,
                        "seconds": round(seconds, 3)})

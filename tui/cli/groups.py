@@ -39,7 +39,7 @@ def _print_group(g: dict[str, Any], fmt: str, headline: str) -> None:
     elif fmt == "csv":
         out.echo_csv(GROUP_KEYS, [g])
     else:
-        click.echo(headline)
+        out.echo(headline)
 
 
 @groups.command("list")
@@ -99,4 +99,4 @@ def groups_delete(ctx: click.Context, name: str, fmt: str) -> None:
     elif fmt == "csv":
         out.echo_csv(("deleted",), [{"deleted": name.strip()}])
     else:
-        click.echo(f"Deleted group {name.strip()}.")
+        out.echo(f"Deleted group {name.strip()}.")

@@ -44,7 +44,7 @@ def jobs_list(ctx: click.Context, limit: int, fmt: str) -> None:
     elif fmt == "csv":
         out.echo_csv(JOB_KEYS, items)
     elif not items:
-        click.echo("No jobs yet.", err=True)
+        out.echo("No jobs yet.", err=True)
     else:
         out.echo_lines(out.table(
             ("ID", "ACTION", "ACTOR", "STATUS", "TOTAL", "APPLIED", "SKIPPED", "FAILED",
@@ -128,17 +128,17 @@ def jobs_skipped(ctx: click.Context, job_id: int, output: str | None, fmt: str) 
     if output:
         target = Path(output).expanduser()
         kind = core_export.format_of(output)
-        n, seconds = streaming.to_file(source, kind, target)
+        n, seconds = streaming.to_file(source, kind, target, raw=out.raw_csv())
         if fmt == "json":
             out.echo_json({"file": str(target), "format": kind, "written": n})
         else:
             click.echo(streaming.summary(n, "skipped ICCIDs", str(target), seconds))
         return
     if fmt != "table":
-        streaming.to_stdout(source, fmt)
+        streaming.to_stdout(source, fmt, raw=out.raw_csv())
         return
     items = [{"iccid": iccid, "reason": why} for iccid, why in core_jobs.job_skipped(job_id)]
     if items:
         out.echo_lines(out.table(("ICCID", "REASON"), [(i["iccid"], i["reason"]) for i in items]))
     else:
-        click.echo(f"Job {job_id} skipped nothing.", err=True)
+        out.echo(f"Job {job_id} skipped nothing.", err=True)

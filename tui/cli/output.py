@@ -2,6 +2,12 @@
 
 Every command prints through here. Nothing here reads the database; the command
 functions hand over plain values. The words themselves come from :mod:`simdeck.tui.text`.
+
+This is the command line's output edge: every value printed here may have come from
+storage or input, so it passes :func:`~simdeck.core.sanitize.printable` (control
+characters shown as escapes), JSON through :func:`~simdeck.core.sanitize.json_text`,
+and every CSV cell through :func:`~simdeck.core.sanitize.csv_cell` (formulas quoted
+unless ``--raw-csv``).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from typing import Any
 import click
 
 from simdeck.core.lifecycle import State
+from simdeck.core.sanitize import csv_cell, json_text, printable
 from simdeck.tui.text import ago, change, detail_text, parse_iso, state_label
 
 FORMATS = ("table", "csv", "json")
@@ -60,7 +67,7 @@ def widths(
 
 
 def _cell(value: Any) -> str:
-    return "" if value is None else str(value)
+    return printable(value)
 
 
 def header_line(headers: Sequence[str], col_widths: Sequence[int]) -> str:
@@ -98,15 +105,22 @@ def table(
     return [header_line(headers, col_widths)] + row_lines(cells, col_widths, styles)
 
 
-def echo_lines(lines: Iterable[str], *, err: bool = False) -> None:
-    """Print each line (on stderr with ``err``)."""
+def echo(text: Any = "", *, err: bool = False, nl: bool = True) -> None:
+    """Print a line (on stderr with ``err``), its control characters shown as escapes."""
+    click.echo(printable(text, multiline=True), err=err, nl=nl)
+
+
+def echo_lines(lines: Iterable[str], *, err: bool = False, styled: bool = False) -> None:
+    """Print each line (on stderr with ``err``). ``styled``: lines of :func:`row_lines`,
+    whose cells are already printable and whose colours must stay escape sequences."""
     for line in lines:
-        click.echo(line, err=err)
+        click.echo(line if styled else printable(line, multiline=True), err=err)
 
 
 def dumps(obj: Any) -> str:
-    """JSON as printed: indented, UTF-8 kept, keys in the order given."""
-    return json.dumps(obj, indent=2, ensure_ascii=False, default=str)
+    """JSON as printed: indented, UTF-8 kept, keys in the order given; control
+    characters escaped (``\\u001b``), so no string acts on the terminal."""
+    return json_text(json.dumps(obj, indent=2, ensure_ascii=False, default=str))
 
 
 def echo_json(obj: Any) -> None:
@@ -115,16 +129,22 @@ def echo_json(obj: Any) -> None:
 
 
 class _Echo:
-    """A file-like object over click.echo, so csv writes go where click's output goes."""
+    """A file-like object over click.echo, so csv writes go where click's output goes.
+
+    ``exact``: written as it is (``--raw-csv``), where click would strip what looks like a
+    colour code from output that is not a terminal."""
+
+    def __init__(self, exact: bool = False) -> None:
+        self.exact = exact
 
     def write(self, text: str) -> int:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, color=True if self.exact else None)
         return len(text)
 
 
-def csv_writer(target: Any = None) -> Any:
+def csv_writer(target: Any = None, *, exact: bool = False) -> Any:
     """A csv.writer on ``target`` (stdout when None), with plain ``\\n`` line ends."""
-    return csv.writer(target if target is not None else _Echo(), lineterminator="\n")
+    return csv.writer(target if target is not None else _Echo(exact), lineterminator="\n")
 
 
 def csv_value(value: Any) -> str:
@@ -140,18 +160,38 @@ def csv_value(value: Any) -> str:
     return str(value)
 
 
-def csv_rows(keys: Sequence[str], objects: Iterable[dict[str, Any]]) -> Iterator[list[str]]:
-    """One CSV row of ``keys`` per object."""
+#: The key in ``click.Context.meta`` that ``--raw-csv`` sets.
+RAW_CSV = "simdeck.raw_csv"
+
+
+def raw_csv() -> bool:
+    """True when this command was given ``--raw-csv``: CSV cells exactly as stored."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.meta.get(RAW_CSV))
+
+
+def safe_cell(value: Any, *, raw: bool = False) -> str:
+    """A JSON value as a CSV cell as written: control characters shown as escapes and a
+    leading formula character quoted; ``raw`` (``--raw-csv``) keeps the exact value."""
+    return csv_cell(csv_value(value), raw=raw)
+
+
+def csv_rows(keys: Sequence[str], objects: Iterable[dict[str, Any]], *,
+             raw: bool | None = None) -> Iterator[list[str]]:
+    """One CSV row of ``keys`` per object; ``raw`` None: as ``--raw-csv`` says."""
+    raw = raw_csv() if raw is None else raw
     for obj in objects:
-        yield [csv_value(obj.get(k)) for k in keys]
+        yield [safe_cell(obj.get(k), raw=raw) for k in keys]
 
 
-def echo_csv(keys: Sequence[str], objects: Iterable[dict[str, Any]]) -> int:
+def echo_csv(keys: Sequence[str], objects: Iterable[dict[str, Any]], *,
+             raw: bool | None = None) -> int:
     """Print a header and one row per object on stdout; returns the number of rows."""
-    writer = csv_writer()
+    raw = raw_csv() if raw is None else raw
+    writer = csv_writer(exact=raw)
     writer.writerow(keys)
     n = 0
-    for row in csv_rows(keys, objects):
+    for row in csv_rows(keys, objects, raw=raw):
         writer.writerow(row)
         n += 1
     return n
@@ -160,7 +200,8 @@ def echo_csv(keys: Sequence[str], objects: Iterable[dict[str, Any]]) -> int:
 def key_values(pairs: Sequence[tuple[str, Any]], indent: str = "  ") -> list[str]:
     """``label  value`` lines, labels aligned."""
     width = max((len(k) for k, _ in pairs), default=0)
-    return [f"{indent}{k.ljust(width)}  {'—' if v in (None, '', []) else v}" for k, v in pairs]
+    return [f"{indent}{k.ljust(width)}  {'—' if v in (None, '', []) else printable(v)}"
+            for k, v in pairs]
 
 
 def endpoint_detail(obj: dict[str, Any]) -> list[str]:

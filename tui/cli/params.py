@@ -19,19 +19,39 @@ DEFAULT_LIMIT = 100
 MAX_ROWS = 100_000_000
 
 
+def _remember_raw_csv(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.meta[out.RAW_CSV] = True
+
+
+#: ``--raw-csv``: every command that can print CSV takes it.
+raw_csv_option = click.option(
+    "--raw-csv", is_flag=True, expose_value=False, callback=_remember_raw_csv,
+    help="CSV with every value exactly as stored, for scripts: no ' before a cell "
+    "starting with = + - @, control characters kept. Not for spreadsheets or terminals.",
+)
+
+
 def format_option(default: str = "table", *, streams: bool = False) -> Callable[[Any], Any]:
-    """--format; ``streams``: a long list, which may also be written as JSON Lines."""
+    """``--format`` and ``--raw-csv``; ``streams``: a long list, which may also be written
+    as JSON Lines."""
     if streams:
-        return click.option(
+        fmt = click.option(
             "--format", "fmt", type=click.Choice(out.STREAM_FORMATS), default=default,
             show_default=True,
             help="Output: aligned table, CSV, JSON (an array, one object a line) or "
             "jsonl (JSON Lines: one object a line, no array).",
         )
-    return click.option(
-        "--format", "fmt", type=click.Choice(out.FORMATS), default=default, show_default=True,
-        help="Output: aligned table, CSV or JSON.",
-    )
+    else:
+        fmt = click.option(
+            "--format", "fmt", type=click.Choice(out.FORMATS), default=default,
+            show_default=True, help="Output: aligned table, CSV or JSON.",
+        )
+
+    def both(fn: Callable[..., Any]) -> Callable[..., Any]:
+        return fmt(raw_csv_option(fn))  # type: ignore[no-any-return]
+
+    return both
 
 
 def limit_option(default: int = DEFAULT_LIMIT) -> Callable[[Any], Any]:

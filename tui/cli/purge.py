@@ -32,7 +32,7 @@ def purge(ctx: click.Context, dry_run: bool, yes: bool, fmt: str) -> None:
         if fmt == "json":
             out.echo_json(nothing_eligible_json(pv))
         else:
-            click.echo("Nothing to purge.")
+            out.echo("Nothing to purge.")
         return
     if not yes:
         confirm(act, pv.eligible)

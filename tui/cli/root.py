@@ -61,15 +61,20 @@ class SimdeckGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.ClickException as exc:
+            # click quotes the argument it refuses: shown, never sent, like every message.
+            # (``message`` is Final to type checkers only; click reads it when it prints.)
+            vars(exc)["message"] = printable(exc.message, multiline=True)
+            raise
         except SimdeckError as exc:
-            click.echo(f"simdeck: {exc}", err=True)
+            click.echo(f"simdeck: {printable(exc, multiline=True)}", err=True)
             raise click.exceptions.Exit(exc.exit_code) from None
         except DATABASE_ERRORS as exc:
             # A corrupt page is noticed only by the query that reads it.
             error = damaged(exc, options(ctx).resolved_url if ctx.obj else "")
             if error is None:
                 raise
-            click.echo(f"simdeck: {error}", err=True)
+            click.echo(f"simdeck: {printable(error, multiline=True)}", err=True)
             raise click.exceptions.Exit(error.exit_code) from None
 
 
@@ -79,7 +84,7 @@ class Fail(click.exceptions.Exit):
 
 def fail(message: str, code: int = 1) -> Fail:
     """Print ``simdeck: message`` on stderr and return the exit to raise."""
-    click.echo(f"simdeck: {message}", err=True)
+    click.echo(f"simdeck: {printable(message, multiline=True)}", err=True)
     return Fail(code)
 
 
@@ -113,7 +118,8 @@ def open_console(url: str, read_only: bool) -> bool:
     try:
         from simdeck.tui.app import run_console
     except ImportError as exc:
-        click.echo(f"simdeck: the console is not available in this installation ({exc})", err=True)
+        click.echo("simdeck: the console is not available in this installation "
+                   f"({printable(exc)})", err=True)
         return False
     run_console(url, read_only)
     return True

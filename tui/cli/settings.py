@@ -52,4 +52,4 @@ def settings_set(ctx: click.Context, key: str, value: str, fmt: str) -> None:
     elif fmt == "csv":
         out.echo_csv(("key", "value"), [{"key": key, "value": new}])
     else:
-        click.echo(f"{key} = {new}")
+        out.echo(f"{key} = {new}")

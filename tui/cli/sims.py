@@ -58,7 +58,8 @@ def sims_list(ctx: click.Context, status: str | None, search: str, limit: int, f
     """
     session(ctx)
     if fmt != "table":
-        streaming.to_stdout(core_export.sims(status=status, search=search, limit=limit), fmt)
+        source = core_export.sims(status=status, search=search, limit=limit)
+        streaming.to_stdout(source, fmt, raw=out.raw_csv())
         return
 
     def pages() -> Iterator[list[queries.SimRow]]:

@@ -49,7 +49,7 @@ def users_add(ctx: click.Context, user: str, role: str, fmt: str) -> None:
     elif fmt == "csv":
         out.echo_csv(("username", "role"), [item])
     else:
-        click.echo(f"{user.strip()} is now {role}.")
+        out.echo(f"{user.strip()} is now {role}.")
 
 
 @users.command("remove")
@@ -65,4 +65,4 @@ def users_remove(ctx: click.Context, user: str, fmt: str) -> None:
     elif fmt == "csv":
         out.echo_csv(("removed",), [{"removed": user}])
     else:
-        click.echo(f"{user} is no longer an operator.")
+        out.echo(f"{user} is no longer an operator.")

@@ -24,11 +24,12 @@ from simdeck.core import queries
 from simdeck.core.errors import InputError, SimdeckError
 from simdeck.core.lifecycle import AUDIT_ACTIONS
 from simdeck.core.queries import AuditFilter, Key
+from simdeck.core.sanitize import printable
+from simdeck.core.store import explain
 from simdeck.tui import keys
-from simdeck.tui.format import clock_time, number, state_label, state_tone
-from simdeck.tui.output import change, detail_text
-from simdeck.tui.problems import explain
+from simdeck.tui.format import clock_time, number, safe, state_label, state_tone
 from simdeck.tui.screens.base import BaseScreen
+from simdeck.tui.text import change, detail_text
 from simdeck.tui.widgets.status import StatusLine, TopBar
 from simdeck.tui.widgets.virtual_list import Cell, Column, VirtualList
 
@@ -210,7 +211,8 @@ def render_event(row: AuditRow, now: float) -> list[Cell]:
 def detail_lines(row: AuditRow) -> Content:
     """Every field of one event, and its details as JSON."""
     def line(label: str, value: str | Content) -> Content:
-        return Content.assemble((f"{label:<10}", "$foreground-muted"), value, "\n")
+        shown = value if isinstance(value, Content) else printable(value)
+        return Content.assemble((f"{label:<10}", "$foreground-muted"), shown, "\n")
 
     parts = [Content.assemble((f"Event {row.id}", "bold"), "  ",
                               (f"{shown_time(row.at)} UTC", ""), "\n")]
@@ -229,7 +231,8 @@ def detail_lines(row: AuditRow) -> Content:
     details = row.details
     if details is not None:
         parts.append(Content.styled("Details\n", "$foreground-muted"))
-        parts.append(Content(json.dumps(details, indent=2, ensure_ascii=False)))
+        parts.append(Content(printable(json.dumps(details, indent=2, ensure_ascii=False),
+                                       multiline=True)))
     return Content.assemble(*parts)
 
 
@@ -433,7 +436,7 @@ class AuditScreen(BaseScreen):
     def _show_message(self, text: str | None, *, error: bool = False) -> None:
         label = self.query_one("#audit-message", Label)
         label.set_class(error, "-error")
-        label.update(text if text is not None else HINT)
+        label.update(safe(text, multiline=True) if text is not None else HINT)
 
     @property
     def message(self) -> str:

@@ -18,7 +18,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from simdeck.tui.format import number
+from simdeck.core.sanitize import printable
+from simdeck.tui.format import number, safe
 from simdeck.tui.sources import SimSource
 from simdeck.tui.widgets.debounce import Debounce
 from simdeck.tui.widgets.virtual_list import Cell, Column, VirtualList
@@ -47,12 +48,11 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-dialog", classes="dialog"):
-            yield Static(Content.styled(self.title_text, "bold"), id="confirm-title")
+            yield Static(safe(self.title_text, "bold"), id="confirm-title")
             if self.lines:
-                yield Static("\n".join(self.lines), id="confirm-body", markup=False)
+                yield Static(safe("\n".join(self.lines), multiline=True), id="confirm-body")
             if self.typed is not None:
-                yield Static(f"Type  {self.typed}  to confirm:", id="confirm-prompt",
-                             markup=False)
+                yield Static(safe(f"Type  {self.typed}  to confirm:"), id="confirm-prompt")
                 yield Input(placeholder=self.typed, id="confirm-typed")
                 yield Static("", id="confirm-problem", classes="dialog-problem")
             with Horizontal(classes="dialog-buttons"):
@@ -74,7 +74,7 @@ class ConfirmScreen(ModalScreen[bool]):
             value = self.query_one("#confirm-typed", Input).value.strip()
             if value != self.typed:
                 self.query_one("#confirm-problem", Static).update(
-                    f"Type exactly “{self.typed}” to confirm, or press Esc to cancel."
+                    safe(f"Type exactly “{self.typed}” to confirm, or press Esc to cancel.")
                 )
                 return
         self.dismiss(True)
@@ -99,11 +99,11 @@ class GroupPicker(ModalScreen["str | None"]):
         with Vertical(id="group-dialog", classes="dialog"):
             yield Static(Content.styled("Assign to group", "bold"), id="group-title")
             if self.lines:
-                yield Static("\n".join(self.lines), markup=False)
+                yield Static(safe("\n".join(self.lines), multiline=True))
             yield OptionList(
                 *(
-                    Option(f"{g['name']}  ({number(g['endpoints'])} endpoints)"
-                           f"{'  — ' + g['description'] if g.get('description') else ''}",
+                    Option(safe(f"{g['name']}  ({number(g['endpoints'])} endpoints)"
+                                f"{'  — ' + g['description'] if g.get('description') else ''}"),
                            id=g["name"])
                     for g in self.groups
                 ),
@@ -146,7 +146,7 @@ class ActionsMenu(ModalScreen["str | None"]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="actions-dialog", classes="dialog"):
-            yield Static(Content.styled(self.title_text, "bold"), id="actions-title")
+            yield Static(safe(self.title_text, "bold"), id="actions-title")
             if not self.choices:
                 yield Static("Nothing can be done to it: its state or your role allows no "
                              "action.", id="actions-none")
@@ -156,7 +156,7 @@ class ActionsMenu(ModalScreen["str | None"]):
                         Content.assemble(
                             (key.ljust(4), "bold"),
                             (label.ljust(18), "$text-error" if dangerous else ""),
-                            (description, "$foreground-muted"),
+                            (printable(description), "$foreground-muted"),
                         ),
                         id=command,
                     )
@@ -210,7 +210,7 @@ class SimPicker(Debounce, ModalScreen["str | None"]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="sim-dialog", classes="dialog"):
-            yield Static(Content(f"Link SIM to {self.endpoint}").stylize("bold", 0, 8),
+            yield Static(Content.assemble(("Link SIM", "bold"), f" to {printable(self.endpoint)}"),
                          id="sim-title")
             yield Static("Only the Ready to Activate SIMs are shown.", id="sim-hint")
             yield Input(placeholder="Search by ICCID, EID or IMSI prefix", id="sim-search")

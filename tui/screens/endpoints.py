@@ -20,10 +20,10 @@ from textual.widgets import Footer
 from simdeck.core import queries
 from simdeck.core.lifecycle import ACTIONS, State
 from simdeck.core.queries import Filter
+from simdeck.core.store import explain
 from simdeck.tui import keys
 from simdeck.tui.format import clock_time, number
 from simdeck.tui.marks import Marks
-from simdeck.tui.problems import explain
 from simdeck.tui.reader import BACKGROUND, DETAIL
 from simdeck.tui.screens.audit import AuditScreen
 from simdeck.tui.screens.dialogs import ActionsMenu

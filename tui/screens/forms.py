@@ -24,7 +24,8 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 from simdeck.core import identifiers as ids
 from simdeck.core.errors import Conflict, SimdeckError, ValidationError
 from simdeck.core.lifecycle import RETENTION_DAYS, State
-from simdeck.tui.format import number
+from simdeck.core.sanitize import printable
+from simdeck.tui.format import number, safe
 from simdeck.tui.screens.dialogs import SimPicker
 
 #: What an edit form returns when the operator asks to read the endpoint again.
@@ -81,7 +82,8 @@ class FormField(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(classes="form-row"):
             yield Label(self.label, classes="form-label")
-            yield Input(self.initial, placeholder=self.placeholder, compact=True,
+            # A stored value is shown (and edited) with its control characters as escapes.
+            yield Input(printable(self.initial), placeholder=self.placeholder, compact=True,
                         id=self.key, select_on_focus=False)
         yield Static("", id=f"{self.key}-problem", classes="form-problem", markup=False)
 
@@ -97,7 +99,7 @@ class FormField(Vertical):
 
     def show_problem(self, text: str) -> None:
         """Show ``text`` under the field (empty: the field is fine)."""
-        self.query_one(".form-problem", Static).update(text)
+        self.query_one(".form-problem", Static).update(printable(text, multiline=True))
         self.set_class(bool(text), "-invalid")
 
     def value(self) -> Any:
@@ -180,7 +182,8 @@ class Form(ModalScreen[Any]):
         with Vertical(id=self.DIALOG_ID, classes="dialog form-dialog"):
             yield Static(self.title_content(), classes="form-title")
             if self.intro():
-                yield Static(self.intro(), classes="form-intro", markup=False)
+                yield Static(printable(self.intro(), multiline=True), classes="form-intro",
+                             markup=False)
             yield from self.fields()
             # Docked: on a short terminal the fields scroll, the buttons stay in view.
             with FormFoot(classes="form-foot"):
@@ -214,7 +217,7 @@ class Form(ModalScreen[Any]):
     def show_problem(self, text: str) -> None:
         """Show the form's own message, above the buttons."""
         shown = self.query_one("#form-problem", Static)
-        shown.update(text)
+        shown.update(printable(text, multiline=True))
         shown.set_class(not text, "-empty")
 
     # --- saving -------------------------------------------------------------------------
@@ -319,7 +322,7 @@ class EditEndpointForm(Form):
 
     def title_content(self) -> Content:
         who = self.view.name or self.view.iccid or f"endpoint {self.view.id}"
-        return Content.assemble(("Edit endpoint ", "bold"), (who, "bold $accent"))
+        return Content.assemble(("Edit endpoint ", "bold"), (printable(who), "bold $accent"))
 
     def intro(self) -> str:
         parts = [State(self.view.state).label]
@@ -344,7 +347,9 @@ class EditEndpointForm(Form):
     def values(self) -> dict[str, Any] | None:
         """Only what changed, in core's stored form (None when nothing did)."""
         v = self.view
-        before = {"name": v.name, "tags": sorted(v.tags), "reference": v.reference,
+        # As the fields showed them: a value left as it was is not a change.
+        before = {"name": printable(v.name), "tags": sorted(printable(t) for t in v.tags),
+                  "reference": printable(v.reference),
                   "static_ip": v.static_ip, "imei_lock": v.imei_lock}
         changes = {}
         for field in self.form_fields:
@@ -392,7 +397,7 @@ class NewEndpointForm(Form):
             yield Label("Endpoint Group", classes="form-label")
             yield Select(
                 [("no group", "")]
-                + [(f"{g['name']}  ({number(g['endpoints'])} endpoints)", g["name"])
+                + [(safe(f"{g['name']}  ({number(g['endpoints'])} endpoints)"), g["name"])
                    for g in self.groups],
                 allow_blank=False, value="", compact=True, id="group",
             )
@@ -452,7 +457,7 @@ class ReinstateForm(Form):
 
     def title_content(self) -> Content:
         who = self.view.name or self.view.iccid or f"endpoint {self.view.id}"
-        return Content.assemble(("Reinstate ", "bold"), (who, "bold $accent"))
+        return Content.assemble(("Reinstate ", "bold"), (printable(who), "bold $accent"))
 
     def intro(self) -> str:
         before = self.view.state_before_termination

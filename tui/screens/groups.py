@@ -20,9 +20,10 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, Static
 from simdeck.core import identifiers, queries, records
 from simdeck.core.errors import SimdeckError, ValidationError
 from simdeck.core.queries import Filter
+from simdeck.core.sanitize import printable
+from simdeck.core.store import explain
 from simdeck.tui import keys
-from simdeck.tui.format import number, plural
-from simdeck.tui.problems import explain
+from simdeck.tui.format import number, plural, safe
 from simdeck.tui.screens.base import BaseScreen
 from simdeck.tui.screens.dialogs import ConfirmScreen
 from simdeck.tui.widgets.status import TopBar
@@ -85,13 +86,13 @@ class GroupForm(ModalScreen["dict[str, str] | None"]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="group-form", classes="dialog"):
-            yield Static(Content.styled(self.title_text, "bold"), id="group-form-title")
+            yield Static(safe(self.title_text, "bold"), id="group-form-title")
             for key, label, placeholder in FIELDS:
                 with Horizontal(classes="field-row"):
                     yield Label(label, classes="field-label")
                     yield Input(self.values.get(key, ""), placeholder=placeholder,
                                 id=f"gf-{key}", compact=True)
-                yield Static(self.errors.get(key, ""), id=f"gf-{key}-problem",
+                yield Static(printable(self.errors.get(key, "")), id=f"gf-{key}-problem",
                              classes="field-problem", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.save_label, id="save", variant="primary")
@@ -105,7 +106,7 @@ class GroupForm(ModalScreen["dict[str, str] | None"]):
 
     def _show(self, key: str, problem: str | None) -> None:
         box = self.query_one(f"#gf-{key}-problem", Static)
-        box.update(problem or "")
+        box.update(printable(problem))
         box.set_class(bool(problem), "-shown")
         self.query_one(f"#gf-{key}", Input).set_class(bool(problem), "-invalid")
 
@@ -248,10 +249,11 @@ class GroupsScreen(BaseScreen):
         for g in self.groups:
             count = g["endpoints"]
             table.add_row(
-                Content.styled(g["name"], "bold"),
-                _cut(g["description"] or "—", desc_w),
-                _cut(g["apn"], apn_w) if g["apn"] else Content.styled("—", "$foreground-muted"),
-                g["ip_pool"] or Content.styled("none", "$foreground-muted"),
+                safe(g["name"], "bold"),
+                safe(_cut(printable(g["description"] or "—"), desc_w)),
+                safe(_cut(printable(g["apn"]), apn_w)) if g["apn"] else
+                Content.styled("—", "$foreground-muted"),
+                safe(g["ip_pool"]) if g["ip_pool"] else Content.styled("none", "$foreground-muted"),
                 Content(number(count).rjust(9)) if count else
                 Content.styled("0".rjust(9), "$foreground-muted"),
                 key=g["name"],
@@ -364,7 +366,7 @@ class GroupsScreen(BaseScreen):
             title, save = f"Edit Endpoint Group {group['name']}", "Save"
             taken = frozenset(g["name"] for g in self.groups if g["name"] != group["name"])
             if values is None:
-                values = {key: str(group.get(key) or "") for key, _, _ in FIELDS}
+                values = {key: printable(group.get(key)) for key, _, _ in FIELDS}
         result = await self.app.push_screen_wait(
             GroupForm(title, values, taken=taken, errors=errors, save=save)
         )
@@ -373,7 +375,7 @@ class GroupsScreen(BaseScreen):
         if group is not None:
             changes = {
                 key: value for key, value in result.items()
-                if value != str(group.get(key) or "")
+                if value != printable(group.get(key))
             }
             if not changes:
                 self.notify(f"Nothing changed in {group['name']}", title="Edit group")
@@ -393,7 +395,7 @@ class GroupsScreen(BaseScreen):
                     apn=values["apn"], ip_pool=values["ip_pool"] or None,
                 )
             old = group or {}
-            changed = {k: v for k, v in values.items() if v != str(old.get(k) or "")}
+            changed = {k: v for k, v in values.items() if v != printable(old.get(k))}
             kw: dict[str, Any] = {}
             if "name" in changed:
                 kw["new_name"] = changed["name"]

@@ -21,6 +21,7 @@ from simdeck.core.actions import Cancelled, Progress, Result
 from simdeck.core.errors import SimdeckError
 from simdeck.core.lifecycle import ACTIONS, JobStatus
 from simdeck.core.queries import Filter
+from simdeck.core.sanitize import printable
 from simdeck.tui import keys
 from simdeck.tui.format import ago, number, parse_iso, plural, when
 from simdeck.tui.screens.base import BaseScreen
@@ -34,6 +35,7 @@ NARROW = 100
 #: The theme colour that reinforces a job's status.
 TONE: dict[JobStatus, str] = {
     JobStatus.DONE: "$text-success",
+    JobStatus.RECORDING: "$text-primary",
     JobStatus.RUNNING: "$text-primary",
     JobStatus.INTERRUPTED: "$text-warning",
     JobStatus.CANCELLED: "$text-warning",
@@ -158,9 +160,9 @@ class JobsScreen(BaseScreen):
             started = parse_iso(job["created_at"])
             cells: list[Any] = [
                 Text(str(job["id"]), justify="right"),
-                Text(label(job["action"])),
-                Text(job["actor"]),
-                Text(status_word(job["status"])),
+                Text(printable(label(job["action"]))),
+                Text(printable(job["actor"])),
+                Text(printable(status_word(job["status"]))),
                 Text(number(job["applied"]), justify="right"),
                 Text(number(job["skipped"]), justify="right"),
                 Text(number(job["failed"]), justify="right"),
@@ -277,12 +279,12 @@ def job_detail(job: dict[str, Any] | None, now: float) -> Content:
     known = job_status(job["status"])
     word, tone = status_word(job["status"]), TONE.get(known, "") if known else ""
     parts: list[str | Content | tuple[str, str]] = [
-        (f"Job {job['id']}", "bold"), " · ", (label(job["action"]), "bold"), " · ",
-        (word, f"bold {tone}".strip()), f" · by {job['actor']}\n",
-        ("Targets   ", "$text-muted"), describe_targets(job), "\n",
+        (f"Job {job['id']}", "bold"), " · ", (printable(label(job["action"])), "bold"), " · ",
+        (printable(word), f"bold {tone}".strip()), f" · by {printable(job['actor'])}\n",
+        ("Targets   ", "$text-muted"), printable(describe_targets(job)), "\n",
     ]
     if job.get("group"):
-        parts += [("Group     ", "$text-muted"), str(job["group"]), "\n"]
+        parts += [("Group     ", "$text-muted"), printable(job["group"]), "\n"]
     parts += [
         ("Outcome   ", "$text-muted"),
         f"{number(job['applied'])} applied · {number(job['skipped'])} skipped · "
@@ -296,9 +298,9 @@ def job_detail(job: dict[str, Any] | None, now: float) -> Content:
     if reasons:
         parts.append(("\nSkipped by reason", "$text-muted"))
         for why, n in sorted(reasons.items()):
-            parts.append(f"\n{number(n):>11} — {why}")
+            parts.append(f"\n{number(n):>11} — {printable(why)}")
     if job.get("message"):
-        parts += ["\n", ("Message   ", "$text-muted"), str(job["message"])]
+        parts += ["\n", ("Message   ", "$text-muted"), printable(job["message"], multiline=True)]
     if resumable(job["status"]):
         parts.append(("\nR resumes it from its last committed chunk.", "$text-warning"))
     if reasons:

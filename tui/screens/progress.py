@@ -31,8 +31,9 @@ from simdeck.core import store
 from simdeck.core.actions import Cancelled, Progress, Result
 from simdeck.core.errors import SimdeckError
 from simdeck.core.lifecycle import ACTIONS
+from simdeck.core.sanitize import csv_cell, printable
+from simdeck.core.store import explain
 from simdeck.tui.format import number, plural
-from simdeck.tui.problems import explain
 
 if TYPE_CHECKING:
     from simdeck.tui.app import SimdeckApp
@@ -69,7 +70,8 @@ def write_skipped(job_id: int, path: str) -> int:
     with Path(path).expanduser().open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(["iccid", "reason"])
-        writer.writerows(rows)
+        # A cell that would be read as a formula is quoted, as on the command line.
+        writer.writerows([csv_cell(printable(cell)) for cell in row] for row in rows)
     return len(rows)
 
 
@@ -108,7 +110,7 @@ class ExportForm(Vertical):
     def show(self, text: str, *, problem: bool) -> None:
         """A line under the field: what was written, or why nothing was."""
         line = self.query_one("#export-message", Static)
-        line.update(text)
+        line.update(printable(text, multiline=True))
         line.set_class(problem, "-problem")
         line.add_class("-shown")
 
@@ -158,7 +160,7 @@ class ExportScreen(ModalScreen["int | None"]):
         with Vertical(id="export-dialog", classes="dialog"):
             yield Static(Content.styled(f"Export skipped ICCIDs · job {self.job_id}", "bold"),
                          id="export-title")
-            about = f"{self.what}: " if self.what else ""
+            about = f"{printable(self.what)}: " if self.what else ""
             yield Static(f"{about}{plural(self.skipped, 'endpoint')} skipped.", markup=False)
             yield ExportForm(self.job_id, id="export-form")
             with Horizontal(classes="dialog-buttons"):
@@ -207,7 +209,7 @@ class ProgressScreen(ModalScreen["Result | None"]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="progress-dialog", classes="dialog"):
-            yield Static(Content.styled(self.title_text, "bold"), id="progress-title",
+            yield Static(Content.styled(printable(self.title_text), "bold"), id="progress-title",
                          markup=False)
             yield ProgressBar(total=max(self.total, 1), show_eta=False, id="progress-bar")
             yield Static(self._line(), id="progress-line", markup=False)
@@ -263,7 +265,7 @@ class ProgressScreen(ModalScreen["Result | None"]):
     def _line(self) -> str:
         act = ACTIONS.get(self.action)
         doing = act.progress if act is not None and act.progress else label(self.action)
-        return f"{doing} {number(self.done)} of {plural(self.total, 'endpoint')}…"
+        return f"{printable(doing)} {number(self.done)} of {plural(self.total, 'endpoint')}…"
 
     def advance(self, done: int, total: int) -> None:
         """Show ``done`` of ``total`` endpoints processed."""
@@ -314,18 +316,18 @@ class ProgressScreen(ModalScreen["Result | None"]):
         processed = outcome.applied + sum(outcome.skipped.values()) + outcome.failed
         bar.update(total=max(outcome.total, 1), progress=processed)
         self.query_one("#progress-title", Static).update(
-            Content.styled(result_title(outcome), "bold")
+            Content.styled(printable(result_title(outcome)), "bold")
         )
         self.query_one("#progress-line", Static).update(
             f"{number(processed)} of {plural(outcome.total, 'endpoint')} processed."
         )
         body = self.query_one("#result-body", Static)
-        body.update("\n".join(result_lines(outcome)))
+        body.update(printable("\n".join(result_lines(outcome)), multiline=True))
         body.display = True
         note = result_note(outcome)
         if note:
             line = self.query_one("#result-note", Static)
-            line.update(note)
+            line.update(printable(note, multiline=True))
             line.display = True
         if outcome.skipped and outcome.job is not None:
             dialog = self.query_one("#progress-dialog")
@@ -344,13 +346,14 @@ class ProgressScreen(ModalScreen["Result | None"]):
     def _show_problem(self, text: str) -> None:
         self.finished = True
         self.query_one("#progress-title", Static).update(
-            Content.styled(f"{label(self.action)} stopped", "bold")
+            Content.styled(f"{printable(label(self.action))} stopped", "bold")
         )
         self.query_one("#progress-line", Static).update(
             f"{number(self.done)} of {plural(self.total, 'endpoint')} processed before it stopped."
         )
         line = self.query_one("#result-note", Static)
-        line.update(f"{text}\nThe Jobs screen (key 5) shows the job and can resume it.")
+        line.update(printable(f"{text}\nThe Jobs screen (key 5) shows the job and can resume it.",
+                              multiline=True))
         line.add_class("-problem")
         line.display = True
 

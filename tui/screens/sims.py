@@ -30,9 +30,10 @@ from simdeck.core.errors import SimdeckError
 from simdeck.core.importer import ImportReport, import_sims
 from simdeck.core.lifecycle import READY_TO_ACTIVATE, Role
 from simdeck.core.queries import SIM_STATUSES, SimRow
+from simdeck.core.sanitize import printable
+from simdeck.core.store import explain
 from simdeck.tui import keys
-from simdeck.tui.format import TONE_STYLE, clock_time, number, state_tone
-from simdeck.tui.problems import explain
+from simdeck.tui.format import TONE_STYLE, clock_time, number, safe, state_tone
 from simdeck.tui.screens.base import BaseScreen
 from simdeck.tui.sources import SimSource
 from simdeck.tui.widgets.status import StatusLine, TopBar
@@ -59,7 +60,7 @@ def status_tone(row: SimRow) -> str:
 def render_sim(row: SimRow, now: float) -> list[Cell]:
     """The cells of one SIM, in ``COLUMNS`` order."""
     more = len(row.imsis) - 1
-    imsi = f"{row.imsi} +{more}" if more > 0 else row.imsi
+    imsi = f"{row.imsi} +{more}" if more > 0 else row.imsi  # drawn printable by the list
     return [
         row.iccid,
         row.eid or ("—", "muted"),
@@ -78,10 +79,10 @@ def detail_lines(row: SimRow | None) -> Content:
     def label(text: str) -> tuple[str, str]:
         return (text, "$foreground-muted")
 
-    imsis = ", ".join(row.imsis) if row.imsis else "none"
+    imsis = printable(", ".join(row.imsis)) if row.imsis else "none"
     first = Content.assemble(
-        label("ICCID "), (row.iccid, "bold"), "   ",
-        label("EID "), row.eid or "none (a plastic SIM)", "\n",
+        label("ICCID "), (printable(row.iccid), "bold"), "   ",
+        label("EID "), printable(row.eid) or "none (a plastic SIM)", "\n",
         label("IMSI " if len(row.imsis) == 1 else "IMSIs "), imsis, "\n",
     )
     tone = TONE_STYLE[status_tone(row)]
@@ -91,8 +92,8 @@ def detail_lines(row: SimRow | None) -> Content:
         )
     else:
         second = Content.assemble(
-            label("Linked to "), (row.endpoint_name or "(no name)", "bold"),
-            label(f" (endpoint {row.endpoint_id}), "), (row.status, tone),
+            label("Linked to "), (printable(row.endpoint_name) or "(no name)", "bold"),
+            label(f" (endpoint {row.endpoint_id}), "), (printable(row.status), tone),
         )
     return Content.assemble(first, second)
 
@@ -182,7 +183,7 @@ class ImportDialog(ModalScreen["ImportReport | None"]):
                                id="import-endpoints")
             with Horizontal(classes="import-row", id="import-group-row"):
                 yield Label("Endpoint Group", classes="import-label")
-                yield Select([("no group (Pending)", "")] + [(g, g) for g in self.groups],
+                yield Select([("no group (Pending)", "")] + [(safe(g), g) for g in self.groups],
                              allow_blank=False, value="", compact=True, id="import-group",
                              disabled=True)
             with Horizontal(classes="import-row"):
@@ -219,7 +220,8 @@ class ImportDialog(ModalScreen["ImportReport | None"]):
         area = self.query_one("#import-report", VerticalScroll)
         area.set_class(not lines, "-empty")
         area.set_class(error, "-error")
-        self.query_one("#import-report-text", Static).update("\n".join(lines))
+        self.query_one("#import-report-text", Static).update(
+            printable("\n".join(lines), multiline=True))
         area.scroll_home(animate=False)
 
     @on(Input.Submitted, "#import-path")

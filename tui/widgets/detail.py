@@ -11,6 +11,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from simdeck.core.queries import EndpointView
+from simdeck.core.sanitize import printable
 from simdeck.tui.format import (
     TONE_STYLE,
     ago,
@@ -63,7 +64,7 @@ class DetailPane(VerticalScroll):
     def _draw(self) -> None:
         body = self.query_one("#detail-body", Static)
         if self.view is None:
-            body.update(Content.styled(self._message, MUTED))
+            body.update(Content.styled(printable(self._message, multiline=True), MUTED))
             return
         width = max(20, self.scrollable_content_region.width - 1)
         body.update(render_view(self.view, self.now, width, self.actions))
@@ -75,7 +76,7 @@ def render_view(
     """The whole pane's text for one endpoint, ``width`` cells wide, with its actions."""
     tone = TONE_STYLE[state_tone(v.state)]
     lines: list[Content] = []
-    title = v.name or (v.iccid or f"Endpoint {v.id}")
+    title = printable(v.name or (v.iccid or f"Endpoint {v.id}"))
     lines.append(Content.styled(_cut(title, width), "bold"))
     lines.append(
         Content.assemble(
@@ -92,7 +93,7 @@ def render_view(
         lines.append(Content.styled(name, "bold $text-accent"))
 
     def field(key: str, value: Any, style: str = "") -> None:
-        shown = "—" if value is None or value == "" or value == [] else str(value)
+        shown = "—" if value is None or value == "" or value == [] else printable(value)
         value_style = MUTED if shown == "—" else style
         room = max(8, width - KEY_WIDTH)
         parts = textwrap.wrap(shown, room, break_long_words=True) or [""]
@@ -169,7 +170,7 @@ def render_view(
 def _event_lines(event: dict[str, Any], now: float, width: int) -> list[Content]:
     stamp = parse_iso(event.get("at"))
     age = ago(stamp, now) if stamp else "—"
-    action = str(event.get("action") or "")
+    action = printable(event.get("action"))
     change = ""
     if event.get("from_state") and event.get("to_state") and event["from_state"] != event[
         "to_state"
@@ -178,14 +179,14 @@ def _event_lines(event: dict[str, Any], now: float, width: int) -> list[Content]
     elif event.get("to_state") and not event.get("from_state"):
         change = f"→ {state_label(event['to_state'])}"
     head = Content.assemble(
-        (age.rjust(8), MUTED), "  ", (str(event.get("actor") or ""), "bold"), "  ", action
+        (age.rjust(8), MUTED), "  ", (printable(event.get("actor")), "bold"), "  ", action
     )
     out = [head]
     if change:
         out.append(Content.assemble(" " * 10, (change, TONE_STYLE[state_tone(event["to_state"])])))
     detail = event.get("detail")
     if isinstance(detail, dict) and detail:
-        text = ", ".join(f"{k}: {_short(v)}" for k, v in detail.items())
+        text = printable(", ".join(f"{k}: {_short(v)}" for k, v in detail.items()))
         for part in textwrap.wrap(text, max(10, width - 10))[:2]:
             out.append(Content.assemble(" " * 10, (part, MUTED)))
     return out

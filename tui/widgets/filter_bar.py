@@ -14,6 +14,7 @@ from textual.widgets import Input, Label, Select
 from simdeck.core.lifecycle import STATES
 from simdeck.core.queries import TOKEN_FIELDS, Filter
 from simdeck.tui import keys
+from simdeck.tui.format import safe
 from simdeck.tui.widgets.debounce import Debounce
 
 #: Typing in the search box waits this long for the next key before the list follows.
@@ -53,7 +54,7 @@ class FilterBar(Debounce, Vertical):
         super().__init__(id=id)
         self._quiet = 0
         #: The options each Select was last given, so the same list is not set again.
-        self._options: dict[str, list[tuple[str, str]]] = {}
+        self._options: dict[str, list[str]] = {}
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="filter-controls"):
@@ -99,10 +100,11 @@ class FilterBar(Debounce, Vertical):
             current = select.value
             if current is not Select.NULL and current not in values:
                 values = [*values, str(current)]
-            options = [(v, v) for v in values]
-            if self._options.get(wid) == options:
+            if self._options.get(wid) == values:
                 continue
-            self._options[wid] = options
+            self._options[wid] = list(values)
+            # Group names and tags are stored text: shown as written, never as markup.
+            options = [(safe(v), v) for v in values]
             with self.prevent(Select.Changed):
                 select.set_options(options)
                 if current is not Select.NULL:
@@ -143,9 +145,9 @@ class FilterBar(Debounce, Vertical):
         label.set_class(error is not None, "-error")
         label.set_class(error is None and warning is not None, "-warning")
         if error is not None:
-            label.update(Content(f"Cannot search: {error}"))
+            label.update(safe(f"Cannot search: {error}"))
         elif warning is not None:
-            label.update(Content(f"Note: {warning}"))
+            label.update(safe(f"Note: {warning}"))
         else:
             label.update(Content(SEARCH_HINT))
 

@@ -9,6 +9,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from simdeck.core.lifecycle import STATES, State
+from simdeck.core.sanitize import printable
 from simdeck.tui.format import TONE_STYLE, number, state_tone
 
 
@@ -70,8 +71,9 @@ class TopBar(Line):
     def _draw(self) -> None:
         if self._shown is None:
             return
-        screen, database = self._shown["screen"], self._shown["database"]
-        user, role, read_only = self._shown["user"], self._shown["role"], self._shown["read_only"]
+        screen, database = self._shown["screen"], printable(self._shown["database"])
+        user, role, read_only = printable(self._shown["user"]), self._shown["role"], \
+            self._shown["read_only"]
         right_parts: list[tuple[str, str] | str] = []
         if read_only:
             right_parts += [(" read-only ", "bold reverse $warning"), "  "]
@@ -173,10 +175,11 @@ class StatusLine(Line):
             (sort, ""),
         ]
         if marks:
-            left_parts += [("  ·  ", "$foreground-muted"), (marks, "bold $text-accent")]
+            # The filter in words quotes the search text.
+            left_parts += [("  ·  ", "$foreground-muted"), (printable(marks), "bold $text-accent")]
         left = Content.assemble(*left_parts)
         if problem:
-            right = Content.styled(f"✗ {problem}", "bold $text-error")
+            right = Content.styled(f"✗ {printable(problem)}", "bold $text-error")
         else:
             right = Content.styled(updated, "$foreground-muted")
         width = max(self.size.width, 1)

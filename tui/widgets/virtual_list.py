@@ -45,6 +45,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
 
+from simdeck.core.sanitize import printable
 from simdeck.tui import keys
 from simdeck.tui.reader import COUNTS, URGENT, Reader
 
@@ -914,7 +915,9 @@ class VirtualList(ScrollView, can_focus=True):
                     style = style + cursor_style
             else:
                 text, style = cell, line
-            segments.append(Segment(_fit(text, w, column.align, column.cut), style))
+            # Stored text: drawn as segments (never markup), control characters as escapes.
+            shown = _fit(printable(text), w, column.align, column.cut)
+            segments.append(Segment(shown, style))
             segments.append(Segment(" ", line))
         return _finish(segments, width, line)
 
@@ -945,7 +948,7 @@ class VirtualList(ScrollView, can_focus=True):
 
     def _message_strip(self, text: str, width: int, base: Style) -> Strip:
         style = base + self._style("virtual-list--empty")
-        return _finish([Segment("  " + text, style)], width, base)
+        return _finish([Segment("  " + printable(text), style)], width, base)
 
     def column_at(self, x: int) -> Column | None:
         """The column drawn at ``x`` (for header clicks)."""
