@@ -23,7 +23,6 @@ import io
 import json
 import os
 import queue
-import re
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -43,7 +42,7 @@ from .queries.audit import AuditFilter, _audit_where
 from .queries.endpoints import SORT_COLUMNS, SORTS
 from .queries.filters import Filter, _where
 from .queries.sims import _sim_query
-from .sanitize import csv_cell
+from .sanitize import csv_cell, json_text
 
 #: The formats an export or a listing can be written in.
 FORMATS = ("csv", "json", "jsonl")
@@ -156,21 +155,12 @@ def _read_ahead(cursor: Any, size: int) -> Iterator[Rows]:
 
 # --- writing ---------------------------------------------------------------------------
 
-# What json.dumps leaves as it is but a terminal would act on or a reader could not
-# see: DEL and the C1 controls, line and paragraph separators, bidirectional overrides
-# and isolates, the byte-order mark. Inside a JSON string each is written as \uXXXX.
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
-
-
-def _json_escape(match: re.Match[str]) -> str:
-    return f"\\u{ord(match.group()):04x}"
-
-
 def json_safe(text: str) -> str:
-    """JSON text with every control character escaped (json.dumps escapes only C0)."""
+    """JSON text with every control character escaped (``sanitize.json_text``); most
+    batches hold none, which ``isascii`` tells at once."""
     if text.isascii() and "\x7f" not in text:
         return text
-    return _JSON_UNSAFE.sub(_json_escape, text)
+    return json_text(text)
 
 
 def _encoder(*, sort_keys: bool = False) -> Callable[[Any], str]:
