@@ -248,12 +248,21 @@ def create_indexes() -> None:
     if is_sqlite():
         for sql in INDEXES + SQLITE_FTS:
             database.execute_sql(sql)
+        apply_text_settings()
         return
     from . import pg
 
     for sql in pg.indexes(INDEXES):
         database.execute_sql(sql)
     pg.create_text_indexes()
+
+
+def apply_text_settings() -> None:
+    """The trigram index's merge settings (``text_index.SETTINGS``), SQLite only."""
+    from . import text_index
+
+    for sql, params in text_index.settings_sql():
+        database.execute_sql(sql, params)
 
 
 def has_schema() -> bool:

@@ -73,6 +73,14 @@ class EndpointsScreen(EndpointForms, EndpointActions):
             self.view = view
             self.error = error
 
+    class CountsEstimated(Message):
+        """Counts per state estimated for ``source`` while its exact count runs."""
+
+        def __init__(self, source: Any, counts: dict[State, int]) -> None:
+            super().__init__()
+            self.source = source
+            self.counts = counts
+
     class ChoicesLoaded(Message):
         """The groups and tags the filters offer."""
 
@@ -86,6 +94,9 @@ class EndpointsScreen(EndpointForms, EndpointActions):
         self._detail_id: int | None = None
         self._counts: dict[State, int] | None = None
         self._counts_for: Any = None
+        #: Counts estimated for the list's source while its exact count runs.
+        self._estimate: dict[State, int] | None = None
+        self._estimate_for: Any = None
         self._count: int | None = None
         self._search_failed = False
         self._updated: float | None = None
@@ -181,7 +192,8 @@ class EndpointsScreen(EndpointForms, EndpointActions):
     # --- the query --------------------------------------------------------------------
 
     def _apply_source(self, *, keep_cursor: bool = False) -> None:
-        source = EndpointSource(self.filter, self.sort, self.descending)
+        source = EndpointSource(self.filter, self.sort, self.descending,
+                                on_estimate=self._estimated)
         vlist = self.endpoint_list
         vlist.set_sort_indicator(self.sort, self.descending)
         vlist.set_source(source, keep_cursor=keep_cursor)
@@ -339,9 +351,25 @@ class EndpointsScreen(EndpointForms, EndpointActions):
     def watch_problem(self) -> None:
         self._update_status()
 
+    def _estimated(self, source: Any, estimate: queries.StateCounts) -> None:
+        """On the reader thread: counts estimated, the exact ones on their way."""
+        self.post_message(self.CountsEstimated(source, estimate.counts))
+
+    def on_endpoints_screen_counts_estimated(self, event: CountsEstimated) -> None:
+        if event.source is not self.endpoint_list.source or self._counts_for is event.source:
+            return
+        self._estimate, self._estimate_for = event.counts, event.source
+        self._show_counts()
+
     def _show_counts(self) -> None:
         vlist = self.endpoint_list
         pending = self._counts_for is not vlist.source
+        if pending and self._estimate_for is vlist.source and self._estimate is not None:
+            # Marked ≈ until the exact counts replace them.
+            self.query_one(StateCounts).show(
+                self._estimate, total=None, selected=self.filter.states, approximate=True,
+            )
+            return
         self.query_one(StateCounts).show(
             self._counts, total=self._count if not pending else None,
             selected=self.filter.states, pending=pending,
