@@ -263,7 +263,8 @@ class SimdeckApp(App[None]):
                         for key in command.keys]
         else:
             bindings = [Binding(key.strip(), command.id) for key in remapped.split(",")]
-        return " ".join(self.get_key_display(binding) for binding in bindings)
+        shown = [self.get_key_display(binding) for binding in bindings]
+        return " ".join([*dict.fromkeys(shown), *command.chords])
 
     def take_stale(self) -> bool:
         """True (once) when a change arrived while a dialog was open."""

@@ -115,4 +115,4 @@ def test_delink_confirmation_80x24(snap_compare: Any, fleet_db: str, make_app: A
 
 def test_assign_group_picker_120x36(snap_compare: Any, fleet_db: str, make_app: Any) -> None:
     assert snap_compare(make_app(fleet_db), terminal_size=(120, 36),
-                        run_before=_dialog_after("seattle-van-0013", "g"))
+                        run_before=_dialog_after("seattle-van-0013", "A"))

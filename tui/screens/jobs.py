@@ -26,6 +26,7 @@ from simdeck.tui.format import ago, number, parse_iso, plural, when
 from simdeck.tui.screens.base import BaseScreen
 from simdeck.tui.screens.dialogs import ConfirmScreen
 from simdeck.tui.screens.progress import ExportScreen, ProgressScreen, label, remember
+from simdeck.tui.widgets.list_keys import KeyedTable
 from simdeck.tui.widgets.status import TopBar
 
 #: Below this width the Started column says only how long ago (the detail has the time).
@@ -93,7 +94,7 @@ class JobsScreen(BaseScreen):
     def compose(self) -> ComposeResult:
         yield TopBar(id="topbar")
         yield Static("Reading jobs…", id="jobs-summary")
-        yield DataTable(cursor_type="row", zebra_stripes=False, id="jobs-table")
+        yield KeyedTable(cursor_type="row", zebra_stripes=False, id="jobs-table")
         yield Static("", id="job-detail")
         yield Footer(compact=True)
 
