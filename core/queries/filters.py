@@ -15,7 +15,7 @@ from typing import Any
 import peewee as pw
 
 from .. import identifiers as ids
-from ..db import is_sqlite
+from ..db import bound, is_sqlite
 from ..errors import ValidationError
 from ..lifecycle import STATES, State
 from ..models import Endpoint, EndpointGroup, EndpointTag, Imsi, Sim
@@ -228,3 +228,20 @@ def _where(query: pw.Select, f: Filter) -> pw.Select:
 def endpoint_ids(f: Filter) -> pw.Select:
     """A subquery of the ids of the endpoints that match ``f``."""
     return _where(Endpoint.select(Endpoint.id), f)
+
+
+#: Ids per bound IN list of a target set's exclusions and additions.
+ID_CHUNK = 5000
+
+
+def target_condition(f: Filter, exclude: Any = (), extra: Any = ()) -> pw.Expression:
+    """The endpoints ``f`` matches, less ``exclude``, plus ``extra`` (ids): a mark-all
+    with some rows left out and others marked one by one."""
+    cond: pw.Expression = Endpoint.id.in_(endpoint_ids(f))
+    left_out = sorted(set(exclude))
+    for start in range(0, len(left_out), ID_CHUNK):
+        cond = cond & Endpoint.id.not_in(bound(left_out[start:start + ID_CHUNK]))
+    added = sorted(set(extra) - set(left_out))
+    for start in range(0, len(added), ID_CHUNK):
+        cond = cond | Endpoint.id.in_(bound(added[start:start + ID_CHUNK]))
+    return cond

@@ -7,6 +7,7 @@ a filter ("every endpoint matching this"), never a million ids.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Hashable
 from typing import Any, ClassVar
 
@@ -26,7 +27,7 @@ from simdeck.tui.marks import Marks
 from simdeck.tui.problems import explain
 from simdeck.tui.reader import BACKGROUND, DETAIL
 from simdeck.tui.screens.audit import AuditScreen
-from simdeck.tui.screens.dialogs import ActionsMenu
+from simdeck.tui.screens.dialogs import ActionsMenu, ConfirmScreen
 from simdeck.tui.screens.endpoint_actions import EndpointActions
 from simdeck.tui.screens.endpoint_forms import EndpointForms
 from simdeck.tui.sources import EndpointSource, check_search, group_choices, tag_choices
@@ -47,6 +48,10 @@ NARROW = 110
 WIDE = 160
 #: Below this height the search hint gives its line back (errors still show there).
 SHORT = 30
+#: Esc clears this many marks or fewer at once; more (or a mark-all) it asks first.
+ASK_ABOVE = 5
+#: An Esc this soon after a dialog closed is that dialog's Esc repeated: it clears nothing.
+ESC_AFTER_DIALOG = 0.3
 
 
 class EndpointsScreen(EndpointForms, EndpointActions):
@@ -91,6 +96,10 @@ class EndpointsScreen(EndpointForms, EndpointActions):
         self._updated: float | None = None
         #: The state the footer's keys were last worked out for.
         self._keys_for: str | None = None
+        #: The marks before they were last cleared or replaced (Ctrl+z).
+        self._undo_marks: Marks | None = None
+        #: When a dialog over this screen last closed (time.monotonic).
+        self._dialog_closed_at = 0.0
 
     # --- building ---------------------------------------------------------------------
 
@@ -252,29 +261,75 @@ class EndpointsScreen(EndpointForms, EndpointActions):
     # --- marks ------------------------------------------------------------------------
 
     def action_toggle_mark(self) -> None:
-        """Mark or unmark the cursor row, then move down."""
+        """Mark or unmark the cursor row (within a mark-all: leave it out), then move down."""
         vlist = self.endpoint_list
         row = vlist.cursor_row
         if row is None:
             return
-        if self.marks.filter is not None:
-            self.notify(
-                "Every endpoint matching the filter is marked; Esc clears the marks, "
-                "then mark endpoints one by one.",
-                title="Marks",
-            )
-            return
-        self.marks = self.marks.toggled(row.id)
+        self.marks = self.marks.toggled(row.id, self.filter)
         vlist.action_cursor_down()
 
     def action_mark_all(self) -> None:
-        """Mark everything the filter matches (held as the filter)."""
-        self.marks = Marks(filter=self.filter)
+        """Mark everything the filter matches (held as the filter), keeping the rows
+        marked one by one; a mark-all of another filter is replaced only when confirmed."""
+        self._mark_all()
+
+    @work(exclusive=True, group="dialog")
+    async def _mark_all(self) -> None:
+        old = self.marks
+        if old.filter is not None and old.filter != self.filter:
+            shown = old.describe(self.filter, None)
+            replace = await self.app.push_screen_wait(ConfirmScreen(
+                "Replace the marks?",
+                [f"Now {shown}.", "Only one filter can be marked at a time: mark every "
+                 "endpoint matching this filter instead?"],
+            ))
+            if not replace:
+                return
+            old = Marks(old.ids)
+        self._remember_marks()
+        self.marks = old.with_all(self.filter)
 
     def action_clear_marks(self) -> None:
-        """No marks."""
-        if self.marks:
+        """No marks; more than a handful, or a mark-all, only when confirmed. Ctrl+z
+        brings back the marks cleared last."""
+        if not self.marks:
+            return
+        if time.monotonic() - self._dialog_closed_at < ESC_AFTER_DIALOG:
+            # The Esc that closed a dialog, repeated: it never clears the marks too.
+            return
+        count = self.marks.count()
+        if count is not None and count <= ASK_ABOVE:
+            self._remember_marks()
             self.marks = Marks()
+            return
+        self._clear_marks()
+
+    @work(exclusive=True, group="dialog")
+    async def _clear_marks(self) -> None:
+        shown = self.marks.describe(self.filter, self.endpoint_list.count)
+        clear = await self.app.push_screen_wait(ConfirmScreen(
+            "Clear the marks?", [f"Now {shown}.", "Ctrl+z brings them back."]
+        ))
+        if clear:
+            self._remember_marks()
+            self.marks = Marks()
+
+    def _remember_marks(self) -> None:
+        if self.marks:
+            self._undo_marks = self.marks
+
+    def action_undo_marks(self) -> None:
+        """The marks as they were before they were last cleared or replaced."""
+        if self._undo_marks is None:
+            self.notify("No marks to bring back", title="Marks", severity="warning")
+            return
+        self.marks, self._undo_marks = self._undo_marks, None
+        self.notify(f"Marks back: {self.marks.describe(self.filter, self.endpoint_list.count)}",
+                    title="Marks")
+
+    def on_screen_resume(self) -> None:
+        self._dialog_closed_at = time.monotonic()
 
     def watch_marks(self) -> None:
         if self.is_mounted:
