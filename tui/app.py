@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding, Keymap
 from textual.dom import DOMNode
@@ -32,10 +33,12 @@ from simdeck.tui.problems import explain
 from simdeck.tui.reader import Reader, ask
 from simdeck.tui.screens.audit import AuditScreen
 from simdeck.tui.screens.base import BaseScreen
+from simdeck.tui.screens.dialogs import ConfirmScreen
 from simdeck.tui.screens.endpoints import EndpointsScreen
 from simdeck.tui.screens.groups import GroupsScreen
 from simdeck.tui.screens.help import HelpScreen
 from simdeck.tui.screens.jobs import JobsScreen
+from simdeck.tui.screens.progress import ProgressScreen
 from simdeck.tui.screens.sims import SimsScreen
 from simdeck.tui.widgets.status import TopBar
 from simdeck.tui.widgets.virtual_list import VirtualList
@@ -67,6 +70,13 @@ def run_console(db_url: str | None, read_only: bool = False) -> None:
     # The reader thread opens its own connection; this one is not needed any more.
     db.database.close()
     SimdeckApp(url, read_only, actor=actor).run()
+
+
+class QuitScreen(ConfirmScreen):
+    """Quit with something to lose: says what, and focuses No."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("Quit simdeck?", reasons, dangerous=True)
 
 
 TopBar.SCREENS = tuple((key, title) for key, _mode, title in keys.SCREENS)
@@ -272,6 +282,37 @@ class SimdeckApp(App[None]):
         return stale
 
     # --- actions ----------------------------------------------------------------------
+
+    def quit_reasons(self) -> list[str]:
+        """What quitting now would lose: marks, a running job, a result not yet closed."""
+        reasons: list[str] = []
+        for screen in self.all_screens():
+            if isinstance(screen, ProgressScreen):
+                if screen.result is None:
+                    reasons.append("A bulk job is running: quitting stops it after its "
+                                   "current chunk (the Jobs screen resumes it).")
+                else:
+                    reasons.append("The result of a bulk job is on screen, not yet closed.")
+        for screen in self.all_screens():
+            if isinstance(screen, EndpointsScreen) and screen.marks:
+                shown = screen.marks.describe(screen.filter, screen.endpoint_list.count)
+                reasons.append(f"Endpoints: {shown}; the marks are lost on quitting.")
+        return reasons
+
+    async def action_quit(self) -> None:
+        """Leave the console; with marks, a running job or an unread result, ask first."""
+        if isinstance(self.screen, QuitScreen):
+            return
+        reasons = self.quit_reasons()
+        if not reasons:
+            self.exit()
+            return
+        self._ask_quit(reasons)
+
+    @work(exclusive=True, group="quit")
+    async def _ask_quit(self, reasons: list[str]) -> None:
+        if await self.push_screen_wait(QuitScreen(reasons)):
+            self.exit()
 
     def action_help(self) -> None:
         """Every key."""
