@@ -23,7 +23,7 @@ from textual.dom import DOMNode
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 
-from simdeck.core import auth, db
+from simdeck.core import auth, db, views_saved
 from simdeck.core.auth import Actor
 from simdeck.core.errors import InputError, SimdeckError
 from simdeck.core.store import STORE_ERRORS, open_store
@@ -33,6 +33,7 @@ from simdeck.tui.problems import explain
 from simdeck.tui.reader import Reader, ask
 from simdeck.tui.screens.audit import AuditScreen
 from simdeck.tui.screens.base import BaseScreen
+from simdeck.tui.screens.command_line import CommandLine, Runner
 from simdeck.tui.screens.dialogs import ConfirmScreen
 from simdeck.tui.screens.endpoints import EndpointsScreen
 from simdeck.tui.screens.groups import GroupsScreen
@@ -282,6 +283,24 @@ class SimdeckApp(App[None]):
         return stale
 
     # --- actions ----------------------------------------------------------------------
+
+    def action_command_line(self) -> None:
+        """The ``:`` command line."""
+        if not isinstance(self.screen, CommandLine):
+            self._command_line()
+
+    @work(exclusive=True, group="command-line")
+    async def _command_line(self) -> None:
+        actor = self.actor
+        views: list[str] = []
+        if actor is not None:
+            try:
+                views = await self.read(lambda: views_saved.view_names(actor))
+            except (SimdeckError, *STORE_ERRORS):
+                views = []  # completion without them; :view still says what is wrong
+        text = await self.push_screen_wait(CommandLine(views))
+        if text:
+            await Runner(self).run(text)
 
     def quit_reasons(self) -> list[str]:
         """What quitting now would lose: marks, a running job, a result not yet closed."""

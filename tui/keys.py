@@ -139,6 +139,14 @@ COMMANDS: tuple[Command, ...] = (
             key_display="/"),
     Command("sort_next", "s", "Sort", "Sort by the next column"),
     Command("sort_reverse", "r", "Reverse", "Reverse the sort order", footer=False),
+    Command("sort_column", "o", "Sort by column",
+            "o then the column's letter: i ICCID, n name, s state, g group, t tags, "
+            "a last activity (the same again: the other way)", footer=False,
+            action="chord('o')", chords=("oi", "on", "os", "og", "ot", "oa")),
+    Command("copy", "y", "Copy",
+            "Copy the ICCID (yi), EID (ye) or IMSI (ym) of the endpoint under the cursor "
+            "to the clipboard", footer=False, action="chord('y')",
+            chords=("yi", "ye", "ym")),
     Command("toggle_mark", "space", "Mark",
             "Mark or unmark the endpoint under the cursor (in a mark-all: leave it out)"),
     Command("mark_all", "asterisk", "Mark all",
@@ -219,6 +227,10 @@ COMMANDS: tuple[Command, ...] = (
                 section="Screens", footer=False, action=f"goto('{mode}')")
         for key, mode, title in SCREENS
     ),
+    Command("command_line", "colon", "Command line",
+            "Type a command: :endpoints :sims :groups :audit :jobs :settings :q, "
+            ":export FILE.csv, :sort COLUMN, :save NAME, :view NAME (Tab completes)", APP,
+            section="Console", footer=False),
     Command("help", "question_mark,f1", "Keys", "Show every key", APP, key_display="?",
             section="Console"),
     Command("quit", "q", "Quit", "Leave the console", APP, section="Console"),

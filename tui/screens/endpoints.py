@@ -21,7 +21,10 @@ from textual.widgets import Footer
 from simdeck.core import queries
 from simdeck.core.lifecycle import ACTIONS, State
 from simdeck.core.queries import Filter
+from simdeck.core.sanitize import printable
+from simdeck.core.store import STORE_ERRORS
 from simdeck.tui import keys
+from simdeck.tui.clipboard import clean, clipboard_off
 from simdeck.tui.format import clock_time, number
 from simdeck.tui.marks import Marks
 from simdeck.tui.problems import explain
@@ -34,6 +37,7 @@ from simdeck.tui.sources import EndpointSource, check_search, group_choices, tag
 from simdeck.tui.widgets.detail import DetailPane
 from simdeck.tui.widgets.endpoint_rows import COLUMNS, SORT_LABELS, SORTS, render_endpoint
 from simdeck.tui.widgets.filter_bar import FilterBar
+from simdeck.tui.widgets.list_keys import Chords
 from simdeck.tui.widgets.status import StateCounts, StatusLine, TopBar
 from simdeck.tui.widgets.virtual_list import VirtualList
 
@@ -48,14 +52,22 @@ NARROW = 110
 WIDE = 160
 #: Below this height the search hint gives its line back (errors still show there).
 SHORT = 30
+#: ``o`` then one of these letters sorts by that column.
+SORT_LETTERS = {"i": "iccid", "n": "name", "s": "state", "g": "group", "t": "tags",
+                "a": "last_activity"}
 #: Esc clears this many marks or fewer at once; more (or a mark-all) it asks first.
 ASK_ABOVE = 5
 #: An Esc this soon after a dialog closed is that dialog's Esc repeated: it clears nothing.
 ESC_AFTER_DIALOG = 0.3
 
 
-class EndpointsScreen(EndpointForms, EndpointActions):
+class EndpointsScreen(Chords, EndpointForms, EndpointActions):
     """Inventory → Endpoints, past the portal: every key from ``tui.keys``."""
+
+    CHORDS: ClassVar = {
+        **{f"o{letter}": f"sort_by('{key}')" for letter, key in SORT_LETTERS.items()},
+        "yi": "copy_id('iccid')", "ye": "copy_id('eid')", "ym": "copy_id('imsi')",
+    }
 
     COMMAND_SCOPES: ClassVar = (keys.ENDPOINTS, keys.LIST)
     AUTO_FOCUS = "#endpoints"
@@ -247,6 +259,64 @@ class EndpointsScreen(EndpointForms, EndpointActions):
     def _header_clicked(self, event: VirtualList.HeaderClicked) -> None:
         key = event.column.key
         self._sort_by(key, not self.descending if key == self.sort else False)
+
+    def sort_by_column(self, key: str, descending: bool | None = None) -> None:
+        """Sort by column ``key``; without an order, the same column again reverses it."""
+        if descending is None:
+            descending = not self.descending if key == self.sort else False
+        self._sort_by(key, descending)
+
+    def action_sort_by(self, key: str) -> None:
+        """``o`` then a column's letter: sort by it (again: the other way)."""
+        self.sort_by_column(key)
+
+    async def action_copy_id(self, kind: str) -> None:
+        """``yi`` ``ye`` ``ym``: the ICCID, EID or IMSI under the cursor to the clipboard."""
+        label = {"iccid": "ICCID", "eid": "EID", "imsi": "IMSI"}[kind]
+        row = self.endpoint_list.cursor_row
+        if row is None:
+            self.notify("No endpoint under the cursor", title="Copy", severity="warning")
+            return
+        endpoint_id = row.id
+
+        def read() -> str:
+            found = queries.views([endpoint_id])
+            if not found:
+                return ""
+            view = found[0]
+            if kind == "iccid":
+                return str(view.iccid or "")
+            if kind == "eid":
+                return str(view.eid or "")
+            return str(view.imsis[0]) if view.imsis else ""
+
+        try:
+            value = clean(await self.read(read))
+        except STORE_ERRORS as exc:
+            self.notify(explain(exc, self.app.database_name), title="Copy", severity="error")
+            return
+        name = printable(row.name or row.iccid or f"endpoint {row.id}")
+        if not value:
+            self.notify(f"{name} has no {label}", title="Copy", severity="warning")
+            return
+        off = clipboard_off()
+        if off is not None:
+            self.notify(f"Copy is off ({off}). {label} of {name}: {value}", title="Copy",
+                        severity="warning", timeout=12)
+            return
+        self.app.copy_to_clipboard(value)
+        self.notify(f"{label} {value} of {name} copied to the clipboard", title="Copy")
+
+    def show_view(self, view: Any) -> None:
+        """A saved view: its filter in the bar and the list, its sort."""
+        self.query_one(FilterBar).show_filter(view.filter)
+        self.query_one(FilterBar).show_problem(*check_search(view.filter))
+        self.sort, self.descending = view.sort, view.descending
+        if view.filter != self.filter:
+            self.filter = view.filter
+        elif self._started:
+            self._apply_source(keep_cursor=True)
+        self.set_focus(self.endpoint_list)
 
     def _sort_by(self, sort: str, descending: bool) -> None:
         self.sort, self.descending = sort, descending

@@ -127,6 +127,25 @@ class FilterBar(Debounce, Vertical):
             self.query_one("#filter-search", Input).value = ""
             self.query_one("#filter-group", Select).value = name
 
+    def show_filter(self, f: Filter) -> None:
+        """Show ``f`` in the controls (a saved view); no Changed follows: the screen sets
+        the filter itself."""
+        extra = [v for v in (f.group,) if v]
+        self.set_choices(groups=[*self._values("#filter-group"), *extra])
+        self.set_choices(tags=[*self._values("#filter-tag"), *([f.tag] if f.tag else [])])
+        with self.prevent(Select.Changed, Input.Changed):
+            for wid, value in (("#filter-status", f.states[0] if f.states else None),
+                               ("#filter-group", f.group), ("#filter-tag", f.tag)):
+                select: Select[str] = self.query_one(wid, Select)
+                if value is None:
+                    select.clear()
+                else:
+                    select.value = value
+            self.query_one("#filter-search", Input).value = f.search
+
+    def _values(self, wid: str) -> list[str]:
+        return [value for _label, value in self._options.get(wid, [])]
+
     def set_status(self, state: str | None) -> None:
         """Choose a status (a click on a count); None for all."""
         select = self.query_one("#filter-status", Select)
