@@ -238,8 +238,9 @@ class EndpointsScreen(Chords, EndpointForms, EndpointActions):
         self.query_one(FilterBar).focus_search()
 
     def action_clear_filters(self) -> None:
-        """Every filter back to "all"."""
+        """Every filter back to "all", and the list has the focus."""
         self.query_one(FilterBar).clear()
+        self.set_focus(self.endpoint_list)
 
     def action_filter_state(self, state: str) -> None:
         """Filter by one state (a click on its count); a second click shows all again."""
