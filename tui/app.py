@@ -296,8 +296,10 @@ class SimdeckApp(App[None]):
         if actor is not None:
             try:
                 views = await self.read(lambda: views_saved.view_names(actor))
-            except (SimdeckError, *STORE_ERRORS):
+            except SimdeckError:
                 views = []  # completion without them; :view still says what is wrong
+            except STORE_ERRORS:
+                views = []
         text = await self.push_screen_wait(CommandLine(views))
         if text:
             await Runner(self).run(text)

@@ -108,8 +108,8 @@ class CommandLine(ModalScreen["str | None"]):
             lines.append(f":{candidate}  {about}".rstrip() if about else f":{candidate}")
         if not found and text.strip():
             word = text.split()[0].lower()
-            about = WORDS.get(word)
-            lines.append(f":{word} {about}" if about else f"No command starts with “{text}”")
+            usage = WORDS.get(word)
+            lines.append(f":{word} {usage}" if usage else f"No command starts with “{text}”")
         self.query_one("#command-hints", Static).update(printable("\n".join(lines)))
 
     @on(Input.Changed, "#command-input")

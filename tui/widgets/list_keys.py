@@ -18,7 +18,7 @@ import time
 from typing import Any, ClassVar
 
 from textual import events
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, OptionList
 
 #: How long a chord's first key waits for its second (vim's 'timeoutlen' is 1 s).
@@ -26,7 +26,7 @@ CHORD_TIMEOUT = 1.5
 
 #: The vim keys of every list that Textual's own lists lack (VirtualList has them all
 #: from the registry).
-VIM_BINDINGS: list[Binding] = [
+VIM_BINDINGS: list[BindingType] = [
     Binding("k", "cursor_up", "Up", show=False),
     Binding("j", "cursor_down", "Down", show=False),
     Binding("ctrl+b", "page_up", "Page up", show=False),
@@ -38,7 +38,7 @@ VIM_BINDINGS: list[Binding] = [
     Binding("g", "chord('g')", "gg: first", show=False),
 ]
 #: The first key of ``gg``.
-CHORD_G = VIM_BINDINGS[-1]
+CHORD_G: BindingType = VIM_BINDINGS[-1]
 
 
 class Chords:
