@@ -143,6 +143,24 @@ class Targets:
         return {"ids": len(self.ids)}
 
 
+def describe_stored(targets: dict[str, Any]) -> str:
+    """A job's stored targets (``Targets.to_dict``) in words: ``all endpoints matching
+    state idle but 3, and 2 more`` or ``4 endpoints chosen by id``."""
+    if "filter" in targets:
+        chosen = Filter.from_dict(targets["filter"])
+        out = ("all endpoints" if chosen.is_empty()
+               else "all endpoints matching " + chosen.describe())
+        if targets.get("exclude"):
+            out += f" but {int(targets['exclude']):,}"
+        if targets.get("extra"):
+            out += f", and {int(targets['extra']):,} more"
+        return out
+    if "ids" in targets:
+        n = int(targets["ids"])
+        return f"{n:,} endpoint{'s' if n != 1 else ''} chosen by id"
+    return "—"
+
+
 @dataclass
 class Preview:
     """What an action would do to a target set, before it is asked for."""
@@ -795,5 +813,5 @@ def carry_on(
 
 #: Names that moved to ``jobs`` and ``settings``, still found here until every caller
 #: imports them from their new module.
-__all__ = ["Targets", "Preview", "Result", "preview", "run", "carry_on", "purge_targets",
-           "process_identity", "TakenOver", "beat"]
+__all__ = ["Targets", "describe_stored", "Preview", "Result", "preview", "run", "carry_on",
+           "purge_targets", "process_identity", "TakenOver", "beat"]

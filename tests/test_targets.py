@@ -37,6 +37,9 @@ def test_a_job_acts_on_the_filter_less_exclusions_plus_additions(
     params = json.loads(job.params)
     assert Filter.from_dict(params["targets"]["filter"]) == Filter(states=("active",))
     assert (params["targets"]["exclude"], params["targets"]["extra"]) == (2, 1)
+    # What the Jobs screen and `jobs show` say the job was for.
+    assert actions.describe_stored(params["targets"]) == (
+        "all endpoints matching state active but 2, and 1 more")
     # The lists are needed only while recording; the job keeps their sizes.
     assert "exclude" not in params and "extra" not in params
 

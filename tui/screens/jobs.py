@@ -17,10 +17,9 @@ from textual.content import Content
 from textual.widgets import DataTable, Footer, Static
 
 from simdeck.core import jobs as core_jobs
-from simdeck.core.actions import Cancelled, Progress, Result
+from simdeck.core.actions import Cancelled, Progress, Result, describe_stored
 from simdeck.core.errors import SimdeckError
 from simdeck.core.lifecycle import ACTIONS, JobStatus
-from simdeck.core.queries import Filter
 from simdeck.tui import keys
 from simdeck.tui.format import ago, number, parse_iso, plural, when
 from simdeck.tui.screens.base import BaseScreen
@@ -66,10 +65,7 @@ def describe_targets(job: dict[str, Any]) -> str:
     """What a job was asked to act on, in words."""
     targets = job.get("targets") or {}
     if "filter" in targets:
-        chosen = Filter.from_dict(targets["filter"])
-        return "all endpoints" if chosen.is_empty() else (
-            "all endpoints matching " + chosen.describe()
-        )
+        return describe_stored(targets)
     if "ids" in targets:
         return f"{plural(int(targets['ids']), 'marked endpoint')}"
     return "—"
