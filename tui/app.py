@@ -275,6 +275,8 @@ class SimdeckApp(App[None]):
         else:
             bindings = [Binding(key.strip(), command.id) for key in remapped.split(",")]
         shown = [self.get_key_display(binding) for binding in bindings]
+        if (command.action or "").startswith("chord("):
+            shown = []
         return " ".join([*dict.fromkeys(shown), *command.chords])
 
     def take_stale(self) -> bool:

@@ -61,7 +61,8 @@ class Command:
     action: str | None = None
     #: A shorter label for the footer, where room is scarce.
     short: str | None = None
-    #: Key sequences that run it too (``gg``, ``yi``), as the help writes them.
+    #: Key sequences that run it too (``gg``, ``yi``), as the help writes them; a command
+    #: whose key only starts a chord (``y``) is shown by its chords alone.
     chords: tuple[str, ...] = ()
 
     @property
@@ -142,7 +143,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("sort_column", "o", "Sort by column",
             "o then the column's letter: i ICCID, n name, s state, g group, t tags, "
             "a last activity (the same again: the other way)", footer=False,
-            action="chord('o')", chords=("oi", "on", "os", "og", "ot", "oa")),
+            action="chord('o')", chords=("o + letter",)),
     Command("copy", "y", "Copy",
             "Copy the ICCID (yi), EID (ye) or IMSI (ym) of the endpoint under the cursor "
             "to the clipboard", footer=False, action="chord('y')",

@@ -10,8 +10,11 @@ from textual.widgets import DataTable, OptionList
 from simdeck.core import actions, auth, db
 from simdeck.core.actions import Targets
 from simdeck.core.models import AuditEvent, Endpoint, Job
+from simdeck.tui import keys
+from simdeck.tui.keys import CommandsProvider
 from simdeck.tui.screens.dialogs import GroupPicker
 from simdeck.tui.screens.groups import GroupsScreen
+from simdeck.tui.screens.help import HelpScreen
 from simdeck.tui.screens.jobs import JobsScreen
 from tests.tui import fleet
 from tests.tui.conftest import dialog, endpoints_screen, expected, settle, the_list, wait_for
@@ -138,3 +141,31 @@ async def test_home_end_G_gg_on_the_jobs_and_groups_tables(fleet_db: str, make_a
             assert table.cursor_row == 0
             await pilot.press("j", "j", "k")
             assert table.cursor_row == 1
+
+
+async def test_help_and_palette_show_each_key_in_one_spelling(
+    fleet_db: str, make_app: Any
+) -> None:
+    app = make_app(fleet_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        shown = {c.id: app.key_display(c) for c in keys.COMMANDS}
+        assert shown["first"] == "home gg"
+        assert shown["last"] == "end G"
+        assert shown["page_down"] == "pgdn ^f"
+        assert shown["half_page_down"] == "^d"
+        assert shown["copy"] == "yi ye ym"
+        assert shown["sort_column"] == "o + letter"
+        assert shown["assign_group"] == "A"
+        assert shown["command_line"] == ":"
+        assert shown["clear_filters"] == "^r"
+        await pilot.press("question_mark")
+        help_screen = await dialog(pilot, HelpScreen)
+        text = str(help_screen.query_one("#help-text").render())
+        for line in ("home gg", "end G", "yi ye ym", ":          Command line"):
+            assert line in text, line
+        await pilot.press("escape")
+        await settle(pilot)
+        provider = CommandsProvider(app.screen)
+        hits = {str(hit.text): hit.help async for hit in provider.search("assign")}
+        assert hits["Assign to group"].startswith("A  ·  ")
