@@ -293,18 +293,21 @@ class SimdeckApp(App[None]):
 
     @work(exclusive=True, group="command-line")
     async def _command_line(self) -> None:
-        actor = self.actor
-        views: list[str] = []
-        if actor is not None:
-            try:
-                views = await self.read(lambda: views_saved.view_names(actor))
-            except SimdeckError:
-                views = []  # completion without them; :view still says what is wrong
-            except STORE_ERRORS:
-                views = []
-        text = await self.push_screen_wait(CommandLine(views))
+        text = await self.push_screen_wait(CommandLine(self._saved_views))
         if text:
             await Runner(self).run(text)
+
+    async def _saved_views(self) -> list[str]:
+        """The operator's saved views, for completion (none when they cannot be read)."""
+        actor = self.actor
+        if actor is None:
+            return []
+        try:
+            return await self.read(lambda: views_saved.view_names(actor))
+        except SimdeckError:
+            return []  # completion without them; :view still says what is wrong
+        except STORE_ERRORS:
+            return []
 
     def quit_reasons(self) -> list[str]:
         """What quitting now would lose: marks, a running job, a result not yet closed."""

@@ -80,9 +80,13 @@ class CommandLine(ModalScreen["str | None"]):
                                  background: $panel; }
     """
 
-    def __init__(self, views: list[str]) -> None:
+    AUTO_FOCUS = "#command-input"
+
+    def __init__(self, views: Callable[[], Awaitable[list[str]]] | list[str]) -> None:
+        """``views``: the saved views' names, or how to read them (while one types)."""
         super().__init__()
-        self.views = views
+        self.views: list[str] = views if isinstance(views, list) else []
+        self._read_views = None if isinstance(views, list) else views
 
     def compose(self) -> ComposeResult:
         with Vertical(id="command-box"):
@@ -94,6 +98,13 @@ class CommandLine(ModalScreen["str | None"]):
     def on_mount(self) -> None:
         self.query_one("#command-input", Input).focus()
         self._hint("")
+        if self._read_views is not None:
+            self.run_worker(self._load_views(), exclusive=True)
+
+    async def _load_views(self) -> None:
+        if self._read_views is not None:
+            self.views = await self._read_views()
+            self._hint(self.line.value)
 
     @property
     def line(self) -> Input:

@@ -61,9 +61,16 @@ class Chords:
         return self._chord[0]
 
     async def on_key(self, event: events.Key) -> None:
+        # The first key is taken here rather than by its binding (which the help, the
+        # footer and the palette list): keys typed fast reach this widget before the
+        # binding of the one before has run, and ``gg`` would be two lone ``g``s.
         first = self.chord_pending()
         if first is None:
             self._chord = None
+            if event.character and any(c.startswith(event.character) for c in self.CHORDS):
+                event.stop()
+                event.prevent_default()
+                self.action_chord(event.character)
             return
         if event.key in ("shift", "ctrl", "alt"):
             return
