@@ -287,15 +287,13 @@ class SimdeckApp(App[None]):
     # --- actions ----------------------------------------------------------------------
 
     def action_command_line(self) -> None:
-        """The ``:`` command line."""
+        """The ``:`` command line (pushed at once: the keys typed next go to it)."""
         if not isinstance(self.screen, CommandLine):
-            self._command_line()
+            self.push_screen(CommandLine(self._saved_views), self._run_command_line)
 
-    @work(exclusive=True, group="command-line")
-    async def _command_line(self) -> None:
-        text = await self.push_screen_wait(CommandLine(self._saved_views))
+    def _run_command_line(self, text: str | None) -> None:
         if text:
-            await Runner(self).run(text)
+            self.run_worker(Runner(self).run(text), group="command-line")
 
     async def _saved_views(self) -> list[str]:
         """The operator's saved views, for completion (none when they cannot be read)."""

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -87,6 +87,9 @@ class CommandLine(ModalScreen["str | None"]):
         super().__init__()
         self.views: list[str] = views if isinstance(views, list) else []
         self._read_views = None if isinstance(views, list) else views
+        #: What was typed before the line was drawn.
+        self._early = ""
+        self._early_enter = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="command-box"):
@@ -96,8 +99,13 @@ class CommandLine(ModalScreen["str | None"]):
                 yield Input(id="command-input", compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#command-input", Input).focus()
-        self._hint("")
+        line = self.line
+        line.focus()
+        if self._early:
+            line.insert_text_at_cursor(self._early)
+        if self._early_enter:
+            self.call_after_refresh(self._submit)
+        self._hint(line.value)
         if self._read_views is not None:
             self.run_worker(self._load_views(), exclusive=True)
 
@@ -121,7 +129,37 @@ class CommandLine(ModalScreen["str | None"]):
             word = text.split()[0].lower()
             usage = WORDS.get(word)
             lines.append(f":{word} {usage}" if usage else f"No command starts with “{text}”")
-        self.query_one("#command-hints", Static).update(printable("\n".join(lines)))
+        self.query_one("#command-hints", Static).update(
+            "\n".join(printable(line) for line in lines))
+
+    def on_key(self, event: events.Key) -> None:
+        # Keys typed right after ``:``, sent to the screen before the line had the focus,
+        # still go to it (the line itself stops every key it types).
+        if self.take(event):
+            event.stop()
+            event.prevent_default()
+
+    def take(self, event: events.Key) -> bool:
+        """Type a key that was meant for the line but reached another node; Enter runs
+        it. True when it was taken."""
+        lines = self.query("#command-input")
+        if event.is_printable and event.character:
+            if not lines:
+                self._early += event.character  # not drawn yet: typed once it is
+                return True
+            self.line.focus()
+            self.line.insert_text_at_cursor(event.character)
+            return True
+        if event.key == "enter":
+            if not lines:
+                self._early_enter = True
+                return True
+            self.dismiss(self.line.value)
+            return True
+        return False
+
+    def _submit(self) -> None:
+        self.dismiss(self.line.value)
 
     @on(Input.Changed, "#command-input")
     def _changed(self, event: Input.Changed) -> None:
@@ -162,6 +200,10 @@ class Runner:
         word, rest = word.lower(), rest.strip()
         if not word:
             return
+        if word not in WORDS and word != "quit":
+            found = [w for w in WORDS if w.startswith(word)]
+            if len(found) == 1:
+                word = found[0]  # a prefix naming one command (:end, :au) is that command
         handlers: dict[str, Callable[[str], Awaitable[None]]] = {
             "q": self._quit, "quit": self._quit, "export": self._export, "sort": self._sort,
             "save": self._save, "view": self._view,

@@ -64,6 +64,9 @@ class Chords:
         # The first key is taken here rather than by its binding (which the help, the
         # footer and the palette list): keys typed fast reach this widget before the
         # binding of the one before has run, and ``gg`` would be two lone ``g``s.
+        node: Any = self
+        if node.app.screen is not node.screen:
+            return  # typed for a screen that is opening over this one (the : line)
         first = self.chord_pending()
         if first is None:
             self._chord = None
@@ -80,7 +83,6 @@ class Chords:
         event.prevent_default()
         action = self.CHORDS.get(first + (event.character or event.key))
         if action is not None:
-            node: Any = self
             await node.run_action(action)
 
 
