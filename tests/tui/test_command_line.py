@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual import events
 from textual.widgets import Input, Select
 
 from simdeck.core import db, queries
@@ -239,3 +240,28 @@ async def test_down_on_a_closed_dropdown_moves_to_the_list(fleet_db: str, make_a
         await pilot.press("enter")
         await pilot.pause()
         assert status.expanded
+
+
+async def test_colon_command_typed_in_one_burst(fleet_db: str, make_app: Any) -> None:
+    """As a terminal delivers ``:sims⏎`` pasted or typed fast: every key queued at once."""
+    app = make_app(fleet_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        for key, character in [("colon", ":"), *((c, c) for c in "sims"), ("enter", None)]:
+            app.post_message(events.Key(key, character))
+        await wait_for(pilot, lambda: isinstance(app.screen, SimsScreen))
+        # The list kept its sort: none of the keys reached it.
+        await command(pilot, "endpoints")
+        assert endpoints_screen(app).sort == "name"
+
+
+async def test_gg_typed_in_one_burst(big_db: str, make_app: Any) -> None:
+    app = make_app(big_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("G")
+        await settle(pilot)
+        assert the_list(app).cursor > 3000
+        for _ in range(2):
+            app.post_message(events.Key("g", "g"))
+        await wait_for(pilot, lambda: the_list(app).cursor == 0)
