@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from simdeck.core import db
 from simdeck.core.models import Endpoint
 from simdeck.core.queries import Filter
 from simdeck.tui.marks import Marks
+from simdeck.tui.screens import endpoints as endpoints_module
 from simdeck.tui.screens.dialogs import ConfirmScreen
 from simdeck.tui.screens.progress import ProgressScreen
 from tests.tui.conftest import dialog, endpoints_screen, expected, settle, the_list, wait_for
@@ -72,8 +75,10 @@ async def test_space_in_a_mark_all_leaves_the_row_out_and_the_job_skips_it(
 
 
 async def test_esc_asks_before_clearing_more_than_five_and_ctrl_z_undoes(
-    fleet_db: str, make_app: Any
+    fleet_db: str, make_app: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # However slow the machine, the Esc repeated right after a dialog is "right after".
+    monkeypatch.setattr(endpoints_module, "ESC_AFTER_DIALOG", 30.0)
     app = make_app(fleet_db)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
@@ -82,6 +87,7 @@ async def test_esc_asks_before_clearing_more_than_five_and_ctrl_z_undoes(
         await settle(pilot)
         six = screen.marked_ids()
         assert len(six) == 6
+        screen._dialog_closed_at = 0.0
         await pilot.press("escape")
         confirm = await dialog(pilot, ConfirmScreen)
         assert confirm.title_text == "Clear the marks?"
@@ -90,7 +96,7 @@ async def test_esc_asks_before_clearing_more_than_five_and_ctrl_z_undoes(
         await pilot.press("escape", "escape")
         await settle(pilot)
         assert app.screen is screen and screen.marked_ids() == six
-        await pilot.pause(0.4)
+        screen._dialog_closed_at = 0.0  # long after
         await pilot.press("escape")
         await dialog(pilot, ConfirmScreen)
         await pilot.press("enter")
@@ -102,7 +108,7 @@ async def test_esc_asks_before_clearing_more_than_five_and_ctrl_z_undoes(
         assert "6 marked" in screen.status_text()
         # Five or fewer go at once (and come back with Ctrl+z too).
         await pilot.press("up", "space")
-        await pilot.pause(0.4)
+        screen._dialog_closed_at = 0.0
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is screen and not screen.marks
