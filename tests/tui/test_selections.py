@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from simdeck.core import db
+from simdeck.core.actions import Result
 from simdeck.core.models import Endpoint
 from simdeck.core.queries import Filter
 from simdeck.tui.marks import Marks
@@ -172,3 +173,27 @@ async def test_q_without_marks_quits_at_once(fleet_db: str, make_app: Any) -> No
         await pilot.pause(0.1)
         assert not isinstance(app.screen, ConfirmScreen)
         assert app._exit
+
+
+async def test_q_with_a_running_job_or_an_unread_result_asks(
+    fleet_db: str, make_app: Any
+) -> None:
+    app = make_app(fleet_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        progress = ProgressScreen("suspend", 700_000)
+        app.push_screen(progress)
+        await dialog(pilot, ProgressScreen)
+        # Under a dialog the list's q is not bound; the dialog's own quit calls the app's.
+        await app.action_quit()
+        confirm = await dialog(pilot, ConfirmScreen)
+        assert "A bulk job is running" in "\n".join(confirm.lines)
+        await pilot.press("enter")  # No
+        await wait_for(pilot, lambda: app.screen is progress)
+        progress.result = Result("suspend", applied=3, total=3)
+        await app.action_quit()
+        confirm = await dialog(pilot, ConfirmScreen)
+        assert "The result of a bulk job is on screen" in "\n".join(confirm.lines)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is progress)
+        assert app.is_running
