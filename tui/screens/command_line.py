@@ -35,7 +35,9 @@ SCREEN_WORDS = ("endpoints", "sims", "groups", "audit", "jobs", "settings")
 
 #: Every command and what it takes, for completion and the hints.
 WORDS: dict[str, str] = {
-    **{word: f"the {word} screen" for word in SCREEN_WORDS},
+    "endpoints": "the Endpoints screen", "sims": "the SIM inventory",
+    "groups": "the Endpoint Groups", "audit": "the Audit log", "jobs": "the Jobs",
+    "settings": "the deployment settings",
     "export": "FILE.csv — the Endpoints screen's rows, as filtered and sorted",
     "sort": "COLUMN [asc|desc] — " + " ".join(SORTS),
     "save": "NAME — keep this filter and sort as your view",
@@ -69,18 +71,7 @@ class CommandLine(ModalScreen["str | None"]):
         Binding("tab", "complete", "Complete", priority=True),
     ]
 
-    DEFAULT_CSS = """
-    CommandLine { align: left bottom; background: $background 0%; }
-    CommandLine #command-box { height: auto; width: 100%; background: $panel; }
-    CommandLine #command-hints { color: $text-muted; height: auto; max-height: 8;
-                                 padding: 0 1; }
-    CommandLine #command-row { height: 1; }
-    CommandLine #command-colon { width: 1; }
-    CommandLine #command-input { width: 1fr; border: none; height: 1; padding: 0;
-                                 background: $panel; }
-    """
-
-    AUTO_FOCUS = "#command-input"
+    AUTO_FOCUS = "#command-input"  # styles: tui/styles/command_line.tcss
 
     def __init__(self, views: Callable[[], Awaitable[list[str]]] | list[str]) -> None:
         """``views``: the saved views' names, or how to read them (while one types)."""
