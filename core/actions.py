@@ -48,7 +48,7 @@ from .lifecycle import (
     Target,
 )
 from .models import AuditEvent, Endpoint, EndpointGroup, EndpointTag, Imsi, Job, JobItem, Sim
-from .queries import Filter, endpoint_ids, target_condition
+from .queries import Filter, endpoint_ids, target_condition, target_parts
 from .settings import allow_resume
 
 #: Endpoints per transaction: small enough that another operator waits well under 0.5 s
@@ -111,9 +111,7 @@ class Targets:
     def parts(self, size: int = 5000) -> list[Any]:
         """The target ids as IN operands: the filter's subquery, or bound lists of ``size``."""
         if self.filter is not None:
-            if not self.exclude and not self.extra:
-                return [endpoint_ids(self.filter)]
-            return [Endpoint.select(Endpoint.id).where(self.condition())]
+            return target_parts(self.filter, self.exclude, self.extra)
         return [bound(part) for part in pw.chunked(sorted(set(self.ids)), size)]
 
     def is_single(self) -> bool:

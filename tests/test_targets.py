@@ -67,3 +67,19 @@ def test_hidden_marks_counts_the_exclusions_and_additions(make: Maker) -> None:
 def test_exclusions_need_a_filter() -> None:
     with pytest.raises(InputError, match="need a filter"):
         Targets(ids=(1, 2), exclude=(1,))
+
+
+def test_an_added_endpoint_outside_the_filters_group_is_counted_once(
+    make: Maker, admin: auth.Actor
+) -> None:
+    """An addition the filter does not match because a column is empty (no group) is in."""
+    grouped = [make.endpoint("active") for _ in range(3)]
+    pending = make.endpoint("pending")  # a SIM, no group
+    targets = Targets(filter=Filter(group="vantiq-connect-eu"), exclude=(grouped[0],),
+                      extra=(pending, grouped[1]))
+    preview = actions.preview(admin, "terminate", targets)
+    assert preview.total == 3  # grouped[1], grouped[2], pending: grouped[1] once
+    result = actions.run(admin, "terminate", targets)
+    assert result.applied == 3
+    assert [state_of(i) for i in (*grouped, pending)] == [
+        "active", "terminated", "terminated", "terminated"]

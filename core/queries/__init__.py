@@ -45,6 +45,7 @@ from .filters import (
     endpoint_ids,
     parse_state,
     target_condition,
+    target_parts,
     tokenize,
 )
 from .groups import group_list, group_names, groups_with_counts, tags
@@ -58,7 +59,7 @@ __all__ = [
     "count", "counts_by_state", "endpoint_ids", "endpoint_names", "find_endpoint",
     "group_list", "group_names", "group_segments", "groups_with_counts", "hidden_marks", "iso",
     "key_at", "list_views", "page", "parse_state", "parse_when", "position", "row",
-    "target_condition", "sim_count", "sim_counts", "sim_iccid_at", "sim_page", "sim_status",
-    "tags", "tokenize",
+    "target_condition", "target_parts", "sim_count", "sim_counts", "sim_iccid_at", "sim_page",
+    "sim_status", "tags", "tokenize",
     "view", "views",
 ]
