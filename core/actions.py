@@ -48,7 +48,7 @@ from .lifecycle import (
     Target,
 )
 from .models import AuditEvent, Endpoint, EndpointGroup, EndpointTag, Imsi, Job, JobItem, Sim
-from .queries import Filter, endpoint_ids
+from .queries import Filter, endpoint_ids, target_condition, target_parts
 from .settings import allow_resume
 
 #: Endpoints per transaction: small enough that another operator waits well under 0.5 s
@@ -77,20 +77,41 @@ REFUSED = "refused"
 
 @dataclass(frozen=True)
 class Targets:
-    """The endpoints an action is for: explicit ids (marks, a REF) or all a filter matches."""
+    """The endpoints an action is for: explicit ids (marks, a REF) or all a filter matches,
+    less the ids in ``exclude`` and plus those in ``extra`` (both only with a filter)."""
 
     ids: tuple[int, ...] = ()
     filter: Filter | None = None
+    exclude: tuple[int, ...] = ()
+    extra: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.filter is None and (self.exclude or self.extra):
+            raise InputError("targets: exclusions and additions need a filter")
 
     @classmethod
     def one(cls, endpoint_id: int) -> Targets:
         """Just one endpoint."""
         return cls(ids=(endpoint_id,))
 
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> Targets:
+        """The targets a job was started on, from its params (the filter kind only)."""
+        return cls(filter=Filter.from_dict(params["targets"]["filter"]),
+                   exclude=tuple(params.get("exclude", ())),
+                   extra=tuple(params.get("extra", ())))
+
+    def condition(self) -> Any:
+        """The WHERE on Endpoint that picks exactly these endpoints (filter kind)."""
+        assert self.filter is not None
+        if not self.exclude and not self.extra:
+            return Endpoint.id.in_(endpoint_ids(self.filter))
+        return target_condition(self.filter, self.exclude, self.extra)
+
     def parts(self, size: int = 5000) -> list[Any]:
         """The target ids as IN operands: the filter's subquery, or bound lists of ``size``."""
         if self.filter is not None:
-            return [endpoint_ids(self.filter)]
+            return target_parts(self.filter, self.exclude, self.extra)
         return [bound(part) for part in pw.chunked(sorted(set(self.ids)), size)]
 
     def is_single(self) -> bool:
@@ -100,14 +121,42 @@ class Targets:
     def describe(self) -> str:
         """In words, for a preview or a job."""
         if self.filter is not None:
-            return "all matching " + self.filter.describe()
+            out = "all matching " + self.filter.describe()
+            if self.exclude:
+                out += f" but {len(set(self.exclude)):,}"
+            if self.extra:
+                out += f", and {len(set(self.extra)):,} more"
+            return out
         return f"{len(self.ids)} endpoint{'s' if len(self.ids) != 1 else ''}"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, stored with the job."""
         if self.filter is not None:
-            return {"filter": self.filter.to_dict()}
+            out: dict[str, Any] = {"filter": self.filter.to_dict()}
+            if self.exclude:
+                out["exclude"] = len(set(self.exclude))
+            if self.extra:
+                out["extra"] = len(set(self.extra))
+            return out
         return {"ids": len(self.ids)}
+
+
+def describe_stored(targets: dict[str, Any]) -> str:
+    """A job's stored targets (``Targets.to_dict``) in words: ``all endpoints matching
+    state idle but 3, and 2 more`` or ``4 endpoints chosen by id``."""
+    if "filter" in targets:
+        chosen = Filter.from_dict(targets["filter"])
+        out = ("all endpoints" if chosen.is_empty()
+               else "all endpoints matching " + chosen.describe())
+        if targets.get("exclude"):
+            out += f" but {int(targets['exclude']):,}"
+        if targets.get("extra"):
+            out += f", and {int(targets['extra']):,} more"
+        return out
+    if "ids" in targets:
+        n = int(targets["ids"])
+        return f"{n:,} endpoint{'s' if n != 1 else ''} chosen by id"
+    return "—"
 
 
 @dataclass
@@ -547,6 +596,11 @@ def job_params(prepared: _Run, targets: Targets) -> dict[str, Any]:
     if targets.filter is None:
         # Kept until recording ends, so a recording cut short can be finished.
         params["ids"] = sorted(set(targets.ids))
+    else:
+        if targets.exclude:
+            params["exclude"] = sorted(set(targets.exclude))
+        if targets.extra:
+            params["extra"] = sorted(set(targets.extra))
     return params
 
 
@@ -577,8 +631,7 @@ def _record_part(job_id: int, owner: str, params: dict[str, Any], after: int) ->
         else:
             rows = (
                 Endpoint.select(pw.Value(job_id), Endpoint.id, Endpoint.iccid)
-                .where(Endpoint.id.in_(endpoint_ids(Filter.from_dict(
-                    params["targets"]["filter"]))) & (Endpoint.id > after))
+                .where(Targets.from_params(params).condition() & (Endpoint.id > after))
                 .order_by(Endpoint.id)
                 .limit(ITEMS_PER_TX)
             )
@@ -612,6 +665,8 @@ def _record(job_id: int, owner: str) -> tuple[Job, str]:
         after = top
     wanted = len(params.pop("ids", ())) if "ids" in params else None
     params.pop("recording", None)
+    params.pop("exclude", None)
+    params.pop("extra", None)
     done = json.dumps(params)
 
     def finish() -> None:
@@ -756,5 +811,5 @@ def carry_on(
 
 #: Names that moved to ``jobs`` and ``settings``, still found here until every caller
 #: imports them from their new module.
-__all__ = ["Targets", "Preview", "Result", "preview", "run", "carry_on", "purge_targets",
-           "process_identity", "TakenOver", "beat"]
+__all__ = ["Targets", "describe_stored", "Preview", "Result", "preview", "run", "carry_on",
+           "purge_targets", "process_identity", "TakenOver", "beat"]

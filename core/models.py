@@ -22,7 +22,7 @@ import peewee as pw
 from .db import database, is_sqlite
 from .lifecycle import JobStatus
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def utcnow() -> dt.datetime:
@@ -104,6 +104,21 @@ class Operator(BaseModel):
     created_by = pw.CharField(default="")
 
 
+class SavedView(BaseModel):
+    """An operator's named filter and sort of the Endpoints screen (``:save``, ``:view``)."""
+
+    owner = pw.CharField()
+    name = pw.CharField(max_length=64)
+    #: The filter as ``Filter.to_dict`` stores it, in JSON.
+    filter = pw.TextField(default="{}")
+    sort = pw.CharField(default="name")
+    descending = pw.BooleanField(default=False)
+    updated_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("owner", "name"), True),)
+
+
 class Job(BaseModel):
     action = pw.CharField()
     actor = pw.CharField()
@@ -170,6 +185,7 @@ class AuditEvent(BaseModel):
 
 TABLES: list[type[BaseModel]] = [
     Setting,
+    SavedView,
     EndpointGroup,
     Endpoint,
     Sim,
@@ -308,10 +324,20 @@ def _v3_import_rows() -> None:
     database.create_tables([ImportRow], safe=True)
 
 
+def _v5_saved_views() -> None:
+    """Version 5: each operator's saved views (``SavedView``); on PostgreSQL, granted to
+    the roles as core/pg.py says."""
+    database.create_tables([SavedView], safe=True)
+    if not is_sqlite():
+        from . import pg
+
+        pg.grant_saved_views()
+
+
 #: version → the function that brings a database from version-1 to version: plain SQL
 #: statements on the bound database, run in one transaction with the version's bump.
 MIGRATIONS: dict[int, Callable[[], None]] = {
-    2: _v2_job_item_indexes, 3: _v3_import_rows, 4: _v4_postgres,
+    2: _v2_job_item_indexes, 3: _v3_import_rows, 4: _v4_postgres, 5: _v5_saved_views,
 }
 
 

@@ -68,11 +68,13 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_cell(value: Any, *, raw: bool = False) -> str:
-    """``value`` as a CSV cell: a leading formula character is quoted with ``'``.
+    """``value`` as a CSV cell: control characters shown as escapes (``printable``), and a
+    leading formula character quoted with ``'``.
 
     ``raw`` keeps the exact value, for scripts that read the file back (``--raw-csv``).
     """
     text = "" if value is None else str(value)
-    if not raw and text.startswith(FORMULA_START):
-        return "'" + text
-    return text
+    if raw:
+        return text
+    text = printable(text)
+    return "'" + text if text.startswith(FORMULA_START) else text

@@ -24,13 +24,13 @@ import pytest
 from click.testing import CliRunner, Result
 
 from simdeck.core import actions, auth, db, models, queries, settings
+from simdeck.core import export as core_export
 from simdeck.core.identifiers import make_iccid
 from simdeck.core.lifecycle import State
 from simdeck.core.models import AuditEvent, Endpoint, Job, Operator, Sim
 from simdeck.tui import cli
 from simdeck.tui.cli import bulk as cli_bulk
 from simdeck.tui.cli import demo as cli_demo
-from simdeck.tui.cli import output as cli_output
 from simdeck.tui.cli.output import ENDPOINT_KEYS
 from simdeck.tui.text import ago
 from tests.conftest import GROUP, OTHER_GROUP, Maker
@@ -598,14 +598,14 @@ def test_read_only_on_a_missing_database(tmp_path: Path) -> None:
 def test_export_streams_every_matching_endpoint(
     fleet: Fleet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli_output, "STREAM_PAGE", 5)  # several keyset pages even on a small db
+    monkeypatch.setattr(core_export, "BATCH", 5)  # several batches even on a small db
     target = tmp_path / "all.csv"
     result = run(fleet, "export", str(target))
     assert result.exit_code == 0
     rows = list(csv.DictReader(target.open()))
     reopen(fleet)
     assert len(rows) == Endpoint.select().count() == 12
-    assert f"Wrote {len(rows)} endpoints" in result.stdout
+    assert f"Exported {len(rows)} endpoints to {target} in " in result.stdout
     assert len({r["id"] for r in rows}) == len(rows)
     assert list(rows[0]) == list(ENDPOINT_KEYS)
     linked = [r for r in rows if r["iccid"]]
@@ -617,7 +617,7 @@ def test_export_streams_every_matching_endpoint(
         assert len({r["id"] for r in csv.DictReader(target.open())}) == 12
 
     result = run(fleet, "export", str(target), "--state", "suspended", "--tag", "nothing")
-    assert "Wrote 0 endpoints" in result.stdout
+    assert "Exported 0 endpoints" in result.stdout
     result = run(fleet, "export", "-", "--state", "suspended")
     assert len(result.stdout.splitlines()) == 3
 

@@ -32,9 +32,13 @@ def test_nothing_printable_emits_a_control_character(text: str) -> None:
 
 
 def test_formula_cells_are_quoted_unless_raw() -> None:
-    for cell in ("=HYPERLINK(\"http://x\")", "+cmd|'/C calc'!A0", "@SUM(A1)", "-2+3", "\tx"):
+    for cell in ("=HYPERLINK(\"http://x\")", "+cmd|'/C calc'!A0", "@SUM(A1)", "-2+3"):
         assert csv_cell(cell) == "'" + cell
         assert csv_cell(cell, raw=True) == cell
+    # A leading tab or CR is a control character: shown as an escape, it starts no formula.
+    assert csv_cell("\tx") == "\\tx" and csv_cell("\r=1+1") == "\\r=1+1"
+    assert csv_cell("a\x1b]52;c;eA==\x07") == "a\\e]52;c;eA==\\x07"
+    assert csv_cell("\tx", raw=True) == "\tx"
     assert csv_cell("8944500310000000001") == "8944500310000000001"
     assert csv_cell(None) == ""
 

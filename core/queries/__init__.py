@@ -46,6 +46,8 @@ from .filters import (
     condition,
     endpoint_ids,
     parse_state,
+    target_condition,
+    target_parts,
     tokenize,
 )
 from .groups import group_list, group_names, groups_with_counts, tags
@@ -61,6 +63,7 @@ __all__ = [
     "find_endpoint",
     "group_list", "group_names", "group_segments", "groups_with_counts", "hidden_marks", "iso",
     "key_at", "list_views", "page", "parse_state", "parse_when", "position", "row",
-    "sim_count", "sim_counts", "sim_iccid_at", "sim_page", "sim_status", "tags", "tokenize",
+    "target_condition", "target_parts", "sim_count", "sim_counts", "sim_iccid_at", "sim_page",
+    "sim_status", "tags", "tokenize",
     "view", "views",
 ]

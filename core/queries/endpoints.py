@@ -21,7 +21,17 @@ from ..db import bound, database, is_sqlite
 from ..errors import ValidationError
 from ..lifecycle import STATES, State
 from ..models import Endpoint
-from .filters import NOTHING, Filter, Term, _where, all_of, endpoint_ids, terms, tokenize
+from .filters import (
+    NOTHING,
+    Filter,
+    Term,
+    _where,
+    all_of,
+    endpoint_ids,
+    target_condition,
+    terms,
+    tokenize,
+)
 from .groups import group_names
 
 PAGE = 50
@@ -562,14 +572,16 @@ def _group_key_at(
     return None
 
 
-def hidden_marks(shown: Filter, *, ids: Iterable[int] = (), marked: Filter | None = None) -> int:
-    """How many marked endpoints ``shown`` does not match: marked ``ids``, or all ``marked``
-    matches when the marks are a filter."""
+def hidden_marks(shown: Filter, *, ids: Iterable[int] = (), marked: Filter | None = None,
+                 exclude: Iterable[int] = (), extra: Iterable[int] = ()) -> int:
+    """How many marked endpoints ``shown`` does not match: marked ``ids``, or, when the
+    marks are a filter, all ``marked`` matches less ``exclude`` plus ``extra``."""
     visible = endpoint_ids(shown)
     if marked is not None:
-        if marked == shown:
+        extra = tuple(extra)
+        if marked == shown and not extra:
             return 0
-        in_marked = Endpoint.id.in_(endpoint_ids(marked))
+        in_marked = target_condition(marked, exclude, extra)
         total = Endpoint.select(pw.fn.COUNT(Endpoint.id)).where(in_marked).scalar()
         both = (
             Endpoint.select(pw.fn.COUNT(Endpoint.id))

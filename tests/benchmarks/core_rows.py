@@ -40,11 +40,15 @@ class Figure:
     naive_label: str = ""
     meets: bool = True
     samples: list[float] = field(default_factory=list)
+    #: The "naive way" is the floor (the store alone): the ratio says how far above it.
+    floor: bool = False
 
     @property
     def ratio(self) -> str:
         if self.naive is None or not self.median:
             return ""
+        if self.floor:
+            return f"{self.median / self.naive:,.1f}× the floor"
         return f"{self.naive / self.median:,.0f}×"
 
 

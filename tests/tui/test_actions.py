@@ -173,7 +173,7 @@ async def test_assign_to_group_picks_a_group(pool_db: str, make_app: Any) -> Non
     app = make_app(pool_db)
     async with app.run_test(size=(120, 36)) as pilot:
         await on_endpoint(pilot, "seattle-van-0013")
-        await pilot.press("g")
+        await pilot.press("A")
         picker = await wait_for(pilot, lambda: app.screen.query("#group-list") and app.screen)
         assert "cold-chain  (" in str(picker.query_one("#group-list").get_option_at_index(0)
                                       .prompt)

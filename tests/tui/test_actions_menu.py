@@ -220,7 +220,7 @@ async def test_a_keymap_shows_its_keys_in_the_menu_and_the_help(
     pool_db: str, make_app: Any
 ) -> None:
     app = make_app(pool_db)
-    app.set_keymap({"endpoints.suspend": "ctrl+u"})
+    app.set_keymap({"endpoints.suspend": "ctrl+o"})
     async with app.run_test(size=(120, 36)) as pilot:
         await on_endpoint(pilot, "munich-van-0004")
         await pilot.press("a")
@@ -229,11 +229,11 @@ async def test_a_keymap_shows_its_keys_in_the_menu_and_the_help(
         prompts = {str(options.get_option_at_index(i).id):
                    str(options.get_option_at_index(i).prompt)
                    for i in range(options.option_count)}
-        assert "^u" in prompts["suspend"]
-        assert "^u" not in prompts["delink"]
+        assert "^o" in prompts["suspend"]
+        assert "^o" not in prompts["delink"]
         await pilot.press("escape")
         await settle(pilot)
-        await pilot.press("ctrl+u")
+        await pilot.press("ctrl+o")
         confirm = await dialog(pilot, ConfirmScreen)
         assert confirm.title_text == "Suspend: 1 of 1 endpoints will change"
         await pilot.press("escape")

@@ -8,14 +8,15 @@ from typing import Any
 
 import click
 
+from simdeck.core import export as core_export
 from simdeck.core import queries
 from simdeck.core.errors import NotFound
 from simdeck.tui.cli import output as out
+from simdeck.tui.cli import streaming
 from simdeck.tui.cli.params import When, format_option, limit_option
 from simdeck.tui.cli.root import main, session
 
-AUDIT_KEYS = ("id", "at", "actor", "action", "endpoint_id", "iccid", "from_state",
-              "to_state", "detail", "job")
+AUDIT_KEYS = core_export.AUDIT_KEYS
 
 
 def _audit_endpoint_id(ref: str) -> int:
@@ -36,11 +37,14 @@ def _audit_endpoint_id(ref: str) -> int:
 @click.option("--since", type=When(), help="From this time: ISO (UTC unless it says) or 2h, 3d.")
 @click.option("--until", type=When(), help="Before this time, same forms as --since.")
 @limit_option(50)
-@format_option()
+@format_option(streams=True)
 @click.pass_context
 def audit(ctx: click.Context, endpoint_ref: str | None, actor: str | None, action: str | None,
           since: dt.datetime | None, until: dt.datetime | None, limit: int, fmt: str) -> None:
-    """The audit trail, newest first: who did what, when, to which endpoint."""
+    """The audit trail, newest first: who did what, when, to which endpoint.
+
+    --format csv, json or jsonl streams the events from one query (--limit 0: all).
+    """
     session(ctx)
     af = queries.AuditFilter(
         endpoint_id=_audit_endpoint_id(endpoint_ref) if endpoint_ref else None,
@@ -62,10 +66,8 @@ def audit(ctx: click.Context, endpoint_ref: str | None, actor: str | None, actio
                 return
             before = page[-1]["id"]
 
-    if fmt == "json":
-        out.echo_json_array(events())
-    elif fmt == "csv":
-        out.echo_csv(AUDIT_KEYS, events())
+    if fmt != "table":
+        streaming.to_stdout(core_export.audit(af, limit), fmt, raw=out.raw_csv())
     else:
         rows = list(events()) if limit else None
         if rows is not None:

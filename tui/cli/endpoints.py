@@ -8,8 +8,10 @@ from typing import Any
 
 import click
 
+from simdeck.core import export as core_export
 from simdeck.core import queries, records
 from simdeck.tui.cli import output as out
+from simdeck.tui.cli import streaming
 from simdeck.tui.cli.params import (
     clearable,
     filter_options,
@@ -60,29 +62,24 @@ def iter_rows(f: queries.Filter, sort: str, limit: int) -> Iterator[list[queries
         after = rows[-1].key(sort)
 
 
-def iter_endpoint_objects(f: queries.Filter, sort: str, limit: int) -> Iterator[dict[str, Any]]:
-    """The interface.md object of each matching endpoint, page by page."""
-    for rows in iter_rows(f, sort, limit):
-        for v in queries.views([r.id for r in rows]):
-            yield v.to_json()
-
-
 @endpoints.command("list")
 @filter_options
 @click.option("--sort", type=click.Choice(queries.SORTS), default="iccid", show_default=True)
 @limit_option()
-@format_option()
+@format_option(streams=True)
 @click.pass_context
 def endpoints_list(ctx: click.Context, states: tuple[str, ...], group_filter: str | None,
                    tag_filter: str | None, search: str, sort: str, limit: int, fmt: str) -> None:
-    """List the endpoints that match the filters."""
+    """List the endpoints that match the filters.
+
+    --format csv, json or jsonl streams every field of each endpoint (its IMSIs, EID,
+    SIM status…) from one query; with --limit 0, all of them, in flat memory.
+    """
     session(ctx)
     f = make_filter(states, group_filter, tag_filter, search)
-    if fmt == "json":
-        out.echo_json_array(iter_endpoint_objects(f, sort, limit))
-        return
-    if fmt == "csv":
-        out.echo_csv(out.ENDPOINT_KEYS, iter_endpoint_objects(f, sort, limit))
+    if fmt != "table":
+        source = core_export.endpoints(f, sort, limit)
+        streaming.to_stdout(source, fmt, raw=out.raw_csv())
         return
     now = dt.datetime.now(dt.UTC).timestamp()
     shown = 0

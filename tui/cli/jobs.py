@@ -6,10 +6,12 @@ from pathlib import Path
 
 import click
 
+from simdeck.core import export as core_export
 from simdeck.core import jobs as core_jobs
-from simdeck.core import queries
+from simdeck.core.actions import describe_stored
 from simdeck.core.lifecycle import ACTIONS
 from simdeck.tui.cli import output as out
+from simdeck.tui.cli import streaming
 from simdeck.tui.cli.bulk import Progress, interruptible, report
 from simdeck.tui.cli.params import format_option, limit_option
 from simdeck.tui.cli.root import CONTEXT, main, session
@@ -66,7 +68,7 @@ def jobs_show(ctx: click.Context, job_id: int, fmt: str) -> None:
         out.echo_csv(JOB_KEYS, [j])
     else:
         target = j.get("targets") or {}
-        what = (queries.Filter.from_dict(target["filter"]).describe() if "filter" in target
+        what = (describe_stored(target) if "filter" in target
                 else f"{target.get('ids', '?')} endpoints chosen by id")
         lines = [f"Job {j['id']}"] + out.key_values([
             ("Action", _action_label(j["action"])),
@@ -113,25 +115,30 @@ def jobs_resume(ctx: click.Context, job_id: int, force: bool, fmt: str) -> None:
 
 @jobs.command("skipped")
 @click.argument("job_id", metavar="JOB", type=JOB_ID)
-@click.option("--output", "-o", metavar="FILE.csv", help="Write the CSV (iccid, reason) here.")
-@format_option()
+@click.option("--output", "-o", metavar="FILE",
+              help="Write them (iccid, reason) to this file: CSV, or JSON / JSON Lines "
+              "for a .json / .jsonl name.")
+@format_option(streams=True)
 @click.pass_context
 def jobs_skipped(ctx: click.Context, job_id: int, output: str | None, fmt: str) -> None:
     """The ICCIDs a job skipped, with the reason: to fix them or act on them again."""
     session(ctx)
-    items = [{"iccid": iccid, "reason": why} for iccid, why in core_jobs.job_skipped(job_id)]
+    core_jobs.get_job(job_id)
+    source = core_export.skipped(job_id)
     if output:
         target = Path(output).expanduser()
-        n = out.write_csv_atomically(target, ("iccid", "reason"), iter(items))
+        kind = core_export.format_of(output)
+        n, seconds = streaming.to_file(source, kind, target, raw=out.raw_csv())
         if fmt == "json":
-            out.echo_json({"file": str(target), "written": n})
+            out.echo_json({"file": str(target), "format": kind, "written": n})
         else:
-            out.echo(f"Wrote {n:,} skipped ICCIDs to {target}.")
-    elif fmt == "json":
-        out.echo_json(items)
-    elif fmt == "csv":
-        out.echo_csv(("iccid", "reason"), items)
-    elif items:
+            click.echo(streaming.summary(n, "skipped ICCIDs", str(target), seconds))
+        return
+    if fmt != "table":
+        streaming.to_stdout(source, fmt, raw=out.raw_csv())
+        return
+    items = [{"iccid": iccid, "reason": why} for iccid, why in core_jobs.job_skipped(job_id)]
+    if items:
         out.echo_lines(out.table(("ICCID", "REASON"), [(i["iccid"], i["reason"]) for i in items]))
     else:
         out.echo(f"Job {job_id} skipped nothing.", err=True)

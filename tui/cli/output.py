@@ -14,21 +14,20 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import click
 
-from simdeck.core.errors import InputError
+from simdeck.core.export import csv_value
 from simdeck.core.lifecycle import State
 from simdeck.core.sanitize import csv_cell, json_text, printable
 from simdeck.tui.text import ago, change, detail_text, parse_iso, state_label
 
 FORMATS = ("table", "csv", "json")
+#: The formats of a long list streamed from core's exports.
+STREAM_FORMATS = ("table", "csv", "json", "jsonl")
 
 #: Rows fetched per query when a command streams a long list.
 STREAM_PAGE = 500
@@ -130,18 +129,6 @@ def echo_json(obj: Any) -> None:
     click.echo(dumps(obj))
 
 
-def echo_json_array(items: Iterable[Any]) -> int:
-    """Print a JSON array item by item, so a long stream is never held in memory."""
-    n = 0
-    click.echo("[", nl=False)
-    for item in items:
-        text = dumps(item).replace("\n", "\n  ")
-        click.echo(("," if n else "") + "\n  " + text, nl=False)
-        n += 1
-    click.echo("\n]" if n else "]")
-    return n
-
-
 class _Echo:
     """A file-like object over click.echo, so csv writes go where click's output goes.
 
@@ -161,19 +148,6 @@ def csv_writer(target: Any = None, *, exact: bool = False) -> Any:
     return csv.writer(target if target is not None else _Echo(exact), lineterminator="\n")
 
 
-def csv_value(value: Any) -> str:
-    """A JSON value as one CSV cell: lists joined with ``;``, booleans as true/false."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list | tuple):
-        return ";".join(csv_value(v) for v in value)
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return str(value)
-
-
 #: The key in ``click.Context.meta`` that ``--raw-csv`` sets.
 RAW_CSV = "simdeck.raw_csv"
 
@@ -187,8 +161,7 @@ def raw_csv() -> bool:
 def safe_cell(value: Any, *, raw: bool = False) -> str:
     """A JSON value as a CSV cell as written: control characters shown as escapes and a
     leading formula character quoted; ``raw`` (``--raw-csv``) keeps the exact value."""
-    text = csv_value(value)
-    return text if raw else csv_cell(printable(text))
+    return csv_cell(csv_value(value), raw=raw)
 
 
 def csv_rows(keys: Sequence[str], objects: Iterable[dict[str, Any]], *,
@@ -301,34 +274,6 @@ def stream_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], empty: s
         flush()
     if not n:
         click.echo(empty, err=True)
-    return n
-
-
-def write_csv_atomically(target: Path, keys: Sequence[str],
-                         objects: Iterable[dict[str, Any]], *, raw: bool | None = None) -> int:
-    """Stream rows to a temporary file beside ``target``, then put it in place."""
-    directory = target.parent if str(target.parent) else Path(".")
-    if not directory.is_dir():
-        raise InputError(f"cannot write {target}: the folder {directory} does not exist")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=directory)
-    except OSError as exc:
-        raise InputError(f"cannot write {target}: {exc.strerror}") from None
-    n = 0
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-            writer = csv_writer(fh)
-            writer.writerow(keys)
-            for row in csv_rows(keys, objects, raw=raw):
-                writer.writerow(row)
-                n += 1
-        os.replace(tmp, target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise InputError(f"cannot write {target}: {exc.strerror}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return n
 
 

@@ -24,20 +24,32 @@ def _remember_raw_csv(ctx: click.Context, param: click.Parameter, value: bool) -
         ctx.meta[out.RAW_CSV] = True
 
 
-def format_option(default: str = "table") -> Callable[[Any], Any]:
-    """``--format`` and ``--raw-csv``: every command that prints can print CSV."""
-    fmt = click.option(
-        "--format", "fmt", type=click.Choice(out.FORMATS), default=default, show_default=True,
-        help="Output: aligned table, CSV or JSON.",
-    )
-    raw = click.option(
-        "--raw-csv", is_flag=True, expose_value=False, callback=_remember_raw_csv,
-        help="CSV with every value exactly as stored, for scripts: no ' before a cell "
-        "starting with = + - @, control characters kept. Not for spreadsheets or terminals.",
-    )
+#: ``--raw-csv``: every command that can print CSV takes it.
+raw_csv_option = click.option(
+    "--raw-csv", is_flag=True, expose_value=False, callback=_remember_raw_csv,
+    help="CSV with every value exactly as stored, for scripts: no ' before a cell "
+    "starting with = + - @, control characters kept. Not for spreadsheets or terminals.",
+)
+
+
+def format_option(default: str = "table", *, streams: bool = False) -> Callable[[Any], Any]:
+    """``--format`` and ``--raw-csv``; ``streams``: a long list, which may also be written
+    as JSON Lines."""
+    if streams:
+        fmt = click.option(
+            "--format", "fmt", type=click.Choice(out.STREAM_FORMATS), default=default,
+            show_default=True,
+            help="Output: aligned table, CSV, JSON (an array, one object a line) or "
+            "jsonl (JSON Lines: one object a line, no array).",
+        )
+    else:
+        fmt = click.option(
+            "--format", "fmt", type=click.Choice(out.FORMATS), default=default,
+            show_default=True, help="Output: aligned table, CSV or JSON.",
+        )
 
     def both(fn: Callable[..., Any]) -> Callable[..., Any]:
-        return fmt(raw(fn))  # type: ignore[no-any-return]
+        return fmt(raw_csv_option(fn))  # type: ignore[no-any-return]
 
     return both
 

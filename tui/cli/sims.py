@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import click
 
+from simdeck.core import export as core_export
 from simdeck.core import queries
 from simdeck.tui.cli import output as out
+from simdeck.tui.cli import streaming
 from simdeck.tui.cli.params import format_option, limit_option
 from simdeck.tui.cli.root import CONTEXT, main, session
 
@@ -40,12 +41,7 @@ def sims_import(ctx: click.Context, file: Path, as_endpoints: bool, group: str |
 
 
 SIM_HEADERS = ("ICCID", "EID", "IMSI", "STATUS", "ENDPOINT")
-SIM_KEYS = ("id", "iccid", "eid", "imsi", "status", "endpoint_id")
-
-
-def _sim_json(s: queries.SimRow) -> dict[str, Any]:
-    return {"id": s.id, "iccid": s.iccid, "eid": s.eid, "imsi": s.imsi or None,
-            "status": s.status, "endpoint_id": s.endpoint_id}
+SIM_KEYS = core_export.SIM_KEYS
 
 
 @sims.command("list")
@@ -53,11 +49,18 @@ def _sim_json(s: queries.SimRow) -> dict[str, Any]:
               help="'ready' (Ready to Activate) or the state of the linked endpoint.")
 @click.option("--search", default="", metavar="Q", help="ICCID, EID or IMSI prefix.")
 @limit_option()
-@format_option()
+@format_option(streams=True)
 @click.pass_context
 def sims_list(ctx: click.Context, status: str | None, search: str, limit: int, fmt: str) -> None:
-    """The SIM inventory by ICCID, with each SIM's status."""
+    """The SIM inventory by ICCID, with each SIM's status.
+
+    --format csv, json or jsonl streams the SIMs from one query (--limit 0: all).
+    """
     session(ctx)
+    if fmt != "table":
+        source = core_export.sims(status=status, search=search, limit=limit)
+        streaming.to_stdout(source, fmt, raw=out.raw_csv())
+        return
 
     def pages() -> Iterator[list[queries.SimRow]]:
         after: str | None = None
@@ -75,11 +78,5 @@ def sims_list(ctx: click.Context, status: str | None, search: str, limit: int, f
                 return
             after = rows[-1].iccid
 
-    objects = (_sim_json(s) for rows in pages() for s in rows)
-    if fmt == "json":
-        out.echo_json_array(objects)
-    elif fmt == "csv":
-        out.echo_csv(SIM_KEYS, objects)
-    else:
-        out.stream_table(SIM_HEADERS, ((s["iccid"], s["eid"], s["imsi"], s["status"],
-                                        s["endpoint_id"]) for s in objects), "No SIMs match.")
+    out.stream_table(SIM_HEADERS, ((s.iccid, s.eid, s.imsi or None, s.status, s.endpoint_id)
+                                   for rows in pages() for s in rows), "No SIMs match.")

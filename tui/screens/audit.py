@@ -468,6 +468,7 @@ class AuditScreen(BaseScreen):
                 box.value = ""
             self.query_one("#audit-action", Select).clear()
         self._apply_boxes()
+        self.set_focus(self.events)
 
     def action_refresh_audit(self) -> None:
         """Read the audit log again now."""

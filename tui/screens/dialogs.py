@@ -22,6 +22,7 @@ from simdeck.core.sanitize import printable
 from simdeck.tui.format import number, safe
 from simdeck.tui.sources import SimSource
 from simdeck.tui.widgets.debounce import Debounce
+from simdeck.tui.widgets.list_keys import KeyedOptionList
 from simdeck.tui.widgets.virtual_list import Cell, Column, VirtualList
 
 CONTINUE = "Are you sure you want to continue?"
@@ -100,7 +101,7 @@ class GroupPicker(ModalScreen["str | None"]):
             yield Static(Content.styled("Assign to group", "bold"), id="group-title")
             if self.lines:
                 yield Static(safe("\n".join(self.lines), multiline=True))
-            yield OptionList(
+            yield KeyedOptionList(
                 *(
                     Option(safe(f"{g['name']}  ({number(g['endpoints'])} endpoints)"
                                 f"{'  — ' + g['description'] if g.get('description') else ''}"),
@@ -150,7 +151,7 @@ class ActionsMenu(ModalScreen["str | None"]):
             if not self.choices:
                 yield Static("Nothing can be done to it: its state or your role allows no "
                              "action.", id="actions-none")
-            yield OptionList(
+            yield KeyedOptionList(
                 *(
                     Option(
                         Content.assemble(

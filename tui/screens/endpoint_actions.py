@@ -45,7 +45,8 @@ class EndpointActions(EndpointsBase):
     def targets(self) -> tuple[Targets, Any] | None:
         """The marks, or else the cursor row (with that row, when it is the target)."""
         if self.marks.filter is not None:
-            return Targets(filter=self.marks.filter), None
+            return Targets(filter=self.marks.filter, exclude=tuple(sorted(self.marks.exclude)),
+                           extra=tuple(sorted(self.marks.ids))), None
         if self.marks.ids:
             return Targets(ids=tuple(sorted(self.marks.ids))), None
         row = self.endpoint_list.cursor_row
@@ -56,7 +57,9 @@ class EndpointActions(EndpointsBase):
 
     def _hidden(self) -> int:
         """How many marks the current filter hides (runs on the reader thread)."""
-        return queries.hidden_marks(self.filter, ids=self.marks.ids, marked=self.marks.filter)
+        marks = self.marks
+        return queries.hidden_marks(self.filter, ids=marks.ids, marked=marks.filter,
+                                    exclude=marks.exclude, extra=marks.ids)
 
     def action_activate(self) -> None:
         """Activate the marked (or cursor) endpoints."""

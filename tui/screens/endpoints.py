@@ -7,6 +7,7 @@ a filter ("every endpoint matching this"), never a million ids.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Hashable
 from typing import Any, ClassVar
 
@@ -20,19 +21,22 @@ from textual.widgets import Footer
 from simdeck.core import queries
 from simdeck.core.lifecycle import ACTIONS, State
 from simdeck.core.queries import Filter
-from simdeck.core.store import explain
+from simdeck.core.sanitize import printable
+from simdeck.core.store import STORE_ERRORS, explain
 from simdeck.tui import keys
+from simdeck.tui.clipboard import clean, clipboard_off
 from simdeck.tui.format import clock_time, number
 from simdeck.tui.marks import Marks
 from simdeck.tui.reader import BACKGROUND, DETAIL
 from simdeck.tui.screens.audit import AuditScreen
-from simdeck.tui.screens.dialogs import ActionsMenu
+from simdeck.tui.screens.dialogs import ActionsMenu, ConfirmScreen
 from simdeck.tui.screens.endpoint_actions import EndpointActions
 from simdeck.tui.screens.endpoint_forms import EndpointForms
 from simdeck.tui.sources import EndpointSource, check_search, group_choices, tag_choices
 from simdeck.tui.widgets.detail import DetailPane
 from simdeck.tui.widgets.endpoint_rows import COLUMNS, SORT_LABELS, SORTS, render_endpoint
 from simdeck.tui.widgets.filter_bar import FilterBar
+from simdeck.tui.widgets.list_keys import Chords
 from simdeck.tui.widgets.status import StateCounts, StatusLine, TopBar
 from simdeck.tui.widgets.virtual_list import VirtualList
 
@@ -47,10 +51,22 @@ NARROW = 110
 WIDE = 160
 #: Below this height the search hint gives its line back (errors still show there).
 SHORT = 30
+#: ``o`` then one of these letters sorts by that column.
+SORT_LETTERS = {"i": "iccid", "n": "name", "s": "state", "g": "group", "t": "tags",
+                "a": "last_activity"}
+#: Esc clears this many marks or fewer at once; more (or a mark-all) it asks first.
+ASK_ABOVE = 5
+#: An Esc this soon after a dialog closed is that dialog's Esc repeated: it clears nothing.
+ESC_AFTER_DIALOG = 0.3
 
 
-class EndpointsScreen(EndpointForms, EndpointActions):
+class EndpointsScreen(Chords, EndpointForms, EndpointActions):
     """Inventory → Endpoints, past the portal: every key from ``tui.keys``."""
+
+    CHORDS: ClassVar = {
+        **{f"o{letter}": f"sort_by('{key}')" for letter, key in SORT_LETTERS.items()},
+        "yi": "copy_id('iccid')", "ye": "copy_id('eid')", "ym": "copy_id('imsi')",
+    }
 
     COMMAND_SCOPES: ClassVar = (keys.ENDPOINTS, keys.LIST)
     AUTO_FOCUS = "#endpoints"
@@ -102,6 +118,10 @@ class EndpointsScreen(EndpointForms, EndpointActions):
         self._updated: float | None = None
         #: The state the footer's keys were last worked out for.
         self._keys_for: str | None = None
+        #: The marks before they were last cleared or replaced (Ctrl+z).
+        self._undo_marks: Marks | None = None
+        #: When a dialog over this screen last closed (time.monotonic).
+        self._dialog_closed_at = 0.0
 
     # --- building ---------------------------------------------------------------------
 
@@ -229,8 +249,9 @@ class EndpointsScreen(EndpointForms, EndpointActions):
         self.query_one(FilterBar).focus_search()
 
     def action_clear_filters(self) -> None:
-        """Every filter back to "all"."""
+        """Every filter back to "all", and the list has the focus."""
         self.query_one(FilterBar).clear()
+        self.set_focus(self.endpoint_list)
 
     def action_filter_state(self, state: str) -> None:
         """Filter by one state (a click on its count); a second click shows all again."""
@@ -251,6 +272,64 @@ class EndpointsScreen(EndpointForms, EndpointActions):
         key = event.column.key
         self._sort_by(key, not self.descending if key == self.sort else False)
 
+    def sort_by_column(self, key: str, descending: bool | None = None) -> None:
+        """Sort by column ``key``; without an order, the same column again reverses it."""
+        if descending is None:
+            descending = not self.descending if key == self.sort else False
+        self._sort_by(key, descending)
+
+    def action_sort_by(self, key: str) -> None:
+        """``o`` then a column's letter: sort by it (again: the other way)."""
+        self.sort_by_column(key)
+
+    async def action_copy_id(self, kind: str) -> None:
+        """``yi`` ``ye`` ``ym``: the ICCID, EID or IMSI under the cursor to the clipboard."""
+        label = {"iccid": "ICCID", "eid": "EID", "imsi": "IMSI"}[kind]
+        row = self.endpoint_list.cursor_row
+        if row is None:
+            self.notify("No endpoint under the cursor", title="Copy", severity="warning")
+            return
+        endpoint_id = row.id
+
+        def read() -> str:
+            found = queries.views([endpoint_id])
+            if not found:
+                return ""
+            view = found[0]
+            if kind == "iccid":
+                return str(view.iccid or "")
+            if kind == "eid":
+                return str(view.eid or "")
+            return str(view.imsis[0]) if view.imsis else ""
+
+        try:
+            value = clean(await self.read(read))
+        except STORE_ERRORS as exc:
+            self.notify(explain(exc, self.app.database_name), title="Copy", severity="error")
+            return
+        name = printable(row.name or row.iccid or f"endpoint {row.id}")
+        if not value:
+            self.notify(f"{name} has no {label}", title="Copy", severity="warning")
+            return
+        off = clipboard_off()
+        if off is not None:
+            self.notify(f"Copy is off ({off}). {label} of {name}: {value}", title="Copy",
+                        severity="warning", timeout=12)
+            return
+        self.app.copy_to_clipboard(value)
+        self.notify(f"{label} {value} of {name} copied to the clipboard", title="Copy")
+
+    def show_view(self, view: Any) -> None:
+        """A saved view: its filter in the bar and the list, its sort."""
+        self.query_one(FilterBar).show_filter(view.filter)
+        self.query_one(FilterBar).show_problem(*check_search(view.filter))
+        self.sort, self.descending = view.sort, view.descending
+        if view.filter != self.filter:
+            self.filter = view.filter
+        elif self._started:
+            self._apply_source(keep_cursor=True)
+        self.set_focus(self.endpoint_list)
+
     def _sort_by(self, sort: str, descending: bool) -> None:
         self.sort, self.descending = sort, descending
         if self._started:
@@ -264,29 +343,75 @@ class EndpointsScreen(EndpointForms, EndpointActions):
     # --- marks ------------------------------------------------------------------------
 
     def action_toggle_mark(self) -> None:
-        """Mark or unmark the cursor row, then move down."""
+        """Mark or unmark the cursor row (within a mark-all: leave it out), then move down."""
         vlist = self.endpoint_list
         row = vlist.cursor_row
         if row is None:
             return
-        if self.marks.filter is not None:
-            self.notify(
-                "Every endpoint matching the filter is marked; Esc clears the marks, "
-                "then mark endpoints one by one.",
-                title="Marks",
-            )
-            return
-        self.marks = self.marks.toggled(row.id)
+        self.marks = self.marks.toggled(row.id, self.filter)
         vlist.action_cursor_down()
 
     def action_mark_all(self) -> None:
-        """Mark everything the filter matches (held as the filter)."""
-        self.marks = Marks(filter=self.filter)
+        """Mark everything the filter matches (held as the filter), keeping the rows
+        marked one by one; a mark-all of another filter is replaced only when confirmed."""
+        self._mark_all()
+
+    @work(exclusive=True, group="dialog")
+    async def _mark_all(self) -> None:
+        old = self.marks
+        if old.filter is not None and old.filter != self.filter:
+            shown = old.describe(self.filter, None)
+            replace = await self.app.push_screen_wait(ConfirmScreen(
+                "Replace the marks?",
+                [f"Now {shown}.", "Only one filter can be marked at a time: mark every "
+                 "endpoint matching this filter instead?"],
+            ))
+            if not replace:
+                return
+            old = Marks(old.ids)
+        self._remember_marks()
+        self.marks = old.with_all(self.filter)
 
     def action_clear_marks(self) -> None:
-        """No marks."""
-        if self.marks:
+        """No marks; more than a handful, or a mark-all, only when confirmed. Ctrl+z
+        brings back the marks cleared last."""
+        if not self.marks:
+            return
+        if time.monotonic() - self._dialog_closed_at < ESC_AFTER_DIALOG:
+            # The Esc that closed a dialog, repeated: it never clears the marks too.
+            return
+        count = self.marks.count()
+        if count is not None and count <= ASK_ABOVE:
+            self._remember_marks()
             self.marks = Marks()
+            return
+        self._clear_marks()
+
+    @work(exclusive=True, group="dialog")
+    async def _clear_marks(self) -> None:
+        shown = self.marks.describe(self.filter, self.endpoint_list.count)
+        clear = await self.app.push_screen_wait(ConfirmScreen(
+            "Clear the marks?", [f"Now {shown}.", "Ctrl+z brings them back."]
+        ))
+        if clear:
+            self._remember_marks()
+            self.marks = Marks()
+
+    def _remember_marks(self) -> None:
+        if self.marks:
+            self._undo_marks = self.marks
+
+    def action_undo_marks(self) -> None:
+        """The marks as they were before they were last cleared or replaced."""
+        if self._undo_marks is None:
+            self.notify("No marks to bring back", title="Marks", severity="warning")
+            return
+        self.marks, self._undo_marks = self._undo_marks, None
+        self.notify(f"Marks back: {self.marks.describe(self.filter, self.endpoint_list.count)}",
+                    title="Marks")
+
+    def on_screen_resume(self) -> None:
+        self._dialog_closed_at = time.monotonic()
 
     def watch_marks(self) -> None:
         if self.is_mounted:

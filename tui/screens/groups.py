@@ -26,6 +26,7 @@ from simdeck.tui import keys
 from simdeck.tui.format import number, plural, safe
 from simdeck.tui.screens.base import BaseScreen
 from simdeck.tui.screens.dialogs import ConfirmScreen
+from simdeck.tui.widgets.list_keys import KeyedTable
 from simdeck.tui.widgets.status import TopBar
 
 #: The form's fields: (key, label, placeholder).
@@ -170,7 +171,7 @@ class GroupsScreen(BaseScreen):
     def compose(self) -> ComposeResult:
         yield TopBar(id="topbar")
         yield Static("Reading the Endpoint Groups…", id="groups-summary")
-        table: DataTable[Any] = DataTable(id="groups-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Any] = KeyedTable(id="groups-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static("", id="groups-hint")
         yield Footer(compact=True)

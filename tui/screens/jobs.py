@@ -17,16 +17,16 @@ from textual.content import Content
 from textual.widgets import DataTable, Footer, Static
 
 from simdeck.core import jobs as core_jobs
-from simdeck.core.actions import Cancelled, Progress, Result
+from simdeck.core.actions import Cancelled, Progress, Result, describe_stored
 from simdeck.core.errors import SimdeckError
 from simdeck.core.lifecycle import ACTIONS, JobStatus
-from simdeck.core.queries import Filter
 from simdeck.core.sanitize import printable
 from simdeck.tui import keys
 from simdeck.tui.format import ago, number, parse_iso, plural, when
 from simdeck.tui.screens.base import BaseScreen
 from simdeck.tui.screens.dialogs import ConfirmScreen
 from simdeck.tui.screens.progress import ExportScreen, ProgressScreen, label, remember
+from simdeck.tui.widgets.list_keys import KeyedTable
 from simdeck.tui.widgets.status import TopBar
 
 #: Below this width the Started column says only how long ago (the detail has the time).
@@ -67,10 +67,7 @@ def describe_targets(job: dict[str, Any]) -> str:
     """What a job was asked to act on, in words."""
     targets = job.get("targets") or {}
     if "filter" in targets:
-        chosen = Filter.from_dict(targets["filter"])
-        return "all endpoints" if chosen.is_empty() else (
-            "all endpoints matching " + chosen.describe()
-        )
+        return describe_stored(targets)
     if "ids" in targets:
         return f"{plural(int(targets['ids']), 'marked endpoint')}"
     return "—"
@@ -95,7 +92,7 @@ class JobsScreen(BaseScreen):
     def compose(self) -> ComposeResult:
         yield TopBar(id="topbar")
         yield Static("Reading jobs…", id="jobs-summary")
-        yield DataTable(cursor_type="row", zebra_stripes=False, id="jobs-table")
+        yield KeyedTable(cursor_type="row", zebra_stripes=False, id="jobs-table")
         yield Static("", id="job-detail")
         yield Footer(compact=True)
 
