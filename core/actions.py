@@ -689,12 +689,12 @@ def _start_job(
 
 def _record_part(
     job_id: int, owner: str, params: dict[str, Any], after: int
-) -> tuple[int, int] | None:
+) -> tuple[int, int, bool] | None:
     """Record the next ITEMS_PER_TX targets after endpoint id ``after``, with the cursor and
-    the heartbeat, in one transaction; (the new cursor, how many were recorded), or None
-    when all are recorded."""
+    the heartbeat, in one transaction; (the new cursor, how many were recorded, whether
+    more may follow), or None when all are recorded."""
 
-    def do() -> tuple[int, int] | None:
+    def do() -> tuple[int, int, bool] | None:
         if "ids" in params:
             ids = params["ids"]
             start = bisect.bisect_right(ids, after)
@@ -703,6 +703,7 @@ def _record_part(
                 return None
             added = database.execute_sql(_insert_items_sql(len(part)), [job_id, *part]).rowcount
             top = part[-1]
+            more = len(part) == ITEMS_PER_TX
         else:
             rows = _next_targets(job_id, Filter.from_dict(params["targets"]["filter"]), after)
             added = database.execute(JobItem.insert_from(
@@ -712,8 +713,9 @@ def _record_part(
             ).scalar()
             if top is None or top <= after:
                 return None
+            more = added == ITEMS_PER_TX
         beat(job_id, owner, last_id=top)
-        return int(top), max(0, int(added))
+        return int(top), max(0, int(added)), more
 
     return retrying(do)
 
@@ -760,19 +762,21 @@ def _record(
     if recorded:
         recorded(done, expected)
     while True:
+        part = _record_part(job_id, owner, params, after)
+        if part is None:
+            break
+        after, added, more = part
+        done += added
+        if recorded:
+            recorded(done, max(expected, done))
+        if not more:
+            break
         if cancelled is not None and cancelled():
             # Still recording: a resume records the rest from the cursor, then applies.
             _finish(job_id, owner, JobStatus.CANCELLED,
                     "cancelled by the operator while recording its targets; resume to "
                     "finish it")
             raise _CancelledWhileRecording(Job.get_by_id(job_id))
-        part = _record_part(job_id, owner, params, after)
-        if part is None:
-            break
-        after, added = part
-        done += added
-        if recorded:
-            recorded(done, max(expected, done))
     wanted = len(params.pop("ids", ())) if "ids" in params else None
     params.pop("recording", None)
     done = json.dumps(params)

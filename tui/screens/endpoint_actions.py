@@ -132,9 +132,9 @@ class EndpointActions(EndpointsBase):
             await self._apply(name, targets, group, iccid)
             return
 
-        def job(progress: Progress, cancelled: Cancelled) -> Result:
+        def job(progress: Progress, cancelled: Cancelled, recording: Progress) -> Result:
             return actions.run(actor, name, targets, group=group, progress=progress,
-                               cancelled=cancelled)
+                               cancelled=cancelled, recording=recording)
 
         await self._run_job(name, preview.total, job)
 
@@ -202,9 +202,9 @@ class EndpointActions(EndpointsBase):
         if not confirmed:
             return
 
-        def job(progress: Progress, cancelled: Cancelled) -> Result:
+        def job(progress: Progress, cancelled: Cancelled, recording: Progress) -> Result:
             return actions.run(actor, act.name, targets, progress=progress,
-                               cancelled=cancelled)
+                               cancelled=cancelled, recording=recording)
 
         await self._run_job(act.name, preview.total, job)
 

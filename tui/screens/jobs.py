@@ -25,7 +25,13 @@ from simdeck.tui import keys
 from simdeck.tui.format import ago, number, parse_iso, plural, when
 from simdeck.tui.screens.base import BaseScreen
 from simdeck.tui.screens.dialogs import ConfirmScreen
-from simdeck.tui.screens.progress import ExportScreen, ProgressScreen, label, remember
+from simdeck.tui.screens.progress import (
+    ExportScreen,
+    ProgressScreen,
+    label,
+    last_job,
+    remember,
+)
 from simdeck.tui.widgets.status import TopBar
 
 #: Below this width the Started column says only how long ago (the detail has the time).
@@ -87,6 +93,8 @@ class JobsScreen(BaseScreen):
         super().__init__()
         self.jobs: list[dict[str, Any]] = []
         self._selected: int | None = None
+        #: The last job this console ran that the cursor was already put on.
+        self._shown_own: int | None = None
         self._narrow: bool | None = None
         self._loaded = False
 
@@ -179,6 +187,13 @@ class JobsScreen(BaseScreen):
             self._show_detail(None)
             return
         ids = [j["id"] for j in self.jobs]
+        own = last_job(self.app)
+        if own is not None and own.job in ids and own.job != self._shown_own:
+            # A job this console ran since the screen was last shown (a bulk action
+            # cancelled on the Endpoints screen, say): the cursor goes to it, so R resumes
+            # that one. Another operator's new job leaves the cursor where it was.
+            self._shown_own = own.job
+            self._selected = own.job
         row = ids.index(self._selected) if self._selected in ids else 0
         table.move_cursor(row=row, animate=False)
         self._selected = ids[row]
@@ -242,8 +257,9 @@ class JobsScreen(BaseScreen):
             ):
                 return
 
-        def run(progress: Progress, cancelled: Cancelled) -> Result:
-            return core_jobs.resume(actor, job_id, progress=progress, cancelled=cancelled)
+        def run(progress: Progress, cancelled: Cancelled, recording: Progress) -> Result:
+            return core_jobs.resume(actor, job_id, progress=progress, cancelled=cancelled,
+                                    recording=recording)
 
         result = await self.app.push_screen_wait(
             ProgressScreen(job["action"], int(job["total"]), job=run, title=title)
