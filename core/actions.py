@@ -476,6 +476,17 @@ def preview(actor: Actor, name: str, targets: Targets, *, group: str | None = No
     return Preview(run.act.name, total, eligible, dict(skipped))
 
 
+def target_states(targets: Targets) -> dict[str, int]:
+    """How many of ``targets`` are in each state (what decides which actions a marked
+    set is offered: ``offers.on_marks``), counted as the preview counts them."""
+    found: Counter[str] = Counter()
+    for where in _target_conditions(targets):
+        q = Endpoint.select(Endpoint.state, pw.fn.COUNT(Endpoint.id)).group_by(Endpoint.state)
+        for state, n in (q.where(where) if where is not None else q).tuples():
+            found[str(state)] += int(n)
+    return dict(found)
+
+
 def _state_outcome(run: _Run, state: str) -> str:
     """What the action does to an endpoint in ``state``: APPLIED, or why it is skipped
     (``outcome_sql``'s CASE for actions that look at nothing but the state)."""

@@ -31,6 +31,7 @@ SIMS = "sims"  # the SIM inventory screen
 GROUPS = "groups"  # the Endpoint Groups screen
 AUDIT = "audit"  # the Audit log screen
 JOBS = "jobs"  # the Jobs screen
+SETTINGS = "settings"  # the Settings screen
 
 #: The screens, each one key away: (key, mode name, title).
 SCREENS: tuple[tuple[str, str, str], ...] = (
@@ -39,6 +40,7 @@ SCREENS: tuple[tuple[str, str, str], ...] = (
     ("3", "groups", "Groups"),
     ("4", "audit", "Audit"),
     ("5", "jobs", "Jobs"),
+    ("6", "settings", "Settings"),
 )
 
 
@@ -197,6 +199,12 @@ COMMANDS: tuple[Command, ...] = (
             key_display="X"),
     Command("refresh_jobs", "ctrl+l", "Refresh", "Read the jobs again now", JOBS,
             footer=False, section="Jobs"),
+    # The Settings screen (tui/screens/settings.py).
+    Command("toggle_setting", "enter,space", "Change",
+            "Turn the selected deployment setting on or off (admins)", SETTINGS,
+            role=Role.ADMIN, section="Settings"),
+    Command("refresh_settings", "ctrl+l", "Refresh", "Read the settings again now", SETTINGS,
+            footer=False, section="Settings"),
     # The filter bar.
     Command("leave_filters", "escape,down", "Back to list", "Leave the filters for the list",
             FILTERS, footer=False, section="Filters", palette=False),

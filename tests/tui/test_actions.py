@@ -95,8 +95,11 @@ async def test_resume_refused_by_policy_shows_cores_message(pool_db: str, make_a
     app = make_app(pool_db)
     async with app.run_test(size=(120, 36)) as pilot:
         await on_endpoint(pilot, "munich-van-0005")
+        assert "resume" not in {b.binding.action for b in app.screen.active_bindings.values()
+                                if b.enabled}
         await pilot.press("R")
         await wait_for(pilot, lambda: "policy" in notes(app))
+        assert "allow_resume is off" in notes(app) and "Settings screen" in notes(app)
         assert not isinstance(app.screen, ConfirmScreen)
         assert state_of("munich-van-0005") == "suspended"
 

@@ -158,7 +158,9 @@ async def test_resume_of_a_done_job_shows_cores_refusal(jobs_db: str, make_app: 
     async with app.run_test(size=(120, 36)) as pilot:
         await open_jobs(pilot)
         await pilot.press("down", "down", "R")
-        await wait_for(pilot, lambda: "job 1 is already done: nothing to resume" in notes(app))
+        await wait_for(pilot, lambda: "Job 1 is done: nothing to resume" in notes(app))
+        # Not offered: no R in the footer under a Done job.
+        assert not app.screen.check_action("resume_job", ())
         await pilot.pause()
         assert isinstance(app.screen, JobsScreen)
         assert Job.get_by_id(1).status == "done"

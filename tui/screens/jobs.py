@@ -17,6 +17,7 @@ from textual.content import Content
 from textual.widgets import DataTable, Footer, Static
 
 from simdeck.core import jobs as core_jobs
+from simdeck.core import offers
 from simdeck.core.actions import Cancelled, Progress, Result
 from simdeck.core.errors import SimdeckError
 from simdeck.core.lifecycle import ACTIONS, JobStatus
@@ -198,6 +199,7 @@ class JobsScreen(BaseScreen):
         table.move_cursor(row=row, animate=False)
         self._selected = ids[row]
         self._show_detail(self.jobs[row])
+        self.refresh_bindings()
 
     @on(DataTable.RowHighlighted, "#jobs-table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -205,6 +207,7 @@ class JobsScreen(BaseScreen):
         if job is not None:
             self._selected = job["id"]
             self._show_detail(job)
+            self.refresh_bindings()
 
     def job_by_key(self, key: Any) -> dict[str, Any] | None:
         """The job shown in the row with this key."""
@@ -220,13 +223,59 @@ class JobsScreen(BaseScreen):
 
     def _show_detail(self, job: dict[str, Any] | None) -> None:
         detail = self.query_one("#job-detail", Static)
-        detail.update(job_detail(job, float(self.app.now())))
+        detail.update(job_detail(job, float(self.app.now()),
+                                 offers.resume_job(self.actor, job, self.policy)))
 
     def detail_text(self) -> str:
         """What the detail shows (tests)."""
         return str(self.query_one("#job-detail", Static).render())
 
     # --- actions ----------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if not keys.allowed(action, self.actor):
+            return False
+        if action == "resume_job":
+            # Core's rule: only a cancelled or interrupted job whose action the role and
+            # the deployment's policy allow (never a Done one).
+            return offers.resume_job(self.actor, self.selected, self.policy)
+        if action == "export_job_skipped":
+            job = self.selected
+            return job is not None and bool(job["skipped"])
+        return True
+
+    def why_not(self, action: str) -> str | None:
+        job = self.selected
+        if action in ("resume_job", "export_job_skipped") and job is None:
+            return "No job selected"
+        if action == "export_job_skipped" and job is not None and not job["skipped"]:
+            return f"Job {job['id']} skipped no endpoint: nothing to export."
+        if action == "resume_job" and job is not None:
+            if not resumable(job["status"]):
+                return f"Job {job['id']} is {status_word(job['status']).lower()}: nothing to resume"
+            act = ACTIONS.get(job["action"])
+            try:
+                actor = self.acting()
+                if act is not None:
+                    actor.require(act.role, act.label.lower())
+            except SimdeckError as exc:
+                return exc.message
+            return (f"Job {job['id']} cannot be resumed: this deployment's policy does not "
+                    "allow its action (an admin changes it in Settings)")
+        return None
+
+    def on_key(self, event: Any) -> None:
+        # R and X where they are not offered (no job, a Done job, nothing skipped): they
+        # say why instead of nothing.
+        action = {"R": "resume_job", "X": "export_job_skipped"}.get(event.key)
+        if action and keys.allowed(action, self.actor) and not self.check_action(action, ()):
+            why = self.why_not(action)
+            if why:
+                event.stop()
+                self.notify(why, title=keys.BY_ID[action].label, severity="warning")
+
+    def policy_changed(self) -> None:
+        self._show_detail(self.selected)
 
     def action_resume_job(self) -> None:
         """Resume the selected job (interrupted or cancelled) from its last chunk."""
@@ -247,6 +296,10 @@ class JobsScreen(BaseScreen):
                 actor.require(act.role, act.label.lower())
         except SimdeckError as exc:
             self.refused(title, exc)
+            return
+        if not offers.resume_job(actor, job, self.policy):
+            self.notify(self.why_not("resume_job") or "Nothing to resume", title=title,
+                        severity="warning")
             return
         job_id = int(job["id"])
         if resumable(job["status"]):
@@ -282,7 +335,7 @@ class JobsScreen(BaseScreen):
                                           label(job["action"])))
 
 
-def job_detail(job: dict[str, Any] | None, now: float) -> Content:
+def job_detail(job: dict[str, Any] | None, now: float, resume: bool = True) -> Content:
     """The selected job in full: targets, group, counts, skipped reasons, message."""
     if job is None:
         return Content.assemble(
@@ -315,8 +368,11 @@ def job_detail(job: dict[str, Any] | None, now: float) -> Content:
             parts.append(f"\n{number(n):>11} — {why}")
     if job.get("message"):
         parts += ["\n", ("Message   ", "$text-muted"), str(job["message"])]
-    if resumable(job["status"]):
+    if resume and resumable(job["status"]):
         parts.append(("\nR resumes it from its last committed chunk.", "$text-warning"))
+    elif resumable(job["status"]):
+        parts.append(("\nResuming it is not yours to do: its action is not allowed to your "
+                      "role or by this deployment's policy.", "$text-muted"))
     if reasons:
         parts.append(("\nX writes its skipped ICCIDs to a CSV file.", "$text-muted"))
     return Content.assemble(*parts)
