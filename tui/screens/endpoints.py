@@ -512,7 +512,16 @@ class EndpointsScreen(EndpointForms, EndpointActions):
         await self.app.switch_mode("audit")
         screen = self.app.screen
         if isinstance(screen, AuditScreen):
-            screen.show_endpoint(row.id)
+            # By ICCID, as the operator knows it; an endpoint with no SIM by its id.
+            screen.show_endpoint(row.iccid or str(row.id))
+
+    def show_endpoint(self, iccid: str, name: str = "") -> None:
+        """Show the endpoint with this ICCID (else, by name) alone: a drill-down from the
+        SIM inventory or the Audit log."""
+        text = iccid or (f"name:{name}" if name else "")
+        if text:
+            self.query_one(FilterBar).show_search(text)
+        self.set_focus(self.endpoint_list)
 
     # --- the actions menu -------------------------------------------------------------
 

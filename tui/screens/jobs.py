@@ -321,6 +321,24 @@ class JobsScreen(BaseScreen):
             remember(self.app, result)
         self.refresh_data()
 
+    @on(DataTable.RowSelected, "#jobs-table")
+    async def _job_chosen(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        await self.action_job_audit()
+
+    async def action_job_audit(self) -> None:
+        """The Audit log, showing the events the selected job wrote."""
+        job = self.selected
+        if job is None:
+            self.notify("No job selected", severity="warning")
+            return
+        from simdeck.tui.screens.audit import AuditScreen
+
+        await self.app.switch_mode("audit")
+        screen = self.app.screen
+        if isinstance(screen, AuditScreen):
+            screen.show_job(int(job["id"]))
+
     def action_export_job_skipped(self) -> None:
         """Write the ICCIDs the selected job skipped to a CSV file."""
         job = self.selected
