@@ -129,7 +129,7 @@ def render_view(
 
     section("Endpoint")
     field("ID", v.id)
-    field("Name", v.name)
+    field("Name", v.name, whole=True)
     field("Reference", v.reference)
     field("State", state_label(v.state), tone)
     field("Endpoint Group", v.group)
