@@ -50,6 +50,9 @@ WIDE = 160
 SHORT = 30
 
 
+#: The width from which the footer shows the command palette's key too.
+FOOTER_WITH_PALETTE = 140
+
 #: Commands about the endpoint under the cursor that are not lifecycle actions.
 ON_A_ROW = frozenset({"actions_menu", "history"})
 
@@ -166,7 +169,9 @@ class EndpointsScreen(EndpointForms, EndpointActions):
         narrow = self.size.width < NARROW
         shown = self.detail_narrow if narrow else self.detail_wide
         self.set_class(not shown, "-no-detail")
-        self.query_one(Footer).show_command_palette = not narrow
+        # The palette's key only where every key of the footer still fits beside it (at
+        # 120 columns it would cut the last label); ctrl+p works everywhere.
+        self.query_one(Footer).show_command_palette = self.size.width >= FOOTER_WITH_PALETTE
 
     def action_toggle_detail(self) -> None:
         """Show or hide the detail pane (remembered per layout)."""
