@@ -205,8 +205,9 @@ class ProgressScreen(ModalScreen["Result | None"]):
         self.job = job
         self.title_text = title or f"{label(action)}: {plural(total, 'endpoint')}"
         self.done = 0
-        #: True while core records the job's targets (before the first chunk).
-        self.recording = False
+        #: True while core records the job's targets (before the first chunk): a job
+        #: starts so, until core reports otherwise.
+        self.recording = job is not None
         #: True once core reported the job started (it exists, and can be resumed).
         self.started = False
         #: Quit the console once the job has stopped (asked with q).
