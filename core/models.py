@@ -22,7 +22,7 @@ import peewee as pw
 from .db import database, is_sqlite
 from .lifecycle import JobStatus
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 6
 
 
 def utcnow() -> dt.datetime:
@@ -104,6 +104,21 @@ class Operator(BaseModel):
     created_by = pw.CharField(default="")
 
 
+class SavedView(BaseModel):
+    """An operator's named filter and sort of the Endpoints screen (``:save``, ``:view``)."""
+
+    owner = pw.CharField()
+    name = pw.CharField(max_length=64)
+    #: The filter as ``Filter.to_dict`` stores it, in JSON.
+    filter = pw.TextField(default="{}")
+    sort = pw.CharField(default="name")
+    descending = pw.BooleanField(default=False)
+    updated_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("owner", "name"), True),)
+
+
 class Job(BaseModel):
     action = pw.CharField()
     actor = pw.CharField()
@@ -170,6 +185,7 @@ class AuditEvent(BaseModel):
 
 TABLES: list[type[BaseModel]] = [
     Setting,
+    SavedView,
     EndpointGroup,
     Endpoint,
     Sim,
@@ -186,6 +202,18 @@ JOB_ITEM_SKIPPED = (
     "CREATE INDEX IF NOT EXISTS job_item_skipped ON job_item (job_id, outcome)"
     " WHERE outcome <> 'applied'"
 )
+
+#: Schema 6, for screens that open at once at a million: the audit log filtered by action,
+#: and a job's events (the Jobs screen's drill-down), newest first, each a range of its
+#: own index rather than a walk of a million events; the static IPs with their states.
+SCREEN_INDEXES: list[str] = [
+    "CREATE INDEX IF NOT EXISTS audit_action ON audit_event (action, id)",
+    "CREATE INDEX IF NOT EXISTS audit_job ON audit_event (job_id, id) WHERE job_id IS NOT NULL",
+    # A bulk preview into a group with an IP pool reads every static IP with its state
+    # from this index alone, instead of 100,000 rows in address order.
+    "CREATE INDEX IF NOT EXISTS endpoint_static_ip_state ON endpoint (static_ip, state)"
+    " WHERE static_ip IS NOT NULL",
+]
 
 #: Indexes created after the tables, so a bulk load (the demo) can add them last.
 INDEXES: list[str] = [
@@ -206,6 +234,7 @@ INDEXES: list[str] = [
     "CREATE INDEX IF NOT EXISTS audit_endpoint ON audit_event (endpoint_id, id)",
     "CREATE INDEX IF NOT EXISTS audit_at ON audit_event (at)",
     "CREATE INDEX IF NOT EXISTS audit_actor ON audit_event (actor, id)",
+    *SCREEN_INDEXES,
     # Only the skipped items: the applied ones (nearly all) and the pending ones cost a
     # bulk job no index write, and a job's reasons are still read from the index alone.
     JOB_ITEM_SKIPPED,
@@ -248,12 +277,21 @@ def create_indexes() -> None:
     if is_sqlite():
         for sql in INDEXES + SQLITE_FTS:
             database.execute_sql(sql)
+        apply_text_settings()
         return
     from . import pg
 
     for sql in pg.indexes(INDEXES):
         database.execute_sql(sql)
     pg.create_text_indexes()
+
+
+def apply_text_settings() -> None:
+    """The trigram index's merge settings (``text_index.SETTINGS``), SQLite only."""
+    from . import text_index
+
+    for sql, params in text_index.settings_sql():
+        database.execute_sql(sql, params)
 
 
 def has_schema() -> bool:
@@ -299,10 +337,28 @@ def _v3_import_rows() -> None:
     database.create_tables([ImportRow], safe=True)
 
 
+def _v5_saved_views() -> None:
+    """Version 5: each operator's saved views (``SavedView``); on PostgreSQL, granted to
+    the roles as core/pg.py says."""
+    database.create_tables([SavedView], safe=True)
+    if not is_sqlite():
+        from . import pg
+
+        pg.grant_saved_views()
+
+
+def _v6_screen_indexes() -> None:
+    """Version 6: the audit log's action and job indexes and the static IPs' with their
+    states (``SCREEN_INDEXES``), on SQLite and PostgreSQL alike."""
+    for sql in SCREEN_INDEXES:
+        database.execute_sql(sql)
+
+
 #: version → the function that brings a database from version-1 to version: plain SQL
 #: statements on the bound database, run in one transaction with the version's bump.
 MIGRATIONS: dict[int, Callable[[], None]] = {
-    2: _v2_job_item_indexes, 3: _v3_import_rows, 4: _v4_postgres,
+    2: _v2_job_item_indexes, 3: _v3_import_rows, 4: _v4_postgres, 5: _v5_saved_views,
+    6: _v6_screen_indexes,
 }
 
 
@@ -311,7 +367,9 @@ def migrate() -> None:
     current = schema_version()
     for version in range(current + 1, SCHEMA_VERSION + 1):
         with database.atomic():
-            MIGRATIONS[version]()
+            step = MIGRATIONS.get(version)
+            if step is not None:
+                step()
             Setting.insert(key="schema_version", value=str(version)).on_conflict(
                 conflict_target=[Setting.key], update={Setting.value: str(version)}
             ).execute()

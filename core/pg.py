@@ -144,9 +144,17 @@ def _transition_rows() -> str:
 
 #: What each group may do beyond the group before it. Reinstate is support's: the
 #: lifecycle trigger checks it, the privileges are admin's.
+#: A saved view is the operator's own (``core/views_saved.py``): every role may keep them.
+SAVED_VIEW_PRIVILEGES = [
+    "GRANT SELECT, INSERT, UPDATE, DELETE ON saved_view TO {role}",
+    "GRANT USAGE ON SEQUENCE saved_view_id_seq TO {role}",
+]
+
 PRIVILEGES: dict[Role, list[str]] = {
     Role.VIEWER: [
         "GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {role}",
+        # Everyone keeps views of their own (the console's :save), read-only as they are.
+        *SAVED_VIEW_PRIVILEGES,
     ],
     Role.OPERATOR: [
         "GRANT INSERT, UPDATE ON endpoint, sim, job, job_item TO {role}",
@@ -334,6 +342,16 @@ def install() -> None:
         "FOR EACH STATEMENT EXECUTE FUNCTION simdeck_check_transition()")
     if create_group_roles():
         grant_privileges(schema)
+
+
+def grant_saved_views() -> None:
+    """Schema version 5: the saved views' table granted to the roles (when they exist)."""
+    found = database.execute_sql("SELECT 1 FROM pg_roles WHERE rolname = %s",
+                                 (group_role(Role.VIEWER),)).fetchone()
+    if found is None:
+        return
+    for sql in SAVED_VIEW_PRIVILEGES:
+        database.execute_sql(sql.format(schema=_schema(), role=group_role(Role.VIEWER)))
 
 
 def grant_privileges(schema: str) -> None:

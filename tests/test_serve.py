@@ -357,6 +357,21 @@ def test_the_banner_shows_the_database_without_its_password(tmp_path: Path) -> N
         stop(served)
 
 
+def test_the_banner_shows_a_database_path_holding_a_sequence_as_text(tmp_path: Path) -> None:
+    port = _free_port()
+    hostile = str(tmp_path / "fleet\x1b]0;owned\x07.db")
+    code = ("import os; from simdeck.tui.serve import serve; "
+            f"serve(os.environ['SIMDECK_DB'], port={port})")
+    served = start([sys.executable, "-c", code], {"SIMDECK_DB": hostile}, hostile)
+    try:
+        time.sleep(0.3)
+        banner = "".join(served.stderr.queue)
+        assert "fleet\\e]0;owned\\x07.db" in banner
+        assert "\x1b" not in banner and "\x07" not in banner
+    finally:
+        stop(served)
+
+
 def test_a_busy_port_is_one_line_and_exit_2(tmp_path: Path) -> None:
     path = make_db(tmp_path)
     with socket.socket() as busy:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding, Keymap
 from textual.dom import DOMNode
@@ -23,7 +24,7 @@ from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 
-from simdeck.core import auth, db
+from simdeck.core import auth, db, offers, views_saved
 from simdeck.core.auth import Actor
 from simdeck.core.errors import InputError, SimdeckError
 from simdeck.core.sanitize import printable
@@ -33,10 +34,14 @@ from simdeck.tui.keys import Command, CommandsProvider
 from simdeck.tui.reader import Reader, ask
 from simdeck.tui.screens.audit import AuditScreen
 from simdeck.tui.screens.base import BaseScreen
+from simdeck.tui.screens.command_line import CommandLine, Runner
+from simdeck.tui.screens.dialogs import ConfirmScreen
 from simdeck.tui.screens.endpoints import EndpointsScreen
 from simdeck.tui.screens.groups import GroupsScreen
 from simdeck.tui.screens.help import HelpScreen
 from simdeck.tui.screens.jobs import JobsScreen
+from simdeck.tui.screens.progress import ProgressScreen
+from simdeck.tui.screens.settings import SettingsScreen
 from simdeck.tui.screens.sims import SimsScreen
 from simdeck.tui.widgets.status import TopBar
 from simdeck.tui.widgets.virtual_list import VirtualList
@@ -71,6 +76,13 @@ def run_console(db_url: str | None, read_only: bool = False) -> None:
     SimdeckApp(url, read_only, actor=actor).run()
 
 
+class QuitScreen(ConfirmScreen):
+    """Quit with something to lose: says what, and focuses No."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("Quit simdeck?", reasons, dangerous=True)
+
+
 TopBar.SCREENS = tuple((key, title) for key, _mode, title in keys.SCREENS)
 
 
@@ -93,6 +105,7 @@ class SimdeckApp(App[None]):
         "groups": GroupsScreen,
         "audit": AuditScreen,
         "jobs": JobsScreen,
+        "settings": SettingsScreen,
     }
 
     class Ready(Message):
@@ -105,6 +118,13 @@ class SimdeckApp(App[None]):
 
     class DataChanged(Message):
         """Another process committed a change."""
+
+    class PolicyRead(Message):
+        """The deployment's policy, as read now."""
+
+        def __init__(self, policy: offers.Policy) -> None:
+            super().__init__()
+            self.policy = policy
 
     class PollFailed(Message):
         """Looking for changes failed (the database went away, say)."""
@@ -140,9 +160,30 @@ class SimdeckApp(App[None]):
         self.keymap: dict[str, str] = {}
         #: Why the database could not be opened, when it could not.
         self.setup_problem: str | None = None
+        #: The deployment's policy (allow_resume): what it lets the screens offer. Read at
+        #: start and again after every change (a setting change is audited like any).
+        self.policy = offers.Policy()
 
     def _changed_elsewhere(self) -> None:
         self.post_message(self.DataChanged())  # thread-safe: the reader thread calls it
+
+    def read_policy(self) -> None:
+        """Read the deployment's policy on the reader thread; the screens' keys follow."""
+
+        def deliver(result: Any, error: BaseException | None) -> None:
+            if error is None:
+                self.post_message(self.PolicyRead(result))
+
+        self.reader.submit("policy", offers.Policy.read, deliver)
+
+    def on_simdeck_app_policy_read(self, message: PolicyRead) -> None:
+        if message.policy == self.policy:
+            return
+        self.policy = message.policy
+        for screen in self.all_screens():
+            screen.refresh_bindings()
+            if isinstance(screen, BaseScreen):
+                screen.policy_changed()
 
     def _poll_failed(self, error: BaseException) -> None:
         self.post_message(self.PollFailed(error))
@@ -185,6 +226,7 @@ class SimdeckApp(App[None]):
         self.reader.start()
         if self.actor is not None:
             self.reader.ready = True
+            self.read_policy()
             return
         url, read_only, user = self.db_url, self.read_only, self.user
 
@@ -203,6 +245,7 @@ class SimdeckApp(App[None]):
             self.setup_problem = explain(message.error, self.database_name)
         else:
             self.actor = message.actor
+            self.read_policy()
         for screen in self.all_screens():
             if isinstance(screen, BaseScreen):
                 screen.start()
@@ -235,6 +278,7 @@ class SimdeckApp(App[None]):
     # --- live refresh -----------------------------------------------------------------
 
     def on_simdeck_app_data_changed(self) -> None:
+        self.read_policy()
         if isinstance(self.screen, ModalScreen):
             # A dialog is open: the list stays as the operator saw it until it closes.
             self._stale = True
@@ -273,7 +317,10 @@ class SimdeckApp(App[None]):
                         for key in command.keys]
         else:
             bindings = [Binding(key.strip(), command.id) for key in remapped.split(",")]
-        return " ".join(self.get_key_display(binding) for binding in bindings)
+        shown = [self.get_key_display(binding) for binding in bindings]
+        if (command.action or "").startswith("chord("):
+            shown = []
+        return " ".join([*dict.fromkeys(shown), *command.chords])
 
     def take_stale(self) -> bool:
         """True (once) when a change arrived while a dialog was open."""
@@ -281,6 +328,58 @@ class SimdeckApp(App[None]):
         return stale
 
     # --- actions ----------------------------------------------------------------------
+
+    def action_command_line(self) -> None:
+        """The ``:`` command line (pushed at once: the keys typed next go to it)."""
+        if not isinstance(self.screen, CommandLine):
+            self.push_screen(CommandLine(self._saved_views), self._run_command_line)
+
+    def _run_command_line(self, text: str | None) -> None:
+        if text:
+            self.run_worker(Runner(self).run(text), group="command-line")
+
+    async def _saved_views(self) -> list[str]:
+        """The operator's saved views, for completion (none when they cannot be read)."""
+        actor = self.actor
+        if actor is None:
+            return []
+        try:
+            return await self.read(lambda: views_saved.view_names(actor))
+        except SimdeckError:
+            return []  # completion without them; :view still says what is wrong
+        except STORE_ERRORS:
+            return []
+
+    def quit_reasons(self) -> list[str]:
+        """What quitting now would lose: marks, a running job, a result not yet closed."""
+        reasons: list[str] = []
+        for screen in self.all_screens():
+            if isinstance(screen, ProgressScreen):
+                if screen.result is None:
+                    reasons.append("A bulk job is running: quitting stops it after its "
+                                   "current chunk (the Jobs screen resumes it).")
+                else:
+                    reasons.append("The result of a bulk job is on screen, not yet closed.")
+        for screen in self.all_screens():
+            if isinstance(screen, EndpointsScreen) and screen.marks:
+                shown = screen.marks.describe(screen.filter, screen.endpoint_list.count)
+                reasons.append(f"Endpoints: {shown}; the marks are lost on quitting.")
+        return reasons
+
+    async def action_quit(self) -> None:
+        """Leave the console; with marks, a running job or an unread result, ask first."""
+        if isinstance(self.screen, QuitScreen):
+            return
+        reasons = self.quit_reasons()
+        if not reasons:
+            self.exit()
+            return
+        self._ask_quit(reasons)
+
+    @work(exclusive=True, group="quit")
+    async def _ask_quit(self, reasons: list[str]) -> None:
+        if await self.push_screen_wait(QuitScreen(reasons)):
+            self.exit()
 
     def action_help(self) -> None:
         """Every key."""

@@ -31,6 +31,7 @@ SIMS = "sims"  # the SIM inventory screen
 GROUPS = "groups"  # the Endpoint Groups screen
 AUDIT = "audit"  # the Audit log screen
 JOBS = "jobs"  # the Jobs screen
+SETTINGS = "settings"  # the Settings screen
 
 #: The screens, each one key away: (key, mode name, title).
 SCREENS: tuple[tuple[str, str, str], ...] = (
@@ -39,6 +40,7 @@ SCREENS: tuple[tuple[str, str, str], ...] = (
     ("3", "groups", "Groups"),
     ("4", "audit", "Audit"),
     ("5", "jobs", "Jobs"),
+    ("6", "settings", "Settings"),
 )
 
 
@@ -61,6 +63,9 @@ class Command:
     action: str | None = None
     #: A shorter label for the footer, where room is scarce.
     short: str | None = None
+    #: Key sequences that run it too (``gg``, ``yi``), as the help writes them; a command
+    #: whose key only starts a chord (``y``) is shown by its chords alone.
+    chords: tuple[str, ...] = ()
 
     @property
     def keys(self) -> list[str]:
@@ -101,14 +106,20 @@ COMMANDS: tuple[Command, ...] = (
             footer=False, section="Move", palette=False),
     Command("cursor_down", "down,j", "Down", "Move the cursor down one row", LIST,
             footer=False, section="Move", palette=False),
-    Command("page_up", "pageup", "Page up", "Move the cursor up one screen", LIST,
-            footer=False, section="Move", palette=False, key_display="PgUp"),
-    Command("page_down", "pagedown", "Page down", "Move the cursor down one screen", LIST,
-            footer=False, section="Move", palette=False, key_display="PgDn"),
+    Command("page_up", "pageup,ctrl+b", "Page up", "Move the cursor up one screen", LIST,
+            footer=False, section="Move", palette=False),
+    Command("page_down", "pagedown,ctrl+f", "Page down", "Move the cursor down one screen",
+            LIST, footer=False, section="Move", palette=False),
+    Command("half_page_up", "ctrl+u", "Half page up", "Move the cursor up half a screen",
+            LIST, footer=False, section="Move", palette=False),
+    Command("half_page_down", "ctrl+d", "Half page down",
+            "Move the cursor down half a screen", LIST, footer=False, section="Move",
+            palette=False),
+    # ``gg`` is a chord (tui/widgets/list_keys.py): the help shows it after Home.
     Command("first", "home", "First", "Go to the first row", LIST,
-            footer=False, section="Move", key_display="Home"),
-    Command("last", "end", "Last", "Go to the last row", LIST,
-            footer=False, section="Move", key_display="End"),
+            footer=False, section="Move", chords=("gg",)),
+    Command("last", "end,G", "Last", "Go to the last row", LIST,
+            footer=False, section="Move"),
     # The Endpoints screen: its actions first, so a narrow footer still shows them.
     Command("actions_menu", "a", "Actions", "What can be done to the endpoint under the cursor",
             section="Actions"),
@@ -117,7 +128,7 @@ COMMANDS: tuple[Command, ...] = (
         _lifecycle(name, key, shown, short)
         for name, key, shown, short in (
             ("link", "l", None, "Link"),
-            ("assign_group", "g", None, "Group"),
+            ("assign_group", "A", "A", "Group"),
             ("activate", "v", None, None),
             ("suspend", "u", None, None),
             ("resume", "R", "R", None),
@@ -131,14 +142,27 @@ COMMANDS: tuple[Command, ...] = (
             key_display="/"),
     Command("sort_next", "s", "Sort", "Sort by the next column"),
     Command("sort_reverse", "r", "Reverse", "Reverse the sort order", footer=False),
-    Command("toggle_mark", "space", "Mark", "Mark or unmark the endpoint under the cursor"),
-    Command("mark_all", "asterisk", "Mark all", "Mark every endpoint matching the filter",
+    Command("sort_column", "o", "Sort by column",
+            "o then the column's letter: i ICCID, n name, s state, g group, t tags, "
+            "a last activity (the same again: the other way)", footer=False,
+            action="chord('o')", chords=("o + letter",)),
+    Command("copy", "y", "Copy",
+            "Copy the ICCID (yi), EID (ye) or IMSI (ym) of the endpoint under the cursor "
+            "to the clipboard", footer=False, action="chord('y')",
+            chords=("yi", "ye", "ym")),
+    Command("toggle_mark", "space", "Mark",
+            "Mark or unmark the endpoint under the cursor (in a mark-all: leave it out)"),
+    Command("mark_all", "asterisk", "Mark all",
+            "Mark every endpoint matching the filter, as well as those marked already",
             key_display="*", footer=False),
-    Command("clear_marks", "escape", "Clear marks", "Clear every mark", footer=False,
+    Command("clear_marks", "escape", "Clear marks",
+            "Clear every mark (more than 5, or a mark-all: after a question)", footer=False,
             key_display="esc"),
+    Command("undo_marks", "ctrl+z", "Undo clear marks",
+            "Bring back the marks as they were before they were last cleared", footer=False),
     Command("toggle_detail", "d", "Detail", "Show or hide the detail of the endpoint"),
     Command("clear_filters", "ctrl+r", "Clear filters", "Clear the status, group, tag and search",
-            key_display="^r", short="Clear"),
+            short="Clear"),
     Command("refresh", "ctrl+l", "Refresh", "Read the list again now", footer=False),
     Command("history", "h", "History", "The Audit log of the endpoint under the cursor",
             footer=False),
@@ -159,6 +183,8 @@ COMMANDS: tuple[Command, ...] = (
             section="SIM inventory"),
     Command("clear_sims_filters", "ctrl+r", "Clear filters", "Show every SIM again", SIMS,
             section="SIM inventory", key_display="^r", short="Clear"),
+    Command("open_sim_endpoint", "enter", "Endpoint",
+            "Open the endpoint the SIM under the cursor is linked to", SIMS, section="SIMs"),
     Command("refresh_sims", "ctrl+l", "Refresh SIMs", "Read the SIM inventory again now",
             SIMS, footer=False, section="SIM inventory"),
     # The Endpoint Groups screen (tui/screens/groups.py).
@@ -186,6 +212,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("toggle_audit_detail", "d", "Detail",
             "Show or hide every field of the event under the cursor", AUDIT,
             section="Audit log"),
+    Command("open_audit_endpoint", "enter", "Endpoint",
+            "Open the endpoint of the event under the cursor", AUDIT, section="Audit log"),
     Command("refresh_audit", "ctrl+l", "Refresh audit", "Read the audit log again now", AUDIT,
             footer=False, section="Audit log"),
     # The Jobs screen (tui/screens/jobs.py).
@@ -195,8 +223,16 @@ COMMANDS: tuple[Command, ...] = (
     Command("export_job_skipped", "X", "Export skipped",
             "Write the ICCIDs the selected job skipped to a CSV file", JOBS, section="Jobs",
             key_display="X"),
+    Command("job_audit", "enter", "Audit events",
+            "The Audit log of the events the selected job wrote", JOBS, section="Jobs"),
     Command("refresh_jobs", "ctrl+l", "Refresh", "Read the jobs again now", JOBS,
             footer=False, section="Jobs"),
+    # The Settings screen (tui/screens/settings.py).
+    Command("toggle_setting", "enter,space", "Change",
+            "Turn the selected deployment setting on or off (admins)", SETTINGS,
+            role=Role.ADMIN, section="Settings"),
+    Command("refresh_settings", "ctrl+l", "Refresh", "Read the settings again now", SETTINGS,
+            footer=False, section="Settings"),
     # The filter bar.
     Command("leave_filters", "escape,down", "Back to list", "Leave the filters for the list",
             FILTERS, footer=False, section="Filters", palette=False),
@@ -206,6 +242,10 @@ COMMANDS: tuple[Command, ...] = (
                 section="Screens", footer=False, action=f"goto('{mode}')")
         for key, mode, title in SCREENS
     ),
+    Command("command_line", "colon", "Command line",
+            "Type a command: :endpoints :sims :groups :audit :jobs :settings :q, "
+            ":export FILE.csv, :sort COLUMN, :save NAME, :view NAME (Tab completes)", APP,
+            section="Console", footer=False),
     Command("help", "question_mark,f1", "Keys", "Show every key", APP, key_display="?",
             section="Console"),
     Command("quit", "q", "Quit", "Leave the console", APP, section="Console"),
@@ -268,7 +308,7 @@ class CommandsProvider(Provider):
     async def discover(self) -> Hits:
         """Every command, when nothing is typed yet."""
         for c in self._available():
-            yield DiscoveryHit(c.label, partial(self._run, c), help=c.description)
+            yield DiscoveryHit(c.label, partial(self._run, c), help=self._help(c))
 
     async def search(self, query: str) -> Hits:
         """Commands whose label or description matches what is typed."""
@@ -277,4 +317,8 @@ class CommandsProvider(Provider):
             score = max(matcher.match(c.label), matcher.match(c.description) * 0.8)
             if score > 0:
                 yield Hit(score, matcher.highlight(c.label), partial(self._run, c),
-                          help=c.description)
+                          help=self._help(c))
+
+    def _help(self, command: Command) -> str:
+        """The command's key, as the footer and the help write it, then what it does."""
+        return f"{self.console.key_display(command)}  ·  {command.description}"

@@ -16,7 +16,7 @@ only remembers what it asked for.
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any, Protocol, TypeVar
 
 from simdeck.core import queries
@@ -77,12 +77,21 @@ class Source(Protocol[R]):
 class EndpointSource:
     """The endpoint list for one filter and sort, through core.queries."""
 
-    def __init__(self, filter: Filter, sort: str = "iccid", descending: bool = False) -> None:
+    def __init__(
+        self,
+        filter: Filter,
+        sort: str = "iccid",
+        descending: bool = False,
+        *,
+        on_estimate: Callable[[EndpointSource, queries.StateCounts], None] | None = None,
+    ) -> None:
         self.filter = filter
         self.sort = sort
         self.descending = descending
         #: Set by ``count``: the matching endpoints in each state (the status counts).
         self.state_counts: dict[State, int] | None = None
+        #: Told (on the reader thread) of counts estimated while the exact ones are read.
+        self.on_estimate = on_estimate
         self._group_counts: list[Segment] | None = None
 
     def __repr__(self) -> str:
@@ -111,8 +120,16 @@ class EndpointSource:
         )
 
     def count(self) -> int:
-        """Matching endpoints; the counts per state come with it, in one query."""
-        counts = queries.counts_by_state(self.filter)
+        """Matching endpoints; the counts per state come with it. When counting exactly is
+        slow, an estimate goes to ``on_estimate`` first (the next keystroke interrupts the
+        exact count, as it interrupts any read it makes useless)."""
+        first = queries.counts_by_state_estimate(self.filter)
+        if first.approximate:
+            if self.on_estimate is not None:
+                self.on_estimate(self, first)
+            counts = queries.counts_by_state(self.filter)
+        else:
+            counts = first.counts
         self.state_counts = counts
         self._group_counts = None
         return sum(counts.values())

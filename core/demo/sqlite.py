@@ -31,7 +31,7 @@ import tempfile
 from collections.abc import Callable
 from typing import Any
 
-from simdeck.core import models
+from simdeck.core import models, text_index
 from simdeck.core.db import database
 
 from .fleet import (
@@ -143,12 +143,18 @@ class _SqliteBuild:
                 with tempfile.TemporaryDirectory(
                     prefix=".simdeck-demo-", dir=os.path.dirname(os.path.abspath(self.path))
                 ) as scratch:
-                    return self._parallel(scratch)
-            return self._serial()
+                    by_state = self._parallel(scratch)
+            else:
+                by_state = self._serial()
         finally:
             self._pragma("journal_mode", saved["journal_mode"])
             self._pragma("synchronous", saved["synchronous"])
             self._pragma("foreign_keys", saved["foreign_keys"])
+        if self.path:
+            # The index was built as one large segment: out of the way of the merges an
+            # operator's edit may set off (core/text_index.py).
+            text_index.lift(self.path)
+        return by_state
 
     def _serial(self) -> dict[str, int]:
         conn, say = self.conn, self.say

@@ -27,8 +27,10 @@ from .endpoints import (
     Key,
     Row,
     Segment,
+    StateCounts,
     count,
     counts_by_state,
+    counts_by_state_estimate,
     group_segments,
     hidden_marks,
     key_at,
@@ -44,6 +46,8 @@ from .filters import (
     condition,
     endpoint_ids,
     parse_state,
+    target_condition,
+    target_parts,
     tokenize,
 )
 from .groups import group_list, group_names, groups_with_counts, tags
@@ -52,11 +56,14 @@ from .views import EndpointView, audit_endpoint_id, find_endpoint, list_views, v
 
 __all__ = [
     "NOTHING", "PAGE", "SIM_STATUSES", "SORTS", "SORT_COLUMNS", "TOKEN_FIELDS",
-    "AuditFilter", "EndpointView", "Filter", "Key", "Row", "Segment", "SimRow", "Token",
+    "AuditFilter", "EndpointView", "Filter", "Key", "Row", "Segment", "SimRow", "StateCounts",
+    "Token",
     "audit_count", "audit_endpoint_id", "audit_for", "audit_id_at", "audit_page", "condition",
-    "count", "counts_by_state", "endpoint_ids", "endpoint_names", "find_endpoint",
+    "count", "counts_by_state", "counts_by_state_estimate", "endpoint_ids", "endpoint_names",
+    "find_endpoint",
     "group_list", "group_names", "group_segments", "groups_with_counts", "hidden_marks", "iso",
     "key_at", "list_views", "page", "parse_state", "parse_when", "position", "row",
-    "sim_count", "sim_counts", "sim_iccid_at", "sim_page", "sim_status", "tags", "tokenize",
+    "target_condition", "target_parts", "sim_count", "sim_counts", "sim_iccid_at", "sim_page",
+    "sim_status", "tags", "tokenize",
     "view", "views",
 ]

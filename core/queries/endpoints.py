@@ -8,17 +8,30 @@ index alone, from whichever end is nearer; the list pages by key from there.
 
 from __future__ import annotations
 
+import math
+import sqlite3
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import peewee as pw
 
-from ..db import bound
+from ..db import bound, database, is_sqlite
 from ..errors import ValidationError
 from ..lifecycle import STATES, State
 from ..models import Endpoint
-from .filters import NOTHING, Filter, _where, endpoint_ids
+from .filters import (
+    NOTHING,
+    Filter,
+    Term,
+    _where,
+    all_of,
+    endpoint_ids,
+    target_condition,
+    terms,
+    tokenize,
+)
 from .groups import group_names
 
 PAGE = 50
@@ -87,29 +100,250 @@ def page(
     limit: int = PAGE,
     descending: bool = False,
     last: bool = False,
+    plan: str = "auto",
 ) -> list[Row]:
-    """Rows in ``sort`` order: the first page, the page after/before a key, or the last page."""
+    """Rows in ``sort`` order: the first page, the page after/before a key, or the last page.
+
+    ``plan`` is for tests and the benchmark: ``auto`` lets the planner choose (see
+    ``choose_plan``); ``dense``, ``sparse`` and ``plain`` force one way.
+    """
     if sort not in SORTS:
         raise ValidationError("sort", sort, f"is not a column; use one of {', '.join(SORTS)}")
+    if plan not in PLANS:
+        raise ValidationError("plan", plan, f"is not a plan; use one of {', '.join(PLANS)}")
     backwards = before is not None or last
     groups = group_names()
+    bound_key = before if backwards else after
+    reverse = descending != backwards
     if sort == "group":
-        rows = _group_page(f, before if backwards else after, limit,
-                           descending != backwards, groups)
+        rows = _group_page(f, bound_key, limit, reverse, groups)
     else:
-        cols = SORT_COLUMNS[sort]
-        reverse = descending != backwards
-        query = _where(Endpoint.select(*_ROW_COLUMNS), f)
-        bound = before if backwards else after
-        if bound is not None:
-            lhs = pw.Tuple(*cols) if len(cols) > 1 else cols[0]
-            rhs = pw.Tuple(*bound) if len(cols) > 1 else bound[0]
-            query = query.where(lhs < rhs if reverse else lhs > rhs)
-        order = [c.desc() if reverse else c.asc() for c in cols]
-        rows = _rows(query.order_by(*order).limit(limit).tuples(), groups)
+        rows = _planned_page(f, sort, bound_key, limit, reverse, groups, plan)
     if backwards:
         rows.reverse()
     return rows
+
+
+# --- the planner -------------------------------------------------------------------------
+
+#: ``auto``: the planner chooses; the others force one way (tests, the benchmark).
+PLANS = ("auto", "dense", "sparse", "plain")
+
+#: The index a dense walk goes through for each sort (``id`` walks the table itself).
+SORT_INDEX = {
+    "iccid": "endpoint_iccid",
+    "name": "endpoint_name",
+    "state": "endpoint_state",
+    "tags": "endpoint_tags",
+    "last_activity": "endpoint_last_activity",
+}
+
+#: A dense walk that has not filled its page after this long stops, and the planner looks
+#: again (``_after_budget``): its matches are rarer, or further along, than it thought.
+WALK_SECONDS = 0.06
+#: How often (in SQLite virtual machine steps) the walk looks at the clock.
+STEP_CHECK = 2000
+#: The driver counts the second look probes up to, and what one match costs the sparse
+#: plan (read, tested, ordered), in seconds.
+SECOND_PROBE = 250_000
+SPARSE_PER_MATCH = 1.5e-6
+#: Rows of the sample the second look tests, in runs of ids spread over the table.
+DENSITY_SAMPLE = 4_000
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How a page is read: ``dense`` walks the sort index testing each row, ``sparse``
+    takes one condition's matches from its index and orders them, ``plain`` lets the
+    database choose; ``driver`` is the condition the sparse plan starts from;
+    ``matches`` the capped probe counts (term index → count) the choice was made on."""
+
+    kind: str
+    driver: int | None = None
+    crossover: int = 0
+    matches: tuple[tuple[int, int], ...] = ()
+
+
+def table_size() -> int:
+    """About how many endpoints there are (the highest id: one index step)."""
+    return int(Endpoint.select(pw.fn.MAX(Endpoint.id)).scalar() or 0)
+
+
+def probe(term: Term, cap: int) -> int:
+    """How many matches ``term``'s index has, counted up to ``cap`` (cost grows with the
+    smaller of the two)."""
+    assert term.probe is not None
+    sql, params = term.probe
+    cursor = database.execute_sql(f"SELECT count(*) FROM ({sql} LIMIT {int(cap)}) AS probe",
+                                  params)
+    return int(cursor.fetchone()[0])
+
+
+def crossover(limit: int, n: int) -> int:
+    """The matches at which walking the sort order costs as much as ordering the matches:
+    a walk passes about ``limit × n / matches`` rows, ordering costs ``matches``; they meet
+    at √(limit × n), which bounds the worst case of either."""
+    return max(limit, int(math.sqrt(max(1, limit) * max(1, n))))
+
+
+def choose_plan(found: list[Term], limit: int, *, forced: str = "auto") -> Plan:
+    """The plan for a page of ``limit`` rows of the conditions ``found``."""
+    if not found or not is_sqlite() or forced == "plain":
+        return Plan("plain")
+    drivers = [i for i, t in enumerate(found) if t.driver is not None and t.probe is not None]
+    if forced == "dense" or (forced == "auto" and not drivers):
+        return Plan("dense" if drivers or forced == "dense" else "filtered")
+    cross = crossover(limit, table_size())
+    if forced == "sparse":
+        return Plan("sparse", drivers[0], cross) if drivers else Plan("filtered")
+    counts = tuple((i, probe(found[i], cross)) for i in drivers)
+    best, fewest = min(counts, key=lambda c: c[1])
+    if fewest < cross:
+        return Plan("sparse", best, cross, counts)
+    return Plan("dense", best, cross, counts)
+
+
+def _indexed_by(query: pw.Select, sort: str, f: Filter) -> pw.Select:
+    index = SORT_INDEX.get(sort)
+    if sort == "iccid" and _one_state(f):
+        # (state, iccid): the ICCID order of that state alone.
+        index = SORT_INDEX["state"]
+    hint = f"INDEXED BY {index}" if index else "NOT INDEXED"
+    return query.from_(pw.NodeList((Endpoint, pw.SQL(hint))))
+
+
+def _one_state(f: Filter) -> bool:
+    """True when ``f`` keeps a single state (the filter bar's, or one ``state:`` token)."""
+    if len(f.states) == 1:
+        return True
+    return any(t.field == "state" and not t.negated for t in tokenize(f.search))
+
+
+class _OverBudget(Exception):
+    pass
+
+
+def _walk(query: pw.Select, seconds: float) -> list[tuple[Any, ...]]:
+    """Run a dense walk, stopped with ``_OverBudget`` once it has taken ``seconds``."""
+    conn = database.connection()
+    deadline = time.perf_counter() + seconds
+    over = [False]
+
+    def check() -> int:
+        if time.perf_counter() > deadline:
+            over[0] = True
+            return 1
+        return 0
+
+    conn.set_progress_handler(check, STEP_CHECK)
+    try:
+        return list(query.tuples())
+    except (pw.OperationalError, sqlite3.OperationalError) as exc:
+        if over[0] and "interrupt" in str(exc).lower():
+            raise _OverBudget from None
+        raise
+    finally:
+        conn.set_progress_handler(None, 0)
+
+
+def _density(tests: pw.Expression) -> tuple[float, float]:
+    """The share of rows that pass ``tests``, and the seconds testing one row takes, from
+    DENSITY_SAMPLE rows in 16 runs of ids spread over the table."""
+    top = table_size()
+    runs = 16
+    size = max(1, DENSITY_SAMPLE // runs)
+    step = max(1, top // runs)
+    spans = [(k * step + 1, k * step + size) for k in range(runs)]
+    matched = pw.fn.SUM(pw.Case(None, [(tests, 1)], 0))
+    hits = rows = 0
+    start = time.perf_counter()
+    for low, high in spans:
+        h, n = (Endpoint.select(matched, pw.fn.COUNT(1))
+                .where(Endpoint.id.between(low, high)).tuples())[0]
+        hits += int(h or 0)
+        rows += int(n or 0)
+    took = time.perf_counter() - start
+    return (hits / rows if rows else 0.0), (took / rows if rows else 0.0)
+
+
+#: What the second look chooses: order a driver's matches, walk on, or scan the table.
+SCAN = -1
+WALK_ON = -2
+
+
+def _after_budget(found: list[Term], tests: pw.Expression, limit: int) -> int:
+    """A dense walk ran out of time: the driver whose matches to order (sparse), WALK_ON
+    to walk on to the end, or SCAN to test every row of the table in its own order and
+    order what passes. The sample says what share of rows match and what testing one
+    costs. Matches it says are common, that the walk did not find, are bunched further
+    along the order: walking on is out. Of the rest, the cheapest: ordering the fewest
+    matches, scanning the table, or (matches merely rare) walking on."""
+    drivers = [i for i, t in enumerate(found) if t.driver is not None and t.probe is not None]
+    counted = [(probe(found[i], SECOND_PROBE) * SPARSE_PER_MATCH, i) for i in drivers]
+    share, per_row = _density(tests)
+    counted.append((table_size() * per_row, SCAN))
+    walk = limit / share * per_row if share > 0 else math.inf
+    if WALK_SECONDS < walk < math.inf:
+        counted.append((walk - WALK_SECONDS, WALK_ON))
+    return min(counted)[1]
+
+
+def _keyset(query: pw.Select, sort: str, key: Key | None, reverse: bool,
+            plain_order: bool = False) -> pw.Select:
+    cols = SORT_COLUMNS[sort]
+    if key is not None:
+        lhs = pw.Tuple(*cols) if len(cols) > 1 else cols[0]
+        rhs = pw.Tuple(*key) if len(cols) > 1 else key[0]
+        query = query.where(lhs < rhs if reverse else lhs > rhs)
+    if plain_order:
+        # A unary + keeps the sort index out: the matches come from the driver's index.
+        order = [pw.NodeList((pw.SQL("+"), c), glue="") for c in cols]
+        return query.order_by(*[pw.NodeList((o, pw.SQL("DESC" if reverse else "ASC")))
+                                for o in order])
+    return query.order_by(*[c.desc() if reverse else c.asc() for c in cols])
+
+
+def _planned_page(f: Filter, sort: str, key: Key | None, limit: int, reverse: bool,
+                  groups: dict[int, str], forced: str) -> list[Row]:
+    found = terms(f)
+    chosen = choose_plan(found, limit, forced=forced)
+    base = Endpoint.select(*_ROW_COLUMNS)
+    if chosen.kind == "plain":
+        cond = all_of([t.where for t in found])
+        query = base.where(cond) if cond is not None else base
+        return _rows(_keyset(query, sort, key, reverse).limit(limit).tuples(), groups)
+    tests = all_of([t.row_test for t in found])
+    if sort == "iccid" and tests is not None and any(t.needs_sim for t in found):
+        # Endpoints without a SIM sort first by ICCID (''), and cannot match: the walk
+        # starts after them.
+        tests = (Endpoint.iccid > "") & tests
+    if chosen.kind in ("dense", "filtered"):
+        query = _keyset(base.where(tests) if tests is not None else base, sort, key, reverse)
+        if chosen.kind == "filtered" and all(t.covered for t in found):
+            # Conditions the state and group indexes answer: the database chooses.
+            return _rows(query.limit(limit).tuples(), groups)
+        walk = _indexed_by(query, sort, f).limit(limit)
+        if forced in ("dense", "sparse"):
+            return _rows(walk.tuples(), groups)
+        try:
+            return _rows(_walk(walk, WALK_SECONDS), groups)
+        except _OverBudget:
+            assert tests is not None
+            second = _after_budget(found, tests, limit)
+            if second == WALK_ON:
+                return _rows(walk.tuples(), groups)
+            if second == SCAN:
+                scan = _keyset(base.where(tests), sort, key, reverse, plain_order=True)
+                scan = scan.from_(pw.NodeList((Endpoint, pw.SQL("NOT INDEXED"))))
+                return _rows(scan.limit(limit).tuples(), groups)
+            chosen = Plan("sparse", second, chosen.crossover)
+    assert chosen.driver is not None
+    driver = found[chosen.driver].driver
+    assert driver is not None
+    rest = all_of([t.row_test for i, t in enumerate(found) if i != chosen.driver])
+    cond = driver & rest if rest is not None else driver
+    query = _keyset(base.where(cond), sort, key, reverse, plain_order=True)
+    return _rows(query.limit(limit).tuples(), groups)
 
 
 def _group_page(
@@ -126,7 +360,10 @@ def _group_page(
     if reverse:
         segments.reverse()
     out: list[Row] = []
-    base = _where(Endpoint.select(*_ROW_COLUMNS), f)
+    base = Endpoint.select(*_ROW_COLUMNS)
+    cond = _planned_condition(f, limit)
+    if cond is not None:
+        base = base.where(cond)
     for name, gid in segments:
         if key is not None and ((name > key[0]) if reverse else (name < key[0])):
             continue
@@ -140,9 +377,26 @@ def _group_page(
     return out
 
 
+def _planned_condition(f: Filter, limit: int) -> pw.Expression | None:
+    """One condition for ``f`` as the planner would start it: the sparsest condition's
+    matches when they are few, else every condition tested row by row."""
+    found = terms(f)
+    chosen = choose_plan(found, limit)
+    if chosen.kind == "plain":
+        return all_of([t.where for t in found])
+    if chosen.kind == "sparse" and chosen.driver is not None:
+        return all_of([t.driver if i == chosen.driver and t.driver is not None else t.row_test
+                       for i, t in enumerate(found)])
+    return all_of([t.row_test for t in found])
+
+
 def row(f: Filter, endpoint_id: int) -> Row | None:
     """One endpoint's list row as it is now, or None when gone or no longer matching ``f``."""
-    query = _where(Endpoint.select(*_ROW_COLUMNS), f).where(Endpoint.id == endpoint_id)
+    # Tested on the one row: no condition's matches are built as a set.
+    tests = all_of([t.row_test for t in terms(f)])
+    query = Endpoint.select(*_ROW_COLUMNS).where(Endpoint.id == endpoint_id)
+    if tests is not None:
+        query = query.where(tests)
     found = _rows(query.tuples(), group_names())
     return found[0] if found else None
 
@@ -153,12 +407,87 @@ def count(f: Filter) -> int:
 
 
 def counts_by_state(f: Filter) -> dict[State, int]:
-    """How many endpoints match ``f`` in each display state (every state present)."""
-    query = _where(
-        Endpoint.select(Endpoint.state, pw.fn.COUNT(Endpoint.id)), f
-    ).group_by(Endpoint.state)
-    found = dict(query.tuples())
+    """How many endpoints match ``f`` in each display state (every state present), exactly."""
+    cond = _count_condition(f)
+    query = Endpoint.select(Endpoint.state, pw.fn.COUNT(Endpoint.id))
+    if cond is not None:
+        query = query.where(cond)
+    found = dict(query.group_by(Endpoint.state).tuples())
     return {s: int(found.get(s.value, 0)) for s in STATES}
+
+
+@dataclass(frozen=True)
+class StateCounts:
+    """The endpoints matching a filter in each state; ``approximate`` when estimated from
+    a sample of the table rather than counted."""
+
+    counts: dict[State, int]
+    approximate: bool = False
+
+    @property
+    def total(self) -> int:
+        """Every state together."""
+        return sum(self.counts.values())
+
+
+#: A filter whose sparsest condition has fewer matches than this is counted exactly at
+#: once (its matches are read, each tested); a denser one is estimated first.
+EXACT_UNDER = 40_000
+#: Rows of the sample an estimate tests, in SAMPLE_SLICES runs of ids spread over the table.
+SAMPLE = 16_000
+SAMPLE_SLICES = 32
+
+
+def _count_condition(f: Filter) -> pw.Expression | None:
+    """The condition an exact count reads: the sparsest index's matches, each tested, when
+    one condition has few; the plain query's otherwise."""
+    found = terms(f)
+    if not found or not is_sqlite():
+        return all_of([t.where for t in found])
+    drivers = [i for i, t in enumerate(found) if t.probe is not None and not t.covered]
+    if drivers:
+        counted = [(probe(found[i], EXACT_UNDER), i) for i in drivers]
+        fewest, best = min(counted)
+        if fewest < EXACT_UNDER:
+            return all_of([t.driver if i == best and t.driver is not None else t.row_test
+                           for i, t in enumerate(found)])
+    return all_of([t.where for t in found])
+
+
+def counts_by_state_estimate(f: Filter) -> StateCounts:
+    """Counts per state at once: exact when that is cheap (no condition, conditions the
+    state and group indexes answer, or one with few matches), else estimated from a
+    sample of the table and flagged ``approximate`` (``counts_by_state`` then counts)."""
+    found = terms(f)
+    if not found or all(t.covered for t in found):
+        return StateCounts(counts_by_state(f))
+    drivers = [i for i, t in enumerate(found) if t.probe is not None and not t.covered]
+    if any(probe(found[i], EXACT_UNDER) < EXACT_UNDER for i in drivers):
+        return StateCounts(counts_by_state(f))
+    return StateCounts(_sampled(all_of([t.row_test for t in found])), approximate=True)
+
+
+def _sampled(tests: pw.Expression | None) -> dict[State, int]:
+    """Counts per state estimated from SAMPLE rows in runs of ids spread over the table."""
+    top = table_size()
+    if top <= SAMPLE:
+        spans = [(1, top)]
+    else:
+        run = SAMPLE // SAMPLE_SLICES
+        step = top / SAMPLE_SLICES
+        spans = [(int(k * step) + 1, int(k * step) + run) for k in range(SAMPLE_SLICES)]
+    matched = pw.fn.SUM(pw.Case(None, [(tests, 1)], 0)) if tests is not None else pw.fn.COUNT(1)
+    seen: dict[str, int] = {}
+    rows = 0
+    for low, high in spans:
+        query = (Endpoint.select(Endpoint.state, matched, pw.fn.COUNT(1))
+                 .where(Endpoint.id.between(low, high)).group_by(Endpoint.state))
+        for state, hits, n in query.tuples():
+            seen[state] = seen.get(state, 0) + int(hits or 0)
+            rows += int(n)
+    span = sum(high - low + 1 for low, high in spans)
+    scale = top / span if span else 0.0
+    return {s: int(round(seen.get(s.value, 0) * scale)) for s in STATES}
 
 
 def position(f: Filter, sort: str, key: Key, *, descending: bool = False) -> int:
@@ -243,14 +572,16 @@ def _group_key_at(
     return None
 
 
-def hidden_marks(shown: Filter, *, ids: Iterable[int] = (), marked: Filter | None = None) -> int:
-    """How many marked endpoints ``shown`` does not match: marked ``ids``, or all ``marked``
-    matches when the marks are a filter."""
+def hidden_marks(shown: Filter, *, ids: Iterable[int] = (), marked: Filter | None = None,
+                 exclude: Iterable[int] = (), extra: Iterable[int] = ()) -> int:
+    """How many marked endpoints ``shown`` does not match: marked ``ids``, or, when the
+    marks are a filter, all ``marked`` matches less ``exclude`` plus ``extra``."""
     visible = endpoint_ids(shown)
     if marked is not None:
-        if marked == shown:
+        extra = tuple(extra)
+        if marked == shown and not extra:
             return 0
-        in_marked = Endpoint.id.in_(endpoint_ids(marked))
+        in_marked = target_condition(marked, exclude, extra)
         total = Endpoint.select(pw.fn.COUNT(Endpoint.id)).where(in_marked).scalar()
         both = (
             Endpoint.select(pw.fn.COUNT(Endpoint.id))

@@ -15,7 +15,7 @@ from typing import Any
 import peewee as pw
 
 from .. import identifiers as ids
-from ..db import is_sqlite
+from ..db import bound, is_sqlite
 from ..errors import ValidationError
 from ..lifecycle import STATES, State
 from ..models import Endpoint, EndpointGroup, EndpointTag, Imsi, Sim
@@ -169,9 +169,11 @@ def _token_condition(tok: Token) -> pw.Expression:
     if fld == "group":
         if value.lower() in ("none", "-"):
             return Endpoint.group.is_null()
-        return Endpoint.group.in_(
-            EndpointGroup.select(EndpointGroup.id).where(EndpointGroup.name == value)
-        )
+        # The group's id as a value: the (group_id, state) index then counts a group's
+        # states in order, with no sort.
+        found = EndpointGroup.select(EndpointGroup.id).where(EndpointGroup.name == value)
+        ids = [gid for (gid,) in found.tuples()]
+        return Endpoint.group == ids[0] if ids else NOTHING
     if fld == "tag":
         return Endpoint.id.in_(
             EndpointTag.select(EndpointTag.endpoint).where(EndpointTag.tag == value.lower())
@@ -198,26 +200,168 @@ def _token_condition(tok: Token) -> pw.Expression:
     return _text_match(value)
 
 
-def condition(f: Filter) -> pw.Expression | None:
-    """The WHERE clause for a filter; None when it matches everything."""
-    conds: list[pw.Expression] = []
-    if f.states:
-        conds.append(Endpoint.state.in_([parse_state(s).value for s in f.states]))
-    if f.group:
-        conds.append(_token_condition(Token("group", f.group)))
-    if f.tag:
-        conds.append(_token_condition(Token("tag", f.tag)))
-    if f.terminated_before:
-        conds.append(Endpoint.terminated_at <= f.terminated_before)
-    for tok in tokenize(f.search):
+# --- the planner's forms ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Term:
+    """One condition of a filter, in each form the planner chooses between.
+
+    - ``where``: as the plain query states it (an ``IN`` over the trigram index, …);
+    - ``row_test``: the same condition tested on one endpoint row, with no set of matches
+      built first (``LIKE`` on the row, an ``EXISTS`` by key): what a walk of the sort
+      order's index checks on each row it passes;
+    - ``driver``: the condition as an index yields its matches (None when no index does);
+    - ``probe``: SQL (and its parameters) whose rows are the index's matches, for a capped
+      count of how dense the condition is (None when there is nothing cheap to count).
+    """
+
+    where: pw.Expression
+    row_test: pw.Expression
+    driver: pw.Expression | None = None
+    probe: tuple[str, tuple[Any, ...]] | None = None
+    #: True for a condition on the state and group columns, which their indexes count.
+    covered: bool = False
+    #: True when only an endpoint with a SIM (an ICCID) can match.
+    needs_sim: bool = False
+
+
+def _sql(query: pw.Query) -> tuple[str, tuple[Any, ...]]:
+    sql, params = query.sql()
+    return str(sql), tuple(params)
+
+
+def _fts_probe(text: str) -> tuple[str, tuple[Any, ...]]:
+    phrase = '"' + text.replace('"', '""') + '"'
+    return "SELECT 1 FROM endpoint_text WHERE endpoint_text MATCH ?", (phrase,)
+
+
+def _text_term(text: str, column: pw.Field | None = None) -> Term:
+    """Name or reference (or only ``column``) contains ``text``."""
+    if not text.isprintable():
+        return Term(NOTHING, NOTHING)
+    if column is None:
+        scan = _contains(Endpoint.name, text) | _contains(Endpoint.reference, text)
+    else:
+        scan = _contains(column, text)
+    if not (is_sqlite() and len(text) >= 3):
+        return Term(scan, scan)
+    indexed = _text_match(text)
+    where = indexed if column is None else indexed & scan
+    # LIKE folds the case of ASCII letters only, the trigram index of every letter: a
+    # text with other letters is tested through the index, row by row too.
+    row_test = scan if text.isascii() else where
+    return Term(where, row_test, where, _fts_probe(text))
+
+
+def _prefix_term(column: pw.Field, prefix: str, indexed: bool = True) -> Term:
+    cond = _prefix_range(column, prefix)
+    if cond is NOTHING or not indexed:
+        return Term(cond, cond)
+    return Term(cond, cond, cond, _sql(Endpoint.select(pw.SQL("1")).where(cond)))
+
+
+def _indexed_term(cond: pw.Expression, covered: bool = False) -> Term:
+    """A condition on the endpoint's own indexed columns: it drives, and is probed, as is."""
+    return Term(cond, cond, cond, _sql(Endpoint.select(pw.SQL("1")).where(cond)), covered)
+
+
+def token_term(tok: Token) -> Term:
+    """The forms of one search token, not negated (``Term``)."""
+    fld, value = tok.field, tok.value
+    if fld in ("state", "group"):
+        return _indexed_term(_token_condition(tok), covered=True)
+    if fld == "tag":
+        tag = value.lower()
         cond = _token_condition(tok)
-        conds.append(~cond if tok.negated else cond)
+        # The tags copy on the row, space-joined: " a b c " holds " b ".
+        padded = pw.NodeList((pw.Value(" "), pw.SQL("||"), Endpoint.tags, pw.SQL("||"),
+                              pw.Value(" ")), glue=" ")
+        if is_sqlite():
+            row_test = pw.fn.instr(padded, " " + tag + " ") > 0
+        else:
+            row_test = pw.fn.strpos(padded, " " + tag + " ") > 0
+        probe = _sql(EndpointTag.select(pw.SQL("1")).where(EndpointTag.tag == tag))
+        return Term(cond, row_test, cond, probe)
+    if fld == "imsi":
+        rng = _prefix_range(Imsi.imsi, _digits(value))
+        if rng is NOTHING:
+            return Term(NOTHING, NOTHING)
+        cond = _token_condition(tok)
+        row_test = pw.fn.EXISTS(
+            Sim.select(pw.SQL("1")).join(Imsi, on=(Imsi.sim == Sim.id))
+            .where((Sim.endpoint == Endpoint.id) & rng))
+        return Term(cond, row_test, cond, _sql(Imsi.select(pw.SQL("1")).where(rng)),
+                    needs_sim=True)
+    if fld == "eid":
+        rng = _prefix_range(Sim.eid, _digits(value))
+        if rng is NOTHING:
+            return Term(NOTHING, NOTHING)
+        cond = _token_condition(tok)
+        row_test = pw.fn.EXISTS(
+            Sim.select(pw.SQL("1")).where((Sim.endpoint == Endpoint.id) & rng))
+        return Term(cond, row_test, cond, _sql(Sim.select(pw.SQL("1")).where(rng)),
+                    needs_sim=True)
+    if fld == "imei":
+        return _prefix_term(Endpoint.imei_lock, re.sub(r"[\s\-/]", "", value))
+    if fld == "ip":
+        # Its index leaves out terminated endpoints: no driver.
+        return _prefix_term(Endpoint.static_ip, value.strip(), indexed=False)
+    if fld == "iccid":
+        return _prefix_term(Endpoint.iccid, _digits(value).rstrip("Ff") or value)
+    if fld == "name":
+        return _text_term(value, Endpoint.name)
+    if fld == "ref":
+        return _text_term(value, Endpoint.reference)
+    text = _text_term(value)
+    digits = _digits(value)
+    if digits.isdigit() and digits.isascii():
+        iccid = _prefix_term(Endpoint.iccid, digits)
+        where = iccid.where | text.where
+        row_test = iccid.row_test | text.row_test
+        if text.driver is None or text.probe is None or iccid.probe is None:
+            return Term(where, row_test)
+        probe = (iccid.probe[0] + " UNION ALL " + text.probe[0], iccid.probe[1] + text.probe[1])
+        return Term(where, row_test, where, probe)
+    return text
+
+
+def terms(f: Filter) -> list[Term]:
+    """The conditions of ``f`` (all of them must hold), each in the planner's forms."""
+    out: list[Term] = []
+    if f.states:
+        out.append(_indexed_term(
+            Endpoint.state.in_([parse_state(s).value for s in f.states]), covered=True))
+    if f.group:
+        out.append(token_term(Token("group", f.group)))
+    if f.tag:
+        out.append(token_term(Token("tag", f.tag)))
+    if f.terminated_before:
+        out.append(_indexed_term(Endpoint.terminated_at <= f.terminated_before))
+    for tok in tokenize(f.search):
+        term = token_term(tok)
+        if tok.negated:
+            # A negation is tested on each row (NOT EXISTS, NOT LIKE): its matches are
+            # never built as a set (PostgreSQL's NOT IN over a large subquery that does
+            # not fit in memory runs the subquery again for every row).
+            term = Term(~term.row_test, ~term.row_test, covered=term.covered)
+        out.append(term)
+    return out
+
+
+def all_of(conds: list[pw.Expression]) -> pw.Expression | None:
+    """The conjunction of ``conds``; None when there are none."""
     if not conds:
         return None
     out = conds[0]
     for c in conds[1:]:
         out = out & c
     return out
+
+
+def condition(f: Filter) -> pw.Expression | None:
+    """The WHERE clause for a filter; None when it matches everything."""
+    return all_of([t.where for t in terms(f)])
 
 
 def _where(query: pw.Select, f: Filter) -> pw.Select:
@@ -228,3 +372,42 @@ def _where(query: pw.Select, f: Filter) -> pw.Select:
 def endpoint_ids(f: Filter) -> pw.Select:
     """A subquery of the ids of the endpoints that match ``f``."""
     return _where(Endpoint.select(Endpoint.id), f)
+
+
+#: Ids per bound IN list of a target set's exclusions and additions.
+ID_CHUNK = 5000
+
+
+def target_condition(f: Filter, exclude: Any = (), extra: Any = ()) -> pw.Expression:
+    """The endpoints ``f`` matches, less ``exclude``, plus ``extra`` (ids): a mark-all
+    with some rows left out and others marked one by one."""
+    matched = condition(f)
+    cond: pw.Expression = matched if matched is not None else Endpoint.id.is_null(False)
+    left_out = sorted(set(exclude))
+    for start in range(0, len(left_out), ID_CHUNK):
+        cond = cond & Endpoint.id.not_in(bound(left_out[start:start + ID_CHUNK]))
+    added = sorted(set(extra) - set(left_out))
+    for start in range(0, len(added), ID_CHUNK):
+        cond = cond | Endpoint.id.in_(bound(added[start:start + ID_CHUNK]))
+    return cond
+
+
+def target_parts(f: Filter, exclude: Any = (), extra: Any = ()) -> list[pw.Select]:
+    """The same set as ``target_condition``, as id subqueries that do not overlap: what
+    ``f`` matches less ``exclude``, then the ``extra`` ids it does not match. Each part
+    is as quick as the filter alone (an OR across them would cost the filter its index)."""
+    main = endpoint_ids(f)
+    left_out = sorted(set(exclude))
+    for start in range(0, len(left_out), ID_CHUNK):
+        main = main.where(Endpoint.id.not_in(bound(left_out[start:start + ID_CHUNK])))
+    parts = [main]
+    added = sorted(set(extra) - set(left_out))
+    matched = condition(f)
+    if matched is None:
+        return parts  # the filter matches every endpoint: nothing to add
+    for start in range(0, len(added), ID_CHUNK):
+        # NULL-safe: an endpoint in no group is not matched by group:x, and must be added.
+        parts.append(Endpoint.select(Endpoint.id).where(
+            Endpoint.id.in_(bound(added[start:start + ID_CHUNK]))
+            & ~pw.fn.COALESCE(matched, False)))
+    return parts

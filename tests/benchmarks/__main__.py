@@ -61,10 +61,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-console", action="store_true", help="store rows only")
     parser.add_argument("--only-exports", action="store_true",
                         help="only the export rows (CSV, JSON Lines, a 1M-event audit)")
+    parser.add_argument("--only-search", action="store_true",
+                        help="only the random search set (first page and counts)")
     parser.add_argument("--pg", metavar="URL",
-                        help="also the export rows on this PostgreSQL database (the demo is "
-                        "built there first when it holds no endpoints)")
+                        help="also the export rows (or, with --only-search, the search set) on "
+                        "this PostgreSQL database (a demo of --endpoints is built there unless "
+                        "it holds one)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per export row")
+    parser.add_argument("--searches", type=int, default=60, help="size of the search set")
+    parser.add_argument("--seed", type=int, default=12, help="seed of the search set")
+    parser.add_argument("--only-screens", action="store_true",
+                        help="only what each screen reads before it shows (screen_rows.py)")
     args = parser.parse_args(argv)
 
     tmp = Path(tempfile.mkdtemp(prefix="simdeck-bench-"))
@@ -80,6 +87,23 @@ def main(argv: list[str] | None = None) -> int:
             Path(path + suffix).unlink(missing_ok=True)
         step(f"building the {args.endpoints:,}-endpoint demo database")
         figures.append(core_rows.demo_row(path, args.endpoints))
+    if args.only_screens:
+        from . import screen_rows
+
+        step("each screen's reads, on a copy with 1,000,000 audit events")
+        figures += screen_rows.all_rows(path, tmp)
+        return report(figures, args.markdown, tmp, started)
+    if args.only_search:
+        from . import search_rows
+
+        step("the random search set on SQLite")
+        figures += search_rows.search_rows(path, n=args.searches, seed=args.seed)
+        if args.pg:
+            step("the random search set on PostgreSQL")
+            search_rows.ensure_pg_demo(args.pg, args.endpoints)
+            figures += search_rows.search_rows(args.pg, label="PostgreSQL", n=args.searches,
+                                               seed=args.seed)
+        return report(figures, args.markdown, tmp, started)
     from . import export_rows
 
     step("exports: CSV and JSON Lines of every endpoint, a 1M-event audit, and the floor")
@@ -118,6 +142,10 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copy(path, work)
         step("bulk suspend of 100,000 marked endpoints through the console")
         figures.append(console_bulk_row(work))
+    step("each screen's reads, on a copy with 1,000,000 audit events")
+    from . import screen_rows
+
+    figures += screen_rows.all_rows(path, tmp)
     step("done")
     return report(figures, args.markdown, tmp, started)
 

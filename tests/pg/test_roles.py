@@ -206,3 +206,21 @@ def test_the_servers_transition_table_is_the_lifecycles(team: Team) -> None:
         "SELECT from_state, to_state, group_role FROM lifecycle_transition").fetchall()}
     assert stored == {(a.value, b.value): pg.group_role(r)
                       for (a, b), r in pg.transitions().items()}
+
+
+def test_a_viewer_keeps_saved_views_on_postgresql(
+    team: Team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from simdeck.core.queries import Filter
+    from simdeck.core.views_saved import load_view, save_view, view_names
+
+    monkeypatch.setenv("PGPASSWORD", PASSWORD)
+    db.database.close()
+    db.open_database(team.url_of("viewer"))
+    viewer = auth.login()
+    assert viewer.role.value == "viewer"
+    save_view(viewer, "idle", Filter(states=("idle",)), "name", False)
+    save_view(viewer, "idle", Filter(states=("idle",)), "iccid", True)
+    assert view_names(viewer) == ["idle"]
+    assert load_view(viewer, "idle").sort == "iccid"
+    db.database.close()

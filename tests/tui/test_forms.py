@@ -632,3 +632,27 @@ def test_reinstate_dialog_120x36(snap_compare: Any, support_db: str, make_app: A
 
     assert snap_compare(make_app(support_db, user="sam"), terminal_size=(120, 36),
                         run_before=run_before)
+
+
+async def test_n_then_enter_creates_nothing(pool_db: str, make_app: Any) -> None:
+    """A stray Enter on the empty form: nothing created, the form says why and stays."""
+    app = make_app(pool_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        count = Endpoint.select().count()
+        form = await open_new(pilot)
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert app.screen is form
+        assert "Give a name, a reference or a SIM" in form.problem
+        assert app.focused is form.query_one("#name", Input)
+        # A group alone does not identify an endpoint either.
+        form.query_one("#group", Select).value = "cold-chain"
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert app.screen is form
+        assert Endpoint.select().count() == count
+        # A reference alone does.
+        fill(form, "reference", "PO-77")
+        await saved(pilot, form)
+        await wait_for(pilot, lambda: Endpoint.select().count() == count + 1)
+        assert Endpoint.get(Endpoint.reference == "PO-77").state == "hold"

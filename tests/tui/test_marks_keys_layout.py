@@ -11,15 +11,17 @@ from simdeck.tui import keys
 from simdeck.tui.app import SimdeckApp
 from simdeck.tui.keys import CommandsProvider
 from simdeck.tui.screens.audit import AuditScreen
+from simdeck.tui.screens.dialogs import ConfirmScreen
 from simdeck.tui.screens.endpoints import EndpointsScreen, Marks
 from simdeck.tui.screens.groups import GroupsScreen
 from simdeck.tui.screens.help import HelpScreen
 from simdeck.tui.screens.jobs import JobsScreen
+from simdeck.tui.screens.settings import SettingsScreen
 from simdeck.tui.screens.sims import SimsScreen
 from simdeck.tui.widgets.detail import DetailPane
 from simdeck.tui.widgets.filter_bar import FilterBar
 from simdeck.tui.widgets.virtual_list import VirtualList
-from tests.tui.conftest import endpoints_screen, expected, screen_text, settle, the_list
+from tests.tui.conftest import dialog, endpoints_screen, expected, screen_text, settle, the_list
 
 
 def mark_lines(app: Any) -> list[str]:
@@ -66,7 +68,10 @@ async def test_mark_all_holds_the_filter_not_the_ids(fleet_db: str, make_app: An
         await settle(pilot)
         assert mark_lines(app) == []
         assert "marked: all matching state idle" in screen.status_text()
+        # A mark-all is cleared only when confirmed.
         await pilot.press("escape")
+        await dialog(pilot, ConfirmScreen)
+        await pilot.press("enter")
         await settle(pilot)
         assert not screen.marks
 
@@ -81,6 +86,7 @@ def test_every_command_has_its_action_where_its_scope_says() -> None:
         keys.GROUPS: GroupsScreen,
         keys.AUDIT: AuditScreen,
         keys.JOBS: JobsScreen,
+        keys.SETTINGS: SettingsScreen,
     }
     for command in keys.COMMANDS:
         owner = owners[command.scope]

@@ -115,4 +115,25 @@ def test_delink_confirmation_80x24(snap_compare: Any, fleet_db: str, make_app: A
 
 def test_assign_group_picker_120x36(snap_compare: Any, fleet_db: str, make_app: Any) -> None:
     assert snap_compare(make_app(fleet_db), terminal_size=(120, 36),
-                        run_before=_dialog_after("seattle-van-0013", "g"))
+                        run_before=_dialog_after("seattle-van-0013", "A"))
+
+
+async def _command_line(pilot: Any) -> None:
+    await settle(pilot)
+    await pilot.press("colon", "s")
+    await pilot.pause(0.2)
+
+
+def test_command_line_120x36(snap_compare: Any, fleet_db: str, make_app: Any) -> None:
+    assert snap_compare(make_app(fleet_db), terminal_size=(120, 36), run_before=_command_line)
+
+
+async def _mark_all_but_two(pilot: Any) -> None:
+    await settle(pilot)
+    await pilot.press("asterisk", "down", "space", "space")
+    await settle(pilot)
+
+
+def test_mark_all_but_two_120x36(snap_compare: Any, fleet_db: str, make_app: Any) -> None:
+    assert snap_compare(make_app(fleet_db), terminal_size=(120, 36),
+                        run_before=_mark_all_but_two)

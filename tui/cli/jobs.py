@@ -8,7 +8,7 @@ import click
 
 from simdeck.core import export as core_export
 from simdeck.core import jobs as core_jobs
-from simdeck.core import queries
+from simdeck.core.actions import describe_stored
 from simdeck.core.lifecycle import ACTIONS
 from simdeck.tui.cli import output as out
 from simdeck.tui.cli import streaming
@@ -68,7 +68,7 @@ def jobs_show(ctx: click.Context, job_id: int, fmt: str) -> None:
         out.echo_csv(JOB_KEYS, [j])
     else:
         target = j.get("targets") or {}
-        what = (queries.Filter.from_dict(target["filter"]).describe() if "filter" in target
+        what = (describe_stored(target) if "filter" in target
                 else f"{target.get('ids', '?')} endpoints chosen by id")
         lines = [f"Job {j['id']}"] + out.key_values([
             ("Action", _action_label(j["action"])),

@@ -20,6 +20,7 @@ from typing import Any
 
 import click
 
+from simdeck.core.export import csv_value
 from simdeck.core.lifecycle import State
 from simdeck.core.sanitize import csv_cell, json_text, printable
 from simdeck.tui.text import ago, change, detail_text, parse_iso, state_label
@@ -145,19 +146,6 @@ class _Echo:
 def csv_writer(target: Any = None, *, exact: bool = False) -> Any:
     """A csv.writer on ``target`` (stdout when None), with plain ``\\n`` line ends."""
     return csv.writer(target if target is not None else _Echo(exact), lineterminator="\n")
-
-
-def csv_value(value: Any) -> str:
-    """A JSON value as one CSV cell: lists joined with ``;``, booleans as true/false."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list | tuple):
-        return ";".join(csv_value(v) for v in value)
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return str(value)
 
 
 #: The key in ``click.Context.meta`` that ``--raw-csv`` sets.

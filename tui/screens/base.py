@@ -13,18 +13,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from textual import getters
+from textual import events, getters, on
 from textual.reactive import var
 from textual.screen import ModalScreen, Screen
+from textual.widgets import Input
 from textual.worker import WorkerFailed
 
-from simdeck.core import db
+from simdeck.core import db, offers
 from simdeck.core.auth import Actor
 from simdeck.core.errors import SimdeckError
 from simdeck.core.queries import Filter
 from simdeck.core.store import STORE_ERRORS, explain
 from simdeck.tui import keys
 from simdeck.tui.marks import Marks
+from simdeck.tui.screens.command_line import CommandLine
 from simdeck.tui.widgets.debounce import Debounce
 from simdeck.tui.widgets.status import TopBar
 from simdeck.tui.widgets.virtual_list import VirtualList
@@ -114,6 +116,14 @@ class BaseScreen(Debounce, Screen[None]):
             self.notify(text, title="Cannot read", severity="error", timeout=8)
         self.problem = text
 
+    def policy_changed(self) -> None:
+        """The deployment's policy changed (``app.policy``): what depends on it is redrawn."""
+
+    @property
+    def policy(self) -> offers.Policy:
+        """The deployment's policy as last read."""
+        return getattr(self.app, "policy", offers.Policy())
+
     def why_not(self, action: str) -> str | None:
         """Why ``action`` is not offered here now (None when it is, or no reason is known)."""
         return None
@@ -170,6 +180,24 @@ class BaseScreen(Debounce, Screen[None]):
             self.refresh_data()
         self._under_dialog = False
         self.show_top()
+
+    # --- keys -------------------------------------------------------------------------
+
+    @on(events.Key)
+    def _command_line_keys(self, event: events.Key) -> None:
+        # Keys reach this screen in the order typed, while bindings run later, at the app:
+        # ``:`` opens the command line here, so ``:sims`` typed in one burst is ``:sims``,
+        # and what is typed before the line is up is sent on to it.
+        top = self.app.screen
+        if isinstance(top, CommandLine) and top is not self:
+            if top.take(event):
+                event.stop()
+                event.prevent_default()
+            return
+        if event.character == ":" and not isinstance(self.focused, Input):
+            event.stop()
+            event.prevent_default()
+            self.app.action_command_line()
 
     # --- roles ------------------------------------------------------------------------
 

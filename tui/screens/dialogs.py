@@ -22,6 +22,7 @@ from simdeck.core.sanitize import printable
 from simdeck.tui.format import number, safe
 from simdeck.tui.sources import SimSource
 from simdeck.tui.widgets.debounce import Debounce
+from simdeck.tui.widgets.list_keys import KeyedOptionList
 from simdeck.tui.widgets.virtual_list import Cell, Column, VirtualList
 
 CONTINUE = "Are you sure you want to continue?"
@@ -100,7 +101,7 @@ class GroupPicker(ModalScreen["str | None"]):
             yield Static(Content.styled("Assign to group", "bold"), id="group-title")
             if self.lines:
                 yield Static(safe("\n".join(self.lines), multiline=True))
-            yield OptionList(
+            yield KeyedOptionList(
                 *(
                     Option(safe(f"{g['name']}  ({number(g['endpoints'])} endpoints)"
                                 f"{'  — ' + g['description'] if g.get('description') else ''}"),
@@ -150,7 +151,7 @@ class ActionsMenu(ModalScreen["str | None"]):
             if not self.choices:
                 yield Static("Nothing can be done to it: its state or your role allows no "
                              "action.", id="actions-none")
-            yield OptionList(
+            yield KeyedOptionList(
                 *(
                     Option(
                         Content.assemble(
@@ -201,8 +202,8 @@ class SimPicker(Debounce, ModalScreen["str | None"]):
         Binding("escape", "cancel", "Cancel"),
         Binding("enter", "attach", "Attach SIM", show=False),
     ]
-    #: How long the search waits for the typing to rest.
-    DEBOUNCE = 0.15
+    #: How long the search waits for the typing to rest (a pasted ICCID: none at all).
+    DEBOUNCE = 0.08
 
     def __init__(self, endpoint: str) -> None:
         super().__init__()
@@ -229,7 +230,14 @@ class SimPicker(Debounce, ModalScreen["str | None"]):
     def on_mount(self) -> None:
         self.sims.set_sort_indicator("iccid", False)
         self.sims.set_source(SimSource())
-        self.sims.focus()
+        # The search has the focus: typing an ICCID, EID or IMSI narrows the list at once;
+        # ↓ or Enter goes to the list, Enter there attaches.
+        self.query_one("#sim-search", Input).focus()
+
+    def on_key(self, event: Any) -> None:
+        if event.key == "down" and isinstance(self.focused, Input):
+            event.stop()
+            self.sims.focus()
 
     @on(Input.Changed, "#sim-search")
     def _typed(self) -> None:
@@ -241,7 +249,12 @@ class SimPicker(Debounce, ModalScreen["str | None"]):
 
     @on(Input.Submitted, "#sim-search")
     def _to_list(self) -> None:
-        self.sims.focus()
+        # Enter on what was typed takes the SIM it found (the first match), as a picker
+        # does; while the list is still reading, it goes to the list instead.
+        if not self.busy and self.sims.cursor_row is not None:
+            self.action_attach()
+        else:
+            self.sims.focus()
 
     @on(VirtualList.CountChanged, "#sim-list")
     def _counted(self, event: VirtualList.CountChanged) -> None:

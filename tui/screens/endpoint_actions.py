@@ -45,7 +45,8 @@ class EndpointActions(EndpointsBase):
     def targets(self) -> tuple[Targets, Any] | None:
         """The marks, or else the cursor row (with that row, when it is the target)."""
         if self.marks.filter is not None:
-            return Targets(filter=self.marks.filter), None
+            return Targets(filter=self.marks.filter, exclude=tuple(sorted(self.marks.exclude)),
+                           extra=tuple(sorted(self.marks.ids))), None
         if self.marks.ids:
             return Targets(ids=tuple(sorted(self.marks.ids))), None
         row = self.endpoint_list.cursor_row
@@ -56,7 +57,9 @@ class EndpointActions(EndpointsBase):
 
     def _hidden(self) -> int:
         """How many marks the current filter hides (runs on the reader thread)."""
-        return queries.hidden_marks(self.filter, ids=self.marks.ids, marked=self.marks.filter)
+        marks = self.marks
+        return queries.hidden_marks(self.filter, ids=marks.ids, marked=marks.filter,
+                                    exclude=marks.exclude, extra=marks.ids)
 
     def action_activate(self) -> None:
         """Activate the marked (or cursor) endpoints."""
@@ -121,6 +124,13 @@ class EndpointActions(EndpointsBase):
         if preview.eligible == 0:
             self.notify("\n".join([title, *body]), title=act.label, severity="warning")
             return
+        if releases_sim(act) and targets.is_single():
+            # One endpoint: the question names the SIM and the endpoint it leaves.
+            if iccid is None and row is not None:
+                iccid = row.iccid
+            who = (row.name if row is not None and row.name else
+                   f"endpoint {targets.ids[0]}")
+            body = [f"SIM {iccid or '(none)'} will be de-linked from {who}.", *body]
         confirmed = await self.app.push_screen_wait(
             confirmation(act, title, body, preview.eligible)
         )
@@ -132,9 +142,9 @@ class EndpointActions(EndpointsBase):
             await self._apply(name, targets, group, iccid)
             return
 
-        def job(progress: Progress, cancelled: Cancelled) -> Result:
+        def job(progress: Progress, cancelled: Cancelled, recording: Progress) -> Result:
             return actions.run(actor, name, targets, group=group, progress=progress,
-                               cancelled=cancelled)
+                               cancelled=cancelled, recording=recording)
 
         await self._run_job(name, preview.total, job)
 
@@ -202,9 +212,9 @@ class EndpointActions(EndpointsBase):
         if not confirmed:
             return
 
-        def job(progress: Progress, cancelled: Cancelled) -> Result:
+        def job(progress: Progress, cancelled: Cancelled, recording: Progress) -> Result:
             return actions.run(actor, act.name, targets, progress=progress,
-                               cancelled=cancelled)
+                               cancelled=cancelled, recording=recording)
 
         await self._run_job(act.name, preview.total, job)
 
@@ -245,7 +255,10 @@ class EndpointActions(EndpointsBase):
         iccid = await self.app.push_screen_wait(SimPicker(row.name or f"endpoint {row.id}"))
         if iccid is None:
             return
-        if not await self.app.push_screen_wait(ConfirmScreen(CONTINUE)):
+        who = row.name or f"endpoint {row.id}"
+        if not await self.app.push_screen_wait(ConfirmScreen(
+            CONTINUE, [f"SIM {iccid} will be linked to {who}."]
+        )):
             return
         endpoint_id = row.id
         try:

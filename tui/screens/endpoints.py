@@ -7,6 +7,7 @@ a filter ("every endpoint matching this"), never a million ids.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Hashable
 from typing import Any, ClassVar
 
@@ -17,22 +18,26 @@ from textual.message import Message
 from textual.reactive import var
 from textual.widgets import Footer
 
-from simdeck.core import queries
+from simdeck.core import actions, offers, queries
+from simdeck.core.actions import Targets
 from simdeck.core.lifecycle import ACTIONS, State
 from simdeck.core.queries import Filter
-from simdeck.core.store import explain
+from simdeck.core.sanitize import printable
+from simdeck.core.store import STORE_ERRORS, explain
 from simdeck.tui import keys
+from simdeck.tui.clipboard import clean, clipboard_off
 from simdeck.tui.format import clock_time, number
 from simdeck.tui.marks import Marks
 from simdeck.tui.reader import BACKGROUND, DETAIL
 from simdeck.tui.screens.audit import AuditScreen
-from simdeck.tui.screens.dialogs import ActionsMenu
+from simdeck.tui.screens.dialogs import ActionsMenu, ConfirmScreen
 from simdeck.tui.screens.endpoint_actions import EndpointActions
 from simdeck.tui.screens.endpoint_forms import EndpointForms
 from simdeck.tui.sources import EndpointSource, check_search, group_choices, tag_choices
 from simdeck.tui.widgets.detail import DetailPane
 from simdeck.tui.widgets.endpoint_rows import COLUMNS, SORT_LABELS, SORTS, render_endpoint
 from simdeck.tui.widgets.filter_bar import FilterBar
+from simdeck.tui.widgets.list_keys import Chords
 from simdeck.tui.widgets.status import StateCounts, StatusLine, TopBar
 from simdeck.tui.widgets.virtual_list import VirtualList
 
@@ -47,10 +52,29 @@ NARROW = 110
 WIDE = 160
 #: Below this height the search hint gives its line back (errors still show there).
 SHORT = 30
+#: ``o`` then one of these letters sorts by that column.
+SORT_LETTERS = {"i": "iccid", "n": "name", "s": "state", "g": "group", "t": "tags",
+                "a": "last_activity"}
+#: Esc clears this many marks or fewer at once; more (or a mark-all) it asks first.
+ASK_ABOVE = 5
+#: An Esc this soon after a dialog closed is that dialog's Esc repeated: it clears nothing.
+ESC_AFTER_DIALOG = 0.3
 
 
-class EndpointsScreen(EndpointForms, EndpointActions):
+#: The width from which the footer shows the command palette's key too.
+FOOTER_WITH_PALETTE = 140
+
+#: Commands about the endpoint under the cursor that are not lifecycle actions.
+ON_A_ROW = frozenset({"actions_menu", "history"})
+
+
+class EndpointsScreen(Chords, EndpointForms, EndpointActions):
     """Inventory → Endpoints, past the portal: every key from ``tui.keys``."""
+
+    CHORDS: ClassVar = {
+        **{f"o{letter}": f"sort_by('{key}')" for letter, key in SORT_LETTERS.items()},
+        "yi": "copy_id('iccid')", "ye": "copy_id('eid')", "ym": "copy_id('imsi')",
+    }
 
     COMMAND_SCOPES: ClassVar = (keys.ENDPOINTS, keys.LIST)
     AUTO_FOCUS = "#endpoints"
@@ -73,6 +97,22 @@ class EndpointsScreen(EndpointForms, EndpointActions):
             self.view = view
             self.error = error
 
+    class CountsEstimated(Message):
+        """Counts per state estimated for ``source`` while its exact count runs."""
+
+        def __init__(self, source: Any, counts: dict[State, int]) -> None:
+            super().__init__()
+            self.source = source
+            self.counts = counts
+
+    class MarkedStates(Message):
+        """How many marked endpoints are in each state (what the marks are offered)."""
+
+        def __init__(self, marks: Marks, states: dict[str, int]) -> None:
+            super().__init__()
+            self.marks = marks
+            self.states = states
+
     class ChoicesLoaded(Message):
         """The groups and tags the filters offer."""
 
@@ -86,11 +126,20 @@ class EndpointsScreen(EndpointForms, EndpointActions):
         self._detail_id: int | None = None
         self._counts: dict[State, int] | None = None
         self._counts_for: Any = None
+        #: Counts estimated for the list's source while its exact count runs.
+        self._estimate: dict[State, int] | None = None
+        self._estimate_for: Any = None
         self._count: int | None = None
         self._search_failed = False
         self._updated: float | None = None
         #: The state the footer's keys were last worked out for.
         self._keys_for: str | None = None
+        #: The marks before they were last cleared or replaced (Ctrl+z).
+        self._undo_marks: Marks | None = None
+        #: When a dialog over this screen last closed (time.monotonic).
+        self._dialog_closed_at = 0.0
+        #: The marked endpoints per state, once counted (None: not known yet).
+        self._marked_states: dict[str, int] | None = None
 
     # --- building ---------------------------------------------------------------------
 
@@ -151,7 +200,9 @@ class EndpointsScreen(EndpointForms, EndpointActions):
         narrow = self.size.width < NARROW
         shown = self.detail_narrow if narrow else self.detail_wide
         self.set_class(not shown, "-no-detail")
-        self.query_one(Footer).show_command_palette = not narrow
+        # The palette's key only where every key of the footer still fits beside it (at
+        # 120 columns it would cut the last label); ctrl+p works everywhere.
+        self.query_one(Footer).show_command_palette = self.size.width >= FOOTER_WITH_PALETTE
 
     def action_toggle_detail(self) -> None:
         """Show or hide the detail pane (remembered per layout)."""
@@ -181,7 +232,8 @@ class EndpointsScreen(EndpointForms, EndpointActions):
     # --- the query --------------------------------------------------------------------
 
     def _apply_source(self, *, keep_cursor: bool = False) -> None:
-        source = EndpointSource(self.filter, self.sort, self.descending)
+        source = EndpointSource(self.filter, self.sort, self.descending,
+                                on_estimate=self._estimated)
         vlist = self.endpoint_list
         vlist.set_sort_indicator(self.sort, self.descending)
         vlist.set_source(source, keep_cursor=keep_cursor)
@@ -217,8 +269,9 @@ class EndpointsScreen(EndpointForms, EndpointActions):
         self.query_one(FilterBar).focus_search()
 
     def action_clear_filters(self) -> None:
-        """Every filter back to "all"."""
+        """Every filter back to "all", and the list has the focus."""
         self.query_one(FilterBar).clear()
+        self.set_focus(self.endpoint_list)
 
     def action_filter_state(self, state: str) -> None:
         """Filter by one state (a click on its count); a second click shows all again."""
@@ -239,6 +292,64 @@ class EndpointsScreen(EndpointForms, EndpointActions):
         key = event.column.key
         self._sort_by(key, not self.descending if key == self.sort else False)
 
+    def sort_by_column(self, key: str, descending: bool | None = None) -> None:
+        """Sort by column ``key``; without an order, the same column again reverses it."""
+        if descending is None:
+            descending = not self.descending if key == self.sort else False
+        self._sort_by(key, descending)
+
+    def action_sort_by(self, key: str) -> None:
+        """``o`` then a column's letter: sort by it (again: the other way)."""
+        self.sort_by_column(key)
+
+    async def action_copy_id(self, kind: str) -> None:
+        """``yi`` ``ye`` ``ym``: the ICCID, EID or IMSI under the cursor to the clipboard."""
+        label = {"iccid": "ICCID", "eid": "EID", "imsi": "IMSI"}[kind]
+        row = self.endpoint_list.cursor_row
+        if row is None:
+            self.notify("No endpoint under the cursor", title="Copy", severity="warning")
+            return
+        endpoint_id = row.id
+
+        def read() -> str:
+            found = queries.views([endpoint_id])
+            if not found:
+                return ""
+            view = found[0]
+            if kind == "iccid":
+                return str(view.iccid or "")
+            if kind == "eid":
+                return str(view.eid or "")
+            return str(view.imsis[0]) if view.imsis else ""
+
+        try:
+            value = clean(await self.read(read))
+        except STORE_ERRORS as exc:
+            self.notify(explain(exc, self.app.database_name), title="Copy", severity="error")
+            return
+        name = printable(row.name or row.iccid or f"endpoint {row.id}")
+        if not value:
+            self.notify(f"{name} has no {label}", title="Copy", severity="warning")
+            return
+        off = clipboard_off()
+        if off is not None:
+            self.notify(f"Copy is off ({off}). {label} of {name}: {value}", title="Copy",
+                        severity="warning", timeout=12)
+            return
+        self.app.copy_to_clipboard(value)
+        self.notify(f"{label} {value} of {name} copied to the clipboard", title="Copy")
+
+    def show_view(self, view: Any) -> None:
+        """A saved view: its filter in the bar and the list, its sort."""
+        self.query_one(FilterBar).show_filter(view.filter)
+        self.query_one(FilterBar).show_problem(*check_search(view.filter))
+        self.sort, self.descending = view.sort, view.descending
+        if view.filter != self.filter:
+            self.filter = view.filter
+        elif self._started:
+            self._apply_source(keep_cursor=True)
+        self.set_focus(self.endpoint_list)
+
     def _sort_by(self, sort: str, descending: bool) -> None:
         self.sort, self.descending = sort, descending
         if self._started:
@@ -252,35 +363,103 @@ class EndpointsScreen(EndpointForms, EndpointActions):
     # --- marks ------------------------------------------------------------------------
 
     def action_toggle_mark(self) -> None:
-        """Mark or unmark the cursor row, then move down."""
+        """Mark or unmark the cursor row (within a mark-all: leave it out), then move down."""
         vlist = self.endpoint_list
         row = vlist.cursor_row
         if row is None:
             return
-        if self.marks.filter is not None:
-            self.notify(
-                "Every endpoint matching the filter is marked; Esc clears the marks, "
-                "then mark endpoints one by one.",
-                title="Marks",
-            )
-            return
-        self.marks = self.marks.toggled(row.id)
+        self.marks = self.marks.toggled(row.id, self.filter)
         vlist.action_cursor_down()
 
     def action_mark_all(self) -> None:
-        """Mark everything the filter matches (held as the filter)."""
-        self.marks = Marks(filter=self.filter)
+        """Mark everything the filter matches (held as the filter), keeping the rows
+        marked one by one; a mark-all of another filter is replaced only when confirmed."""
+        self._mark_all()
+
+    @work(exclusive=True, group="dialog")
+    async def _mark_all(self) -> None:
+        old = self.marks
+        if old.filter is not None and old.filter != self.filter:
+            shown = old.describe(self.filter, None)
+            replace = await self.app.push_screen_wait(ConfirmScreen(
+                "Replace the marks?",
+                [f"Now {shown}.", "Only one filter can be marked at a time: mark every "
+                 "endpoint matching this filter instead?"],
+            ))
+            if not replace:
+                return
+            old = Marks(old.ids)
+        self._remember_marks()
+        self.marks = old.with_all(self.filter)
 
     def action_clear_marks(self) -> None:
-        """No marks."""
-        if self.marks:
+        """No marks; more than a handful, or a mark-all, only when confirmed. Ctrl+z
+        brings back the marks cleared last."""
+        if not self.marks:
+            return
+        if time.monotonic() - self._dialog_closed_at < ESC_AFTER_DIALOG:
+            # The Esc that closed a dialog, repeated: it never clears the marks too.
+            return
+        count = self.marks.count()
+        if count is not None and count <= ASK_ABOVE:
+            self._remember_marks()
+            self.marks = Marks()
+            return
+        self._clear_marks()
+
+    @work(exclusive=True, group="dialog")
+    async def _clear_marks(self) -> None:
+        shown = self.marks.describe(self.filter, self.endpoint_list.count)
+        clear = await self.app.push_screen_wait(ConfirmScreen(
+            "Clear the marks?", [f"Now {shown}.", "Ctrl+z brings them back."]
+        ))
+        if clear:
+            self._remember_marks()
             self.marks = Marks()
 
+    def _remember_marks(self) -> None:
+        if self.marks:
+            self._undo_marks = self.marks
+
+    def action_undo_marks(self) -> None:
+        """The marks as they were before they were last cleared or replaced."""
+        if self._undo_marks is None:
+            self.notify("No marks to bring back", title="Marks", severity="warning")
+            return
+        self.marks, self._undo_marks = self._undo_marks, None
+        self.notify(f"Marks back: {self.marks.describe(self.filter, self.endpoint_list.count)}",
+                    title="Marks")
+
+    def on_screen_resume(self) -> None:
+        self._dialog_closed_at = time.monotonic()
+
     def watch_marks(self) -> None:
+        self._marked_states = None
         if self.is_mounted:
             self.refresh_bindings()
             self.endpoint_list.refresh_rows()
             self._update_status()
+            self._count_marked_states()
+
+    def _count_marked_states(self) -> None:
+        """Count the marked endpoints per state on the reader thread; the keys follow."""
+        if not self.marks or not self._started:
+            return
+        marks = self.marks
+        targets = (Targets(filter=marks.filter) if marks.filter is not None
+                   else Targets(ids=tuple(sorted(marks.ids))))
+
+        def deliver(result: Any, error: BaseException | None) -> None:
+            if error is None:
+                self.post_message(self.MarkedStates(marks, dict(result)))
+
+        self.app.reader.submit("marked-states", lambda: actions.target_states(targets),
+                               deliver, priority=BACKGROUND)
+
+    def on_endpoints_screen_marked_states(self, event: MarkedStates) -> None:
+        if event.marks == self.marks:
+            self._marked_states = event.states
+            self.refresh_bindings()
 
     # --- the list's news --------------------------------------------------------------
 
@@ -339,9 +518,25 @@ class EndpointsScreen(EndpointForms, EndpointActions):
     def watch_problem(self) -> None:
         self._update_status()
 
+    def _estimated(self, source: Any, estimate: queries.StateCounts) -> None:
+        """On the reader thread: counts estimated, the exact ones on their way."""
+        self.post_message(self.CountsEstimated(source, estimate.counts))
+
+    def on_endpoints_screen_counts_estimated(self, event: CountsEstimated) -> None:
+        if event.source is not self.endpoint_list.source or self._counts_for is event.source:
+            return
+        self._estimate, self._estimate_for = event.counts, event.source
+        self._show_counts()
+
     def _show_counts(self) -> None:
         vlist = self.endpoint_list
         pending = self._counts_for is not vlist.source
+        if pending and self._estimate_for is vlist.source and self._estimate is not None:
+            # Marked ≈ until the exact counts replace them.
+            self.query_one(StateCounts).show(
+                self._estimate, total=None, selected=self.filter.states, approximate=True,
+            )
+            return
         self.query_one(StateCounts).show(
             self._counts, total=self._count if not pending else None,
             selected=self.filter.states, pending=pending,
@@ -419,6 +614,7 @@ class EndpointsScreen(EndpointForms, EndpointActions):
         if self._detail_id is not None:
             self._load_detail(self._detail_id)
         self._load_choices()
+        self._count_marked_states()
 
     # --- roles ------------------------------------------------------------------------
 
@@ -426,14 +622,47 @@ class EndpointsScreen(EndpointForms, EndpointActions):
         if not keys.allowed(action, self.actor):
             return False
         act = ACTIONS.get(action)
-        if act is not None and act.row and not self.marks:
-            # One endpoint: what its state forbids is not offered (nor shown in the footer).
-            # Asked while the screen is still being built or torn down too.
-            vlist = next(self.query("#endpoints").results(VirtualList), None)
-            row = vlist.cursor_row if vlist is not None else None
-            if row is not None and not act.allowed(row.state):
-                return False
-        return True
+        if act is None:
+            if action in ON_A_ROW:
+                # Nothing to show the menu or the history of on an empty list.
+                vlist = next(self.query("#endpoints").results(VirtualList), None)
+                has_row = vlist is not None and vlist.cursor_row is not None
+                return has_row or (action == "actions_menu" and bool(self.marks))
+            return True
+        if not offers.may(self.actor, action, self.policy):
+            return False  # the role, or the deployment's policy (allow_resume off)
+        if not act.row:
+            return True
+        if self.marks:
+            # On marks: only what at least one marked endpoint allows (once their states
+            # are counted; until then, what the role and the policy allow).
+            states = self._marked_states
+            return states is None or offers.on_marks(self.actor, action, states, self.policy)
+        # One endpoint: what its state forbids is not offered (nor shown in the footer);
+        # no endpoint (an empty list) is offered nothing. Asked while the screen is still
+        # being built or torn down too.
+        vlist = next(self.query("#endpoints").results(VirtualList), None)
+        row = vlist.cursor_row if vlist is not None else None
+        return offers.on_row(self.actor, action, row.state if row else None, self.policy)
+
+    async def on_key(self, event: Any) -> None:
+        # A key of an action the deployment's policy refuses (R while allow_resume is off)
+        # is not offered; pressed anyway, it says why rather than nothing. Not the second
+        # key of a chord (``gg``, ``yi``), which the chords take first.
+        if self.chord_pending() is None:
+            for command in keys.commands(keys.ENDPOINTS):
+                if event.key in command.keys and command.allowed(self.actor):
+                    why = offers.policy_refusal(command.id, self.policy)
+                    if why:
+                        event.stop()
+                        self.notify(why, title=command.label, severity="warning", timeout=8)
+                        return
+        await super().on_key(event)
+
+    def policy_changed(self) -> None:
+        # The detail pane lists the actions offered: read it again under the new policy.
+        if self._detail_id is not None:
+            self._load_detail(self._detail_id)
 
     async def action_history(self) -> None:
         """The Audit log screen, filtered to the endpoint under the cursor."""
@@ -444,17 +673,27 @@ class EndpointsScreen(EndpointForms, EndpointActions):
         await self.app.switch_mode("audit")
         screen = self.app.screen
         if isinstance(screen, AuditScreen):
-            screen.show_endpoint(row.id)
+            # By ICCID, as the operator knows it; an endpoint with no SIM by its id.
+            screen.show_endpoint(row.iccid or str(row.id))
+
+    def show_endpoint(self, iccid: str, name: str = "") -> None:
+        """Show the endpoint with this ICCID (else, by name) alone: a drill-down from the
+        SIM inventory or the Audit log."""
+        text = iccid or (f"name:{name}" if name else "")
+        if text:
+            self.query_one(FilterBar).show_search(text)
+        self.set_focus(self.endpoint_list)
 
     # --- the actions menu -------------------------------------------------------------
 
     def offered(self, state: str | None = None) -> list[keys.Command]:
         """The endpoint actions offered now: on the marks, or on a row in ``state``.
 
-        The same rule as the keys (``check_action``): the role allows it and, for one
-        endpoint, its state does; on marks, every bulk action the role allows. An action
-        not offered on a row picks its endpoints itself (purge: those old enough), so
-        neither a row nor marks choose them and the menu leaves it out.
+        The same rule as the keys (``check_action``), core's (``offers``): the role and
+        the deployment's policy allow it and, for one endpoint, its state does; on marks,
+        the bulk actions at least one marked endpoint allows. An action not offered on a
+        row picks its endpoints itself (purge: those old enough), so neither a row nor
+        marks choose them and the menu leaves it out.
         """
         out = []
         for command in keys.commands(keys.ENDPOINTS):
@@ -462,9 +701,13 @@ class EndpointsScreen(EndpointForms, EndpointActions):
             if act is None or not act.row or not command.allowed(self.actor):
                 continue
             if self.marks and state is None:
-                if act.bulk:
+                states = self._marked_states
+                if act.bulk and (
+                    offers.may(self.actor, act.name, self.policy) if states is None
+                    else offers.on_marks(self.actor, act.name, states, self.policy)
+                ):
                     out.append(command)
-            elif state is not None and act.allowed(state):
+            elif offers.on_row(self.actor, act.name, state, self.policy):
                 out.append(command)
         return out
 
@@ -493,7 +736,11 @@ class EndpointsScreen(EndpointForms, EndpointActions):
             await self.run_action(chosen)
 
     def why_not(self, action: str) -> str | None:
-        """The refusal in core's words, when the cursor row's state forbids ``action``."""
+        """The refusal in core's words, when the policy or the cursor row's state forbids
+        ``action``."""
+        refused = offers.policy_refusal(action, self.policy)
+        if refused:
+            return refused
         act = ACTIONS.get(action)
         row = self.endpoint_list.cursor_row
         if act is None or not act.row or row is None or self.marks or act.allowed(row.state):

@@ -22,7 +22,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from simdeck.core import identifiers as ids
-from simdeck.core.errors import Conflict, SimdeckError, ValidationError
+from simdeck.core.errors import Conflict, InputError, SimdeckError, ValidationError
 from simdeck.core.lifecycle import RETENTION_DAYS, State
 from simdeck.core.sanitize import printable
 from simdeck.tui.format import number, safe
@@ -372,6 +372,11 @@ class EditEndpointForm(Form):
         self.dismiss(RELOAD)
 
 
+#: Why the New endpoint form creates nothing when it is empty.
+NOTHING_TO_IDENTIFY = ("Give a name, a reference or a SIM: an endpoint with none of them "
+                       "could only be found by its internal id. Nothing was created.")
+
+
 class NewEndpointForm(Form):
     """New endpoint: name, Endpoint Group, tags, reference, Activate Immediately, a SIM."""
 
@@ -415,7 +420,7 @@ class NewEndpointForm(Form):
     def values(self) -> dict[str, Any]:
         """The new endpoint, in core's stored form."""
         group = self.query_one("#group", Select).value
-        return {
+        out = {
             "name": self.field("name").value(),
             "group": group if isinstance(group, str) and group else None,
             "tags": self.field("tags").value(),
@@ -423,6 +428,12 @@ class NewEndpointForm(Form):
             "activate_immediately": self.query_one("#activate", Checkbox).value,
             "sim": self.field("sim").value(),
         }
+        if not (out["name"] or out["reference"] or out["sim"]):
+            # Decided: a stray Enter on an empty form creates nothing. An endpoint with no
+            # name, reference or SIM could be found again only by its internal id.
+            self.point_at(self.field("name"))
+            raise InputError(NOTHING_TO_IDENTIFY)
+        return out
 
     @on(Button.Pressed, "#choose-sim")
     def _choose_sim(self) -> None:

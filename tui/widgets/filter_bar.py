@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
@@ -27,6 +28,77 @@ SEARCH_HINT = (
     + " ".join(f"{f}:" for f in TOKEN_FIELDS[:7])
     + "…  -token negates"
 )
+
+
+#: Searches kept for ↑/↓ in the search box (this console's, newest last).
+HISTORY = 50
+
+
+class FilterSelect(Select[str], inherit_bindings=False):
+    """A filter's dropdown: Enter or space opens it; ↓ on it closed goes to the list (the
+    bar's binding), as from every other control of the bar."""
+
+    BINDINGS: ClassVar = [Binding("enter,space", "show_overlay", "Show menu", show=False)]
+
+
+class SearchInput(Input):
+    """The search box: ``/`` in an empty box does nothing (the search is already open,
+    ``//`` is not a search for a slash); in a box with text it types a slash
+    (``ip:10.1.0.0/16``). ↑ and ↓ go through the searches made before; ↓ past the newest
+    goes back to the list."""
+
+    BINDINGS: ClassVar = [
+        Binding("up", "older", "Older search", show=False),
+        Binding("down", "newer", "Newer search", show=False),
+    ]
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.history: list[str] = []
+        #: Where ↑/↓ are in the history (None: not browsing; the typed text is kept).
+        self._at: int | None = None
+        self._typed = ""
+
+    def remember(self) -> None:
+        """Keep what is in the box as the newest search."""
+        text = self.value.strip()
+        self._at = None
+        if text:
+            if text in self.history:
+                self.history.remove(text)
+            self.history = [*self.history, text][-HISTORY:]
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.character == "/" and not self.value:
+            event.stop()
+            event.prevent_default()
+            return
+        await super()._on_key(event)
+
+    def action_older(self) -> None:
+        """The search before the one shown."""
+        if not self.history:
+            return
+        if self._at is None:
+            self._typed, self._at = self.value, len(self.history)
+        self._at = max(0, self._at - 1)
+        self._show(self.history[self._at])
+
+    def action_newer(self) -> None:
+        """The search after the one shown; past the newest, the list."""
+        if self._at is None:
+            self.post_message(FilterBar.Leave())
+            return
+        self._at += 1
+        if self._at >= len(self.history):
+            self._at = None
+            self._show(self._typed)
+            return
+        self._show(self.history[self._at])
+
+    def _show(self, text: str) -> None:
+        self.value = text
+        self.cursor_position = len(text)
 
 
 class FilterBar(Debounce, Vertical):
@@ -58,15 +130,15 @@ class FilterBar(Debounce, Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="filter-controls"):
-            yield Select(
+            yield FilterSelect(
                 [(s.label, s.value) for s in STATES],
                 prompt="Status: all",
                 id="filter-status",
                 compact=True,
             )
-            yield Select([], prompt="Group: all", id="filter-group", compact=True)
-            yield Select([], prompt="Tag: all", id="filter-tag", compact=True)
-            yield Input(
+            yield FilterSelect([], prompt="Group: all", id="filter-group", compact=True)
+            yield FilterSelect([], prompt="Tag: all", id="filter-tag", compact=True)
+            yield SearchInput(
                 placeholder="/ Search",
                 id="filter-search",
                 compact=True,
@@ -129,6 +201,34 @@ class FilterBar(Debounce, Vertical):
             self.query_one("#filter-search", Input).value = ""
             self.query_one("#filter-group", Select).value = name
 
+    def show_filter(self, f: Filter) -> None:
+        """Show ``f`` in the controls (a saved view); no Changed follows: the screen sets
+        the filter itself."""
+        extra = [v for v in (f.group,) if v]
+        self.set_choices(groups=[*self._values("#filter-group"), *extra])
+        self.set_choices(tags=[*self._values("#filter-tag"), *([f.tag] if f.tag else [])])
+        with self.prevent(Select.Changed, Input.Changed):
+            for wid, value in (("#filter-status", f.states[0] if f.states else None),
+                               ("#filter-group", f.group), ("#filter-tag", f.tag)):
+                select: Select[str] = self.query_one(wid, Select)
+                if value is None:
+                    select.clear()
+                else:
+                    select.value = value
+            self.query_one("#filter-search", Input).value = f.search
+
+    def _values(self, wid: str) -> list[str]:
+        return list(self._options.get(wid, []))
+
+    def show_search(self, text: str) -> None:
+        """Search ``text`` with every other control at "all" (a drill-down from another
+        screen); one Changed follows."""
+        with self.prevent(Select.Changed, Input.Changed):
+            for select in self.query(Select):
+                select.clear()
+            self.query_one("#filter-search", Input).value = text
+        self._emit()
+
     def set_status(self, state: str | None) -> None:
         """Choose a status (a click on a count); None for all."""
         select = self.query_one("#filter-status", Select)
@@ -170,6 +270,7 @@ class FilterBar(Debounce, Vertical):
     @on(Input.Submitted, "#filter-search")
     def _search_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        self.query_one("#filter-search", SearchInput).remember()
         self._emit()
         self.post_message(self.Leave())
 
@@ -179,4 +280,5 @@ class FilterBar(Debounce, Vertical):
 
     def action_leave_filters(self) -> None:
         """Back to the list."""
+        self.query_one("#filter-search", SearchInput).remember()
         self.post_message(self.Leave())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from textual.content import Content
@@ -127,9 +128,12 @@ class StateCounts(Static):
         total: int | None,
         selected: tuple[str, ...] = (),
         pending: bool = False,
+        approximate: bool = False,
     ) -> None:
-        """Draw the counts (None while the first count runs)."""
+        """Draw the counts (None while the first count runs); ``approximate`` counts are
+        estimates, marked ``≈`` until the exact ones replace them."""
         self.set_class(pending, "-pending")
+        self.set_class(approximate, "-approximate")
         if counts is None:
             self.update(Content.styled("Counting endpoints…", "$foreground-muted"))
             return
@@ -137,7 +141,16 @@ class StateCounts(Static):
         grand = total if total is not None else sum(counts.values())
         line = Content("")
         # The widest form that fits on one line: full numbers, then 400k, then no words.
-        for fmt, suffix in ((number, " endpoints"), (compact, " endpoints"), (compact, "")):
+        forms: list[tuple[Callable[[int], str], str]] = [
+            (number, " endpoints"), (compact, " endpoints"), (compact, "")]
+        lead: list[tuple[str, str] | str] = []
+        if approximate:
+            # An estimate is never shown to the unit (it is not that precise), and is
+            # marked once at the start of the line and on the total.
+            lead = [("≈ ", "bold $text-warning")]
+            forms = [(compact, " endpoints, estimated"), (compact, " endpoints"),
+                     (compact, "")]
+        for fmt, suffix in forms:
             parts: list[Content] = []
             for state in STATES:
                 n = counts.get(state, 0)
@@ -147,9 +160,10 @@ class StateCounts(Static):
                 label = label.stylize(f"@click=screen.filter_state('{state.value}')")
                 parts.append(Content.assemble(label, " ", (fmt(n), "bold" if n else "")))
             total_text = Content.assemble(
-                ("│ ", "$foreground-muted"), (fmt(grand), "bold"), (suffix, "$foreground-muted")
+                ("│ ", "$foreground-muted"), ("≈" if approximate else "", "bold"),
+                (fmt(grand), "bold"), (suffix, "$foreground-muted")
             )
-            line = Content.assemble(Content("  ").join(parts), "  ", total_text)
+            line = Content.assemble(*lead, Content("  ").join(parts), "  ", total_text)
             if line.cell_length <= width:
                 break
         self.update(line)

@@ -48,6 +48,7 @@ from textual.timer import Timer
 from simdeck.core.sanitize import printable
 from simdeck.tui import keys
 from simdeck.tui.reader import COUNTS, URGENT, Reader
+from simdeck.tui.widgets.list_keys import CHORD_G, ListKeys
 
 #: Rows read per page, and the most rows the window keeps.
 PAGE = 120
@@ -112,10 +113,10 @@ class HasReader(Protocol):
     reader: Reader
 
 
-class VirtualList(ScrollView, can_focus=True):
+class VirtualList(ListKeys, ScrollView, can_focus=True):
     """A keyset-paged list of any length; see the module docstring."""
 
-    BINDINGS: ClassVar = keys.bindings(keys.LIST)
+    BINDINGS: ClassVar = [*keys.bindings(keys.LIST), CHORD_G]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "virtual-list--header",
@@ -424,6 +425,14 @@ class VirtualList(ScrollView, can_focus=True):
     def action_page_down(self) -> None:
         """Cursor down one screen."""
         self.move_cursor(self.cursor + max(1, self._page_height() - 1), page=1)
+
+    def action_half_page_up(self) -> None:
+        """Cursor up half a screen (vim's Ctrl+u)."""
+        self.move_cursor(self.cursor - max(1, self._page_height() // 2), page=-1)
+
+    def action_half_page_down(self) -> None:
+        """Cursor down half a screen (vim's Ctrl+d)."""
+        self.move_cursor(self.cursor + max(1, self._page_height() // 2), page=1)
 
     def action_first(self) -> None:
         """First row."""

@@ -1,0 +1,144 @@
+"""The search planner: whichever way a page is read (walking the sort index and testing
+each row, or ordering one condition's matches), it holds exactly the rows the plain query
+finds, in the same order; counts are exact, or estimated and flagged as such."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from simdeck.core import auth, db, demo, records
+from simdeck.core.lifecycle import Role
+from simdeck.core.models import Endpoint, EndpointTag, Imsi, Sim
+from simdeck.core.queries import (
+    SORTS,
+    Filter,
+    count,
+    counts_by_state,
+    counts_by_state_estimate,
+    page,
+)
+from simdeck.core.queries import endpoints as planner
+from simdeck.core.queries.filters import terms
+from tests.benchmarks.search_rows import random_search
+
+NOW = dt.datetime(2025, 11, 21, 4, 40)
+#: Names only a hand would type: letters LIKE does not fold, quotes, wildcards.
+ODD_NAMES = ("Élan-Ünit café", "50%_off*", 'say "hi"', "ÉLAN-ünit", "ab", "x")
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, list[str]]]:
+    """A demo fleet of 800 and a few odd names; the words it holds, by kind."""
+    path = Path(tmp_path_factory.mktemp("plans")) / "plans.db"
+    db.open_database(str(path))
+    demo.build_demo(800, seed=3, now=NOW, operator="admin")
+    actor = auth.Actor("admin", Role.ADMIN)
+    for k, name in enumerate(ODD_NAMES):
+        records.create_endpoint(actor, name=name, reference=f"odd-{k}", tags="odd")
+    words = {
+        "name": [n for (n,) in Endpoint.select(Endpoint.name).tuples() if n],
+        "ref": [r for (r,) in Endpoint.select(Endpoint.reference).tuples() if r],
+        "iccid": [i for (i,) in Endpoint.select(Endpoint.iccid).tuples() if i],
+        "imsi": [i for (i,) in Imsi.select(Imsi.imsi).tuples()],
+        "eid": [e for (e,) in Sim.select(Sim.eid).where(Sim.eid.is_null(False)).tuples()],
+        "tag": sorted({t for (t,) in EndpointTag.select(EndpointTag.tag).tuples()}),
+    }
+    yield words
+    db.database.close()
+
+
+def plain(f: Filter, sort: str, **kw: object) -> list[planner.Row]:
+    return page(f, sort, plan="plain", **kw)  # type: ignore[arg-type]
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32), sort=st.sampled_from(SORTS), descending=st.booleans(),
+       limit=st.sampled_from([1, 7, 50]))
+def test_every_plan_reads_the_rows_the_plain_query_reads(
+    fleet: dict[str, list[str]], seed: int, sort: str, descending: bool, limit: int
+) -> None:
+    rng = random.Random(seed)
+    f = Filter(search=random_search(rng, fleet))
+    want = plain(f, sort, limit=limit, descending=descending)
+    for plan in ("dense", "sparse", "auto"):
+        got = page(f, sort, limit=limit, descending=descending, plan=plan)
+        assert got == want, (f.search, sort, plan)
+    if want:
+        # The page after a key, the page before it, and the last page.
+        key = want[-1].key(sort)
+        for plan in ("dense", "sparse", "auto"):
+            for kw in ({"after": key}, {"before": key}, {"last": True}):
+                got = page(f, sort, limit=limit, descending=descending, plan=plan, **kw)
+                assert got == plain(f, sort, limit=limit, descending=descending, **kw), (
+                    f.search, sort, plan, kw)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32))
+def test_a_walk_over_its_budget_gives_way_to_the_sparse_plan_with_the_same_rows(
+    fleet: dict[str, list[str]], seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = random.Random(seed)
+    f = Filter(search=random_search(rng, fleet))
+    want = plain(f, "name", limit=20)
+    with monkeypatch.context() as m:
+        # Every probe says dense, and every walk runs out of time at once; the second
+        # look then walks on, or orders a driver's matches.
+        m.setattr(planner, "crossover", lambda limit, n: 1)
+        m.setattr(planner, "WALK_SECONDS", 0.0)
+        m.setattr(planner, "STEP_CHECK", 1)
+        assert page(f, "name", limit=20) == want, f.search
+        m.setattr(planner, "SPARSE_PER_MATCH", 1.0)
+        assert page(f, "name", limit=20) == want, f.search
+
+
+def test_the_planner_walks_dense_searches_and_orders_sparse_ones(
+    fleet: dict[str, list[str]]
+) -> None:
+    common, rare = "VM-", fleet["name"][17]
+    dense = planner.choose_plan(terms(Filter(search=common)), 50)
+    sparse = planner.choose_plan(terms(Filter(search=rare)), 50)
+    assert dense.kind == "dense" and sparse.kind == "sparse"
+    assert dict(sparse.matches)[0] < sparse.crossover <= dict(dense.matches)[0]
+    both = planner.choose_plan(terms(Filter(search=f"{common} {rare}")), 50)
+    assert both.kind == "sparse" and both.driver == 1
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32))
+def test_counts_are_exact_or_flagged_estimates(
+    fleet: dict[str, list[str]], seed: int
+) -> None:
+    rng = random.Random(seed)
+    f = Filter(search=random_search(rng, fleet))
+    exact = counts_by_state(f)
+    assert sum(exact.values()) == count(f) == len(plain(f, "id", limit=10_000))
+    first = counts_by_state_estimate(f)
+    if not first.approximate:
+        assert first.counts == exact
+
+
+def test_a_dense_text_search_is_estimated_from_a_sample_and_flagged(
+    fleet: dict[str, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    f = Filter(search="VM-EU")
+    exact = counts_by_state(f)
+    assert counts_by_state_estimate(f).approximate is False  # 800 endpoints: cheap
+    monkeypatch.setattr(planner, "EXACT_UNDER", 10)
+    monkeypatch.setattr(planner, "SAMPLE", 400)
+    first = counts_by_state_estimate(f)
+    assert first.approximate
+    assert first.counts != exact or first.total == sum(exact.values())
+    assert abs(first.total - sum(exact.values())) <= 0.25 * sum(exact.values())
+    # Conditions the state and group indexes count are never estimated.
+    assert not counts_by_state_estimate(Filter(search="state:idle -state:active")).approximate
