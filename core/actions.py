@@ -17,6 +17,7 @@ first checks that this process still owns it (``beat``). Deployment settings are
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import ipaddress
 import json
@@ -48,7 +49,7 @@ from .lifecycle import (
     Target,
 )
 from .models import AuditEvent, Endpoint, EndpointGroup, EndpointTag, Imsi, Job, JobItem, Sim
-from .queries import Filter, endpoint_ids, target_condition, target_parts
+from .queries import Filter, condition, endpoint_ids, target_condition, target_parts
 from .settings import allow_resume
 
 #: Endpoints per transaction: small enough that another operator waits well under 0.5 s
@@ -255,10 +256,8 @@ class _Run:
     group: EndpointGroup | None = None
     detail: dict[str, Any] = field(default_factory=dict)
     now: dt.datetime = field(default_factory=models.utcnow)
-    #: The group's IP pool, parsed once.
-    _network: ipaddress.IPv4Network | ipaddress.IPv6Network | None = field(
-        default=None, repr=False
-    )
+    #: ``pool_check``'s function, once made.
+    _check: Callable[[str | None], bool] | None = field(default=None, repr=False)
 
     @property
     def cutoff(self) -> dt.datetime:
@@ -273,12 +272,37 @@ class _Run:
 
     def outside_pool(self, static_ip: str | None) -> bool:
         """True when an otherwise eligible row's static IP is outside the group's pool."""
+        return self.pool_check()(static_ip)
+
+    def pool_check(self) -> Callable[[str | None], bool]:
+        """``outside_pool`` as one function, with the pool read and parsed once (a bulk
+        preview checks 100,000 static IPs)."""
+        if self._check is not None:
+            return self._check
         pool = self.pool
-        if not pool or not static_ip:
-            return False
-        if self._network is None:
-            self._network = ipaddress.ip_network(normalize_ip_pool(pool))
-        return not _in_network(static_ip, self._network, pool)
+        if not pool:
+            self._check = lambda static_ip: False
+            return self._check
+        network = ipaddress.ip_network(normalize_ip_pool(pool))
+        v4 = (int(network.network_address), int(network.netmask)) \
+            if network.version == 4 else None
+
+        def outside(static_ip: str | None) -> bool:
+            if not static_ip:
+                return False
+            # Stored IPs are canonical (identifiers.normalize_ip): a dotted quad is
+            # compared as a number, read by the C library rather than ipaddress.
+            if v4 is not None and static_ip.count(".") == 3 and ":" not in static_ip:
+                try:
+                    value = int.from_bytes(socket.inet_aton(static_ip), "big")
+                except OSError:
+                    pass
+                else:
+                    return (value & v4[1]) != v4[0]
+            return not _in_network(static_ip, network, pool)
+
+        self._check = outside
+        return outside
 
 
 def _in_network(
@@ -467,8 +491,105 @@ def _prepare(actor: Actor, name: str, group: str | None) -> _Run:
 
 
 def preview(actor: Actor, name: str, targets: Targets, *, group: str | None = None) -> Preview:
-    """How many of ``targets`` the action would change, and why the others are skipped."""
+    """How many of ``targets`` the action would change, and why the others are skipped.
+
+    Whether an endpoint changes depends on its state alone (and, for assign to a group
+    with an IP pool, its static IP; for purge and reinstate, when it was terminated), so
+    the preview counts the targets per state — the ``(state, iccid)`` index answers that
+    for a filter of 700,000 in a few tenths of a second — and reads only the static IPs
+    of eligible endpoints that have one. Purge and reinstate classify each row in SQL.
+    """
     run = _prepare(actor, name, group)
+    if run.act.name in ("purge", "reinstate"):
+        return _preview_by_row(run, targets)
+    skipped: Counter[str] = Counter()
+    total = eligible = 0
+    sources = sorted(s.value for s in run.act.sources)
+    for where in _target_conditions(targets):
+        q = Endpoint.select(Endpoint.state, pw.fn.COUNT(Endpoint.id)).group_by(Endpoint.state)
+        for state, n in (q.where(where) if where is not None else q).tuples():
+            why = _state_outcome(run, str(state))
+            total += n
+            if why == APPLIED:
+                eligible += n
+            else:
+                skipped[why] += n
+        if run.pool is not None:
+            outside = _outside_pool(run, where, sources)
+            if outside:
+                eligible -= outside
+                skipped[OUTSIDE_POOL] += outside
+    if targets.filter is None and total < len(set(targets.ids)):
+        skipped[MISSING] += len(set(targets.ids)) - total
+        total = len(set(targets.ids))
+    return Preview(run.act.name, total, eligible, dict(skipped))
+
+
+def target_states(targets: Targets) -> dict[str, int]:
+    """How many of ``targets`` are in each state (what decides which actions a marked
+    set is offered: ``offers.on_marks``), counted as the preview counts them."""
+    found: Counter[str] = Counter()
+    for where in _target_conditions(targets):
+        q = Endpoint.select(Endpoint.state, pw.fn.COUNT(Endpoint.id)).group_by(Endpoint.state)
+        for state, n in (q.where(where) if where is not None else q).tuples():
+            found[str(state)] += int(n)
+    return dict(found)
+
+
+def _state_outcome(run: _Run, state: str) -> str:
+    """What the action does to an endpoint in ``state``: APPLIED, or why it is skipped
+    (``outcome_sql``'s CASE for actions that look at nothing but the state)."""
+    try:
+        known = State(state)
+    except ValueError:
+        return UNKNOWN_STATE
+    if not run.act.allowed(known):
+        return run.act.refusal(known)
+    return APPLIED if known in run.act.sources else UNKNOWN_STATE
+
+
+def _outside_pool(run: _Run, where: Any, sources: list[str]) -> int:
+    """How many targets (``where``) in ``sources`` states have a static IP outside the
+    group's pool.
+
+    Every static IP is read with its state and id from ``endpoint_static_ip_state`` alone
+    (a tenth of the endpoints have one); only those outside the pool are then looked up,
+    in id order, to see whether they are targets. On SQLite ``CROSS JOIN`` keeps the
+    planner on those ids rather than on the filter's state index.
+    """
+    with_ip = Endpoint.alias("with_ip")
+    every = (
+        Endpoint.select(Endpoint.id, Endpoint.static_ip, Endpoint.state)
+        .where(Endpoint.static_ip.is_null(False))
+    )
+    wanted = set(sources)
+    outside_pool = run.pool_check()
+    # The driver's rows as they are: peewee's row objects cost more than the check.
+    candidates = sorted(
+        eid for eid, ip, state in database.execute(every).fetchall()
+        if state in wanted and outside_pool(ip)
+    )
+    outside = 0
+    for part in pw.chunked(candidates, 5000):
+        q = (
+            with_ip.select(pw.fn.COUNT(pw.SQL("*")))
+            .join(Endpoint, pw.JOIN.CROSS)
+            .where(with_ip.id.in_(bound(part)) & (Endpoint.id == with_ip.id))
+        )
+        outside += int((q.where(where) if where is not None else q).scalar() or 0)
+    return outside
+
+
+def _target_conditions(targets: Targets) -> list[Any]:
+    """The targets as WHERE clauses on the endpoint table: the filter's own condition
+    (its indexes, not an ``IN`` of its ids), or ``id IN`` bound lists of explicit ids."""
+    if targets.filter is not None:
+        return [condition(targets.filter)]
+    return [Endpoint.id.in_(part) for part in targets.parts()]
+
+
+def _preview_by_row(run: _Run, targets: Targets) -> Preview:
+    """The preview with each row classified by ``outcome_sql`` (purge, reinstate)."""
     skipped: Counter[str] = Counter()
     total = eligible = 0
     outcome = outcome_sql(run)
@@ -503,13 +624,22 @@ def run(
     group: str | None = None,
     progress: Progress | None = None,
     cancelled: Cancelled | None = None,
+    recording: Progress | None = None,
 ) -> Result:
-    """Apply action ``name`` to ``targets``; more than one endpoint runs as a recorded job."""
+    """Apply action ``name`` to ``targets``; more than one endpoint runs as a recorded job.
+
+    ``recording`` is told how many targets are recorded of how many expected while the
+    job records them; ``progress`` how many are processed of the total after that;
+    ``cancelled`` is asked between any two transactions of either phase.
+    """
     prepared = _prepare(actor, name, group)
     if targets.is_single():
         return _run_single(prepared, targets.ids[0])
     with checkpointing() as checkpointer:
-        job, owner = _start_job(prepared, targets)
+        try:
+            job, owner = _start_job(prepared, targets, recording, cancelled)
+        except _CancelledWhileRecording as stopped:
+            return _cancelled_result(prepared, stopped.job)
         return _process(job, owner, prepared, progress, cancelled, checkpointer)
 
 
@@ -604,7 +734,12 @@ def job_params(prepared: _Run, targets: Targets) -> dict[str, Any]:
     return params
 
 
-def _start_job(prepared: _Run, targets: Targets) -> tuple[Job, str]:
+def _start_job(
+    prepared: _Run,
+    targets: Targets,
+    recorded: Progress | None = None,
+    cancelled: Cancelled | None = None,
+) -> tuple[Job, str]:
     """Create the job, then record the ids it acts on (``_record``); (job, owner params)."""
     params = json.dumps(job_params(prepared, targets))
     job: Job = retrying(
@@ -614,40 +749,68 @@ def _start_job(prepared: _Run, targets: Targets) -> tuple[Job, str]:
         )
     )
     prepared.job_id = job.id
-    return _record(job.id, params)
+    return _record(job.id, params, recorded, cancelled)
 
 
-def _record_part(job_id: int, owner: str, params: dict[str, Any], after: int) -> int | None:
+def _record_part(
+    job_id: int, owner: str, params: dict[str, Any], after: int
+) -> tuple[int, int, bool] | None:
     """Record the next ITEMS_PER_TX targets after endpoint id ``after``, with the cursor and
-    the heartbeat, in one transaction; the new cursor, or None when all are recorded."""
+    the heartbeat, in one transaction; (the new cursor, how many were recorded, whether
+    more may follow), or None when all are recorded."""
 
-    def do() -> int | None:
+    def do() -> tuple[int, int, bool] | None:
         if "ids" in params:
-            part = [i for i in params["ids"] if i > after][:ITEMS_PER_TX]
+            ids = params["ids"]
+            start = bisect.bisect_right(ids, after)
+            part = ids[start:start + ITEMS_PER_TX]
             if not part:
                 return None
-            database.execute_sql(_insert_items_sql(len(part)), [job_id, *part])
+            added = database.execute_sql(_insert_items_sql(len(part)), [job_id, *part]).rowcount
             top = part[-1]
+            more = len(part) == ITEMS_PER_TX
         else:
-            rows = (
-                Endpoint.select(pw.Value(job_id), Endpoint.id, Endpoint.iccid)
-                .where(Targets.from_params(params).condition() & (Endpoint.id > after))
-                .order_by(Endpoint.id)
-                .limit(ITEMS_PER_TX)
-            )
-            JobItem.insert_from(rows, [JobItem.job, JobItem.endpoint_id, JobItem.iccid]).execute()
+            rows = _next_targets(job_id, Targets.from_params(params).condition(), after)
+            added = database.execute(JobItem.insert_from(
+                rows, [JobItem.job, JobItem.endpoint_id, JobItem.iccid])).rowcount
             top = JobItem.select(pw.fn.MAX(JobItem.endpoint_id)).where(
                 JobItem.job == job_id
             ).scalar()
             if top is None or top <= after:
                 return None
+            more = added == ITEMS_PER_TX
         beat(job_id, owner, last_id=top)
-        return int(top)
+        return int(top), max(0, int(added)), more
 
     return retrying(do)
 
 
-def _record(job_id: int, owner: str) -> tuple[Job, str]:
+def _next_targets(job_id: int, cond: pw.Expression | None, after: int) -> pw.Select:
+    """The next ITEMS_PER_TX endpoints matching ``cond`` (a target set's condition) after
+    id ``after``, by id, as job item rows.
+
+    Walked in id order from ``after`` (``CROSS JOIN`` keeps SQLite's planner on that walk:
+    by a state index it would read and sort every match — 700,000 — for each 10,000),
+    each endpoint checked against the filter; an ``IN`` of the filter's ids would be
+    built again by every transaction.
+    """
+    walk = Endpoint.alias("walk")
+    q = (
+        walk.select(pw.Value(job_id), Endpoint.id, Endpoint.iccid)
+        .join(Endpoint, pw.JOIN.CROSS)
+        .where((Endpoint.id == walk.id) & (walk.id > after))
+        .order_by(walk.id)
+        .limit(ITEMS_PER_TX)
+    )
+    return q.where(cond) if cond is not None else q
+
+
+def _record(
+    job_id: int,
+    owner: str,
+    recorded: Progress | None = None,
+    cancelled: Cancelled | None = None,
+) -> tuple[Job, str]:
     """Record the job's targets from its cursor (``job.last_id``), ITEMS_PER_TX per
     transaction, then, in one last transaction, its total, its cursor back to 0 for the
     processing, and its params without the recording flag.
@@ -658,11 +821,26 @@ def _record(job_id: int, owner: str) -> tuple[Job, str]:
     """
     params = json.loads(owner)
     after = int(Job.get_by_id(job_id).last_id)
+    expected = _expected(params)
+    done = JobItem.select().where(JobItem.job == job_id).count() if after else 0
+    if recorded:
+        recorded(done, expected)
     while True:
-        top = _record_part(job_id, owner, params, after)
-        if top is None:
+        part = _record_part(job_id, owner, params, after)
+        if part is None:
             break
-        after = top
+        after, added, more = part
+        done += added
+        if recorded:
+            recorded(done, max(expected, done))
+        if not more:
+            break
+        if cancelled is not None and cancelled():
+            # Still recording: a resume records the rest from the cursor, then applies.
+            _finish(job_id, owner, JobStatus.CANCELLED,
+                    "cancelled by the operator while recording its targets; resume to "
+                    "finish it")
+            raise _CancelledWhileRecording(Job.get_by_id(job_id))
     wanted = len(params.pop("ids", ())) if "ids" in params else None
     params.pop("recording", None)
     params.pop("exclude", None)
@@ -682,6 +860,31 @@ def _record(job_id: int, owner: str) -> tuple[Job, str]:
 
     retrying(finish)
     return Job.get_by_id(job_id), done
+
+
+class _CancelledWhileRecording(Exception):
+    """Cancel was pressed before every target was recorded (``_record``)."""
+
+    def __init__(self, job: Job) -> None:
+        super().__init__(job.id)
+        self.job = job
+
+
+def _expected(params: dict[str, Any]) -> int:
+    """How many targets a recording job is expected to record (the filter's count now)."""
+    if "ids" in params:
+        return len(params["ids"])
+    cond = condition(Filter.from_dict(params["targets"]["filter"]))
+    q = Endpoint.select()
+    return int((q.where(cond) if cond is not None else q).count())
+
+
+def _cancelled_result(prepared: _Run, job: Job) -> Result:
+    """The result of a job cancelled while it recorded its targets: nothing applied."""
+    result = Result(prepared.act.name, job.applied, {}, job.failed, job.id, job.total)
+    result.status = JobStatus.CANCELLED
+    result.message = f"Cancelled: resume with simdeck jobs resume {job.id}"
+    return result
 
 
 def _chunk_end(job_id: int, after: int) -> int | None:
@@ -794,6 +997,7 @@ def carry_on(
     *,
     progress: Progress | None = None,
     cancelled: Cancelled | None = None,
+    recording: Progress | None = None,
 ) -> Result:
     """Finish recording a job's targets if that was cut short, then apply the rest from
     its cursor, as ``actor``. ``owner`` is the job's params as ``jobs.resume`` wrote them
@@ -803,7 +1007,10 @@ def carry_on(
     prepared.job_id = job_id
     with checkpointing() as checkpointer:
         if params.get("recording"):
-            job, owner = _record(job_id, owner)
+            try:
+                job, owner = _record(job_id, owner, recording, cancelled)
+            except _CancelledWhileRecording as stopped:
+                return _cancelled_result(prepared, stopped.job)
         else:
             job = Job.get_by_id(job_id)
         return _process(job, owner, prepared, progress, cancelled, checkpointer)

@@ -122,6 +122,7 @@ def resume(
     force: bool = False,
     progress: Progress | None = None,
     cancelled: Cancelled | None = None,
+    recording: Progress | None = None,
 ) -> Result:
     """Carry on an interrupted or cancelled job from the last chunk it committed (first
     finishing the recording of its targets if that was cut short).
@@ -133,7 +134,8 @@ def resume(
     job = claim(actor, job_id, force=force)
     if job.action == importer.IMPORT:
         return importer.carry_on_import(actor, job_id, job.params)
-    return actions.carry_on(actor, job_id, job.params, progress=progress, cancelled=cancelled)
+    return actions.carry_on(actor, job_id, job.params, progress=progress, cancelled=cancelled,
+                            recording=recording)
 
 
 def claim(actor: Actor, job_id: int, *, force: bool = False) -> Job:

@@ -372,7 +372,7 @@ def delete_group(actor: Actor, name: str) -> None:
         used = Endpoint.select().where(Endpoint.group == group.id).count()
         if used:
             raise Refused(
-                f"group {group.name} still has {used} endpoints (terminated ones included); "
+                f"group {group.name} still has {used:,} endpoints (terminated ones included); "
                 "assign them to another group first"
             )
         EndpointGroup.delete().where(EndpointGroup.id == group.id).execute()

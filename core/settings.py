@@ -31,6 +31,14 @@ def setting(key: str) -> str:
     return row.value if row else SETTINGS[key][0]
 
 
+def all_settings() -> list[dict[str, str]]:
+    """Every deployment setting: its key, value now, default and what it decides."""
+    return [
+        {"key": key, "value": setting(key), "default": default, "about": about}
+        for key, (default, about) in SETTINGS.items()
+    ]
+
+
 def allow_resume() -> bool:
     """The deployment's policy: may a Suspended endpoint be resumed?"""
     return setting("allow_resume").lower() in _TRUE

@@ -841,6 +841,23 @@ def test_demo_builds_once_and_is_reused(blank: str) -> None:
     assert {"hold", "pending", "pre-active", "active", "suspended", "terminated"} <= states
     again = run(path, "demo", "--endpoints", "300", "--no-tui")
     assert again.exit_code == 0 and "built earlier" in again.stdout
+    assert "not the" not in again.output
+    assert f"export SIMDECK_DB={path}" in again.stdout
+
+
+def test_demo_of_another_size_is_kept_and_said_so_and_rebuild_builds_it(blank: str) -> None:
+    pytest.importorskip("simdeck.core.demo")
+    assert run(blank, "demo", "--endpoints", "300", "--no-tui").exit_code == 0
+    other = run(blank, "demo", "--endpoints", "400", "--no-tui")
+    assert other.exit_code == 0
+    assert ("It has 300 endpoints, not the 400 asked for; to build it with 400: "
+            "simdeck demo --endpoints 400 --rebuild") in other.output
+    assert len(as_json(run(blank, "endpoints", "list", "--limit", "0", "--format",
+                           "json"))) == 300
+    rebuilt = run(blank, "demo", "--endpoints", "400", "--rebuild", "--no-tui")
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert len(as_json(run(blank, "endpoints", "list", "--limit", "0", "--format",
+                           "json"))) == 400
 
 
 def test_demo_never_writes_into_the_simdeck_db_database(

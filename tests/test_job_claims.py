@@ -131,7 +131,11 @@ def test_a_recording_stopped_by_a_busy_database_is_resumable(
 
 
 def _cancelled_job(admin: auth.Actor, ids: list[int]) -> int:
-    result = actions.run(admin, "suspend", Targets(ids=tuple(ids)), cancelled=lambda: True)
+    """A job cancelled once its targets are recorded, before its first chunk."""
+    applying: list[int] = []
+    result = actions.run(admin, "suspend", Targets(ids=tuple(ids)),
+                         progress=lambda done, total: applying.append(done),
+                         cancelled=lambda: bool(applying))
     assert result.status == JobStatus.CANCELLED and result.job
     return result.job
 
@@ -265,3 +269,28 @@ def test_the_old_owner_stops_once_taken_over(
     with pytest.raises(PermissionDenied):
         auth.add_operator(admin, "olga", "operator")
         jobs.claim(auth.login(user="olga"), job_id, force=True)
+
+
+def test_cancel_while_recording_stops_at_once_and_resume_records_the_rest(
+    fleet: list[int], admin: auth.Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(actions, "ITEMS_PER_TX", 5)
+    said: list[tuple[int, int]] = []
+    result = actions.run(admin, "suspend", Targets(filter=Filter()),
+                         recording=lambda done, total: said.append((done, total)),
+                         cancelled=lambda: len(said) >= 3)
+
+    total = len(fleet)
+    # Told before the first transaction and after each: 0, 5, 10 of all of them.
+    assert said == [(0, total), (5, total), (10, total)]
+    assert result.status == JobStatus.CANCELLED and result.applied == 0
+    view = jobs.job_view(jobs.get_job(result.job or 0))
+    assert view["status"] == JobStatus.CANCELLED and view["recording"] is True
+    assert Endpoint.select().where(Endpoint.state == State.SUSPENDED.value).count() == 0
+
+    again: list[tuple[int, int]] = []
+    resumed = jobs.resume(admin, result.job or 0,
+                          recording=lambda done, n: again.append((done, n)))
+    assert again[0] == (10, total) and again[-1] == (total, total)
+    assert resumed.status == JobStatus.DONE
+    assert resumed.applied + sum(resumed.skipped.values()) == total

@@ -326,3 +326,34 @@ def test_the_state_diagram_is_drawn_from_the_table() -> None:
     assert "Pre-Active --> Active: Activate" in diagram
     assert "Suspended --> Active: Resume" in diagram
     assert "Terminated --> [*]: Purge" in diagram
+
+
+def test_a_filter_preview_counts_what_the_job_then_does_with_pool_and_states(
+    make: Maker, admin: auth.Actor
+) -> None:
+    make.group("pooled", ip_pool="10.20.0.0/16")
+    inside = [make.endpoint(A, static_ip=f"10.20.0.{n}") for n in range(1, 4)]
+    outside = [make.endpoint(I, static_ip=f"10.{n}.0.9") for n in (21, 99)]
+    outside.append(make.endpoint(D, static_ip="2001:db8::5"))
+    plain = [make.endpoint(s) for s in (H, PA, S)]
+    gone = make.endpoint(S)
+    actions.run(admin, "terminate", Targets.one(gone))
+    everything = Targets(filter=queries.Filter())
+
+    preview = actions.preview(admin, "assign_group", everything, group="pooled")
+
+    assert preview.total == len(inside) + len(outside) + len(plain) + 1
+    assert preview.eligible == len(inside) + len(plain)
+    assert preview.skipped[actions.OUTSIDE_POOL] == len(outside)
+    assert sum(preview.skipped.values()) == len(outside) + 1
+    result = actions.run(admin, "assign_group", everything, group="pooled")
+    assert (result.applied, result.skipped) == (preview.eligible, preview.skipped)
+
+
+def test_a_preview_of_explicit_ids_counts_the_missing_ones(
+    make: Maker, admin: auth.Actor
+) -> None:
+    ids = (make.endpoint(A), make.endpoint(H), 999_999)
+    preview = actions.preview(admin, "suspend", Targets(ids=ids))
+    assert (preview.total, preview.eligible) == (3, 1)
+    assert preview.skipped[actions.MISSING] == 1

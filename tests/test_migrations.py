@@ -144,3 +144,36 @@ def test_a_version_2_database_gets_the_import_staging_and_takes_a_large_import(
     assert models.Job.get(models.Job.action == "import").status == JobStatus.DONE
     assert models.ImportRow.select().count() == 0
     assert invariants.violations() == []
+
+
+def _audit_indexes() -> set[str]:
+    if db.is_sqlite():
+        sql = ("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit_event'"
+               " AND sql IS NOT NULL")
+    else:
+        sql = "SELECT indexname FROM pg_indexes WHERE tablename = 'audit_event'"
+    return {name for (name,) in db.database.execute_sql(sql).fetchall()}
+
+
+def test_a_version_4_database_gets_the_audit_logs_action_and_job_indexes(blank: str) -> None:
+    db.open_database(blank)
+    models.create_schema()
+    for name in ("audit_action", "audit_job"):
+        db.database.execute_sql(f"DROP INDEX {name}")
+    models.Setting.update(value="4").where(models.Setting.key == "schema_version").execute()
+    admin = auth.login(user="admin")
+    job_id, _ = _fill(admin)
+    db.database.close()
+
+    store.open_store(blank)
+
+    assert models.schema_version() == models.SCHEMA_VERSION
+    assert {"audit_action", "audit_job"} <= _audit_indexes()
+    by_job = queries.audit_page(queries.AuditFilter(job=job_id), limit=100)
+    assert by_job and all(e["job"] == job_id for e in by_job)
+    assert queries.audit_count(queries.AuditFilter(job=job_id)) == len(by_job)
+    suspends = queries.audit_page(queries.AuditFilter(action="suspend"), limit=100)
+    assert {e["action"] for e in suspends} == {"suspend"}
+    # The job's events and the three endpoints made Suspended before it.
+    assert len(suspends) == queries.audit_count(queries.AuditFilter(action="suspend")) == len(
+        by_job) + 3

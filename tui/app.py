@@ -24,7 +24,7 @@ from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 
-from simdeck.core import auth, db, views_saved
+from simdeck.core import auth, db, offers, views_saved
 from simdeck.core.auth import Actor
 from simdeck.core.errors import InputError, SimdeckError
 from simdeck.core.sanitize import printable
@@ -41,6 +41,7 @@ from simdeck.tui.screens.groups import GroupsScreen
 from simdeck.tui.screens.help import HelpScreen
 from simdeck.tui.screens.jobs import JobsScreen
 from simdeck.tui.screens.progress import ProgressScreen
+from simdeck.tui.screens.settings import SettingsScreen
 from simdeck.tui.screens.sims import SimsScreen
 from simdeck.tui.widgets.status import TopBar
 from simdeck.tui.widgets.virtual_list import VirtualList
@@ -104,6 +105,7 @@ class SimdeckApp(App[None]):
         "groups": GroupsScreen,
         "audit": AuditScreen,
         "jobs": JobsScreen,
+        "settings": SettingsScreen,
     }
 
     class Ready(Message):
@@ -116,6 +118,13 @@ class SimdeckApp(App[None]):
 
     class DataChanged(Message):
         """Another process committed a change."""
+
+    class PolicyRead(Message):
+        """The deployment's policy, as read now."""
+
+        def __init__(self, policy: offers.Policy) -> None:
+            super().__init__()
+            self.policy = policy
 
     class PollFailed(Message):
         """Looking for changes failed (the database went away, say)."""
@@ -151,9 +160,30 @@ class SimdeckApp(App[None]):
         self.keymap: dict[str, str] = {}
         #: Why the database could not be opened, when it could not.
         self.setup_problem: str | None = None
+        #: The deployment's policy (allow_resume): what it lets the screens offer. Read at
+        #: start and again after every change (a setting change is audited like any).
+        self.policy = offers.Policy()
 
     def _changed_elsewhere(self) -> None:
         self.post_message(self.DataChanged())  # thread-safe: the reader thread calls it
+
+    def read_policy(self) -> None:
+        """Read the deployment's policy on the reader thread; the screens' keys follow."""
+
+        def deliver(result: Any, error: BaseException | None) -> None:
+            if error is None:
+                self.post_message(self.PolicyRead(result))
+
+        self.reader.submit("policy", offers.Policy.read, deliver)
+
+    def on_simdeck_app_policy_read(self, message: PolicyRead) -> None:
+        if message.policy == self.policy:
+            return
+        self.policy = message.policy
+        for screen in self.all_screens():
+            screen.refresh_bindings()
+            if isinstance(screen, BaseScreen):
+                screen.policy_changed()
 
     def _poll_failed(self, error: BaseException) -> None:
         self.post_message(self.PollFailed(error))
@@ -196,6 +226,7 @@ class SimdeckApp(App[None]):
         self.reader.start()
         if self.actor is not None:
             self.reader.ready = True
+            self.read_policy()
             return
         url, read_only, user = self.db_url, self.read_only, self.user
 
@@ -214,6 +245,7 @@ class SimdeckApp(App[None]):
             self.setup_problem = explain(message.error, self.database_name)
         else:
             self.actor = message.actor
+            self.read_policy()
         for screen in self.all_screens():
             if isinstance(screen, BaseScreen):
                 screen.start()
@@ -246,6 +278,7 @@ class SimdeckApp(App[None]):
     # --- live refresh -----------------------------------------------------------------
 
     def on_simdeck_app_data_changed(self) -> None:
+        self.read_policy()
         if isinstance(self.screen, ModalScreen):
             # A dialog is open: the list stays as the operator saw it until it closes.
             self._stale = True

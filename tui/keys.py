@@ -31,6 +31,7 @@ SIMS = "sims"  # the SIM inventory screen
 GROUPS = "groups"  # the Endpoint Groups screen
 AUDIT = "audit"  # the Audit log screen
 JOBS = "jobs"  # the Jobs screen
+SETTINGS = "settings"  # the Settings screen
 
 #: The screens, each one key away: (key, mode name, title).
 SCREENS: tuple[tuple[str, str, str], ...] = (
@@ -39,6 +40,7 @@ SCREENS: tuple[tuple[str, str, str], ...] = (
     ("3", "groups", "Groups"),
     ("4", "audit", "Audit"),
     ("5", "jobs", "Jobs"),
+    ("6", "settings", "Settings"),
 )
 
 
@@ -181,6 +183,8 @@ COMMANDS: tuple[Command, ...] = (
             section="SIM inventory"),
     Command("clear_sims_filters", "ctrl+r", "Clear filters", "Show every SIM again", SIMS,
             section="SIM inventory", key_display="^r", short="Clear"),
+    Command("open_sim_endpoint", "enter", "Endpoint",
+            "Open the endpoint the SIM under the cursor is linked to", SIMS, section="SIMs"),
     Command("refresh_sims", "ctrl+l", "Refresh SIMs", "Read the SIM inventory again now",
             SIMS, footer=False, section="SIM inventory"),
     # The Endpoint Groups screen (tui/screens/groups.py).
@@ -208,6 +212,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("toggle_audit_detail", "d", "Detail",
             "Show or hide every field of the event under the cursor", AUDIT,
             section="Audit log"),
+    Command("open_audit_endpoint", "enter", "Endpoint",
+            "Open the endpoint of the event under the cursor", AUDIT, section="Audit log"),
     Command("refresh_audit", "ctrl+l", "Refresh audit", "Read the audit log again now", AUDIT,
             footer=False, section="Audit log"),
     # The Jobs screen (tui/screens/jobs.py).
@@ -217,8 +223,16 @@ COMMANDS: tuple[Command, ...] = (
     Command("export_job_skipped", "X", "Export skipped",
             "Write the ICCIDs the selected job skipped to a CSV file", JOBS, section="Jobs",
             key_display="X"),
+    Command("job_audit", "enter", "Audit events",
+            "The Audit log of the events the selected job wrote", JOBS, section="Jobs"),
     Command("refresh_jobs", "ctrl+l", "Refresh", "Read the jobs again now", JOBS,
             footer=False, section="Jobs"),
+    # The Settings screen (tui/screens/settings.py).
+    Command("toggle_setting", "enter,space", "Change",
+            "Turn the selected deployment setting on or off (admins)", SETTINGS,
+            role=Role.ADMIN, section="Settings"),
+    Command("refresh_settings", "ctrl+l", "Refresh", "Read the settings again now", SETTINGS,
+            footer=False, section="Settings"),
     # The filter bar.
     Command("leave_filters", "escape,down", "Back to list", "Leave the filters for the list",
             FILTERS, footer=False, section="Filters", palette=False),

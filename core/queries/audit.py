@@ -95,6 +95,8 @@ class AuditFilter:
     action: str | None = None
     since: dt.datetime | None = None
     until: dt.datetime | None = None
+    #: Only the events a bulk job wrote (the Jobs screen's drill-down).
+    job: int | None = None
 
     def with_endpoint(self, endpoint_id: int | None) -> AuditFilter:
         """The same filter for one endpoint."""
@@ -103,7 +105,7 @@ class AuditFilter:
     def is_empty(self) -> bool:
         """True when every event matches."""
         return (self.endpoint_id is None and not self.actor and not self.action
-                and self.since is None and self.until is None)
+                and self.since is None and self.until is None and self.job is None)
 
 
 def _audit_where(q: pw.Select, f: AuditFilter) -> pw.Select:
@@ -117,6 +119,8 @@ def _audit_where(q: pw.Select, f: AuditFilter) -> pw.Select:
         q = q.where(AuditEvent.at >= f.since)
     if f.until:
         q = q.where(AuditEvent.at < f.until)
+    if f.job is not None:
+        q = q.where(AuditEvent.job == f.job)
     return q
 
 

@@ -27,13 +27,21 @@ def group_list() -> list[str]:
 
 
 def groups_with_counts() -> list[dict[str, Any]]:
-    """Every Endpoint Group with its configuration and how many live endpoints it has."""
-    counts = dict(
-        Endpoint.select(Endpoint.group, pw.fn.COUNT(Endpoint.id))
-        .where(Endpoint.group.is_null(False) & (Endpoint.state != State.TERMINATED.value))
-        .group_by(Endpoint.group)
+    """Every Endpoint Group with its configuration, how many live endpoints it has
+    (``endpoints``) and how many endpoints hold it, terminated ones too (``all_endpoints``)."""
+    live: dict[int, int] = {}
+    every: dict[int, int] = {}
+    # Per group and state, from the (group_id, state) index alone; terminated endpoints
+    # still hold their group (it cannot be deleted), but are not its live endpoints.
+    for gid, state, n in (
+        Endpoint.select(Endpoint.group, Endpoint.state, pw.fn.COUNT(Endpoint.id))
+        .where(Endpoint.group.is_null(False))
+        .group_by(Endpoint.group, Endpoint.state)
         .tuples()
-    )
+    ):
+        every[gid] = every.get(gid, 0) + int(n)
+        if state != State.TERMINATED.value:
+            live[gid] = live.get(gid, 0) + int(n)
     return [
         {
             "id": g.id,
@@ -41,7 +49,8 @@ def groups_with_counts() -> list[dict[str, Any]]:
             "description": g.description,
             "apn": g.apn,
             "ip_pool": g.ip_pool,
-            "endpoints": int(counts.get(g.id, 0)),
+            "endpoints": live.get(g.id, 0),
+            "all_endpoints": every.get(g.id, 0),
         }
         for g in EndpointGroup.select().order_by(EndpointGroup.name)
     ]

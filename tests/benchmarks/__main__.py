@@ -70,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="runs per export row")
     parser.add_argument("--searches", type=int, default=60, help="size of the search set")
     parser.add_argument("--seed", type=int, default=12, help="seed of the search set")
+    parser.add_argument("--only-screens", action="store_true",
+                        help="only what each screen reads before it shows (screen_rows.py)")
     args = parser.parse_args(argv)
 
     tmp = Path(tempfile.mkdtemp(prefix="simdeck-bench-"))
@@ -85,6 +87,12 @@ def main(argv: list[str] | None = None) -> int:
             Path(path + suffix).unlink(missing_ok=True)
         step(f"building the {args.endpoints:,}-endpoint demo database")
         figures.append(core_rows.demo_row(path, args.endpoints))
+    if args.only_screens:
+        from . import screen_rows
+
+        step("each screen's reads, on a copy with 1,000,000 audit events")
+        figures += screen_rows.all_rows(path, tmp)
+        return report(figures, args.markdown, tmp, started)
     if args.only_search:
         from . import search_rows
 
@@ -134,6 +142,10 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copy(path, work)
         step("bulk suspend of 100,000 marked endpoints through the console")
         figures.append(console_bulk_row(work))
+    step("each screen's reads, on a copy with 1,000,000 audit events")
+    from . import screen_rows
+
+    figures += screen_rows.all_rows(path, tmp)
     step("done")
     return report(figures, args.markdown, tmp, started)
 

@@ -95,8 +95,11 @@ async def test_resume_refused_by_policy_shows_cores_message(pool_db: str, make_a
     app = make_app(pool_db)
     async with app.run_test(size=(120, 36)) as pilot:
         await on_endpoint(pilot, "munich-van-0005")
+        assert "resume" not in {b.binding.action for b in app.screen.active_bindings.values()
+                                if b.enabled}
         await pilot.press("R")
         await wait_for(pilot, lambda: "policy" in notes(app))
+        assert "allow_resume is off" in notes(app) and "Settings screen" in notes(app)
         assert not isinstance(app.screen, ConfirmScreen)
         assert state_of("munich-van-0005") == "suspended"
 
@@ -155,6 +158,37 @@ async def test_link_sim_no_changes_nothing(pool_db: str, make_app: Any) -> None:
         assert Sim.select().where(Sim.endpoint.is_null()).count() == 3
 
 
+async def test_the_sim_picker_opens_on_its_search_and_an_eid_narrows_it(
+    pool_db: str, make_app: Any
+) -> None:
+    from textual.widgets import Input
+
+    from tests.tui.conftest import POOL
+
+    eid = Sim.get(Sim.iccid == POOL[1]).eid
+    assert eid
+    app = make_app(pool_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await on_endpoint(pilot, "factory-spare-0019")
+        await pilot.press("l")
+        picker = await dialog(pilot, SimPicker)
+        search_box = picker.query_one("#sim-search", Input)
+        assert picker.focused is search_box
+        await wait_for(pilot, lambda: not picker.busy)
+        assert picker.sims.count == 3
+        await pilot.press(*eid[:24])
+        await wait_for(pilot, lambda: not picker.busy and picker.sims.count == 1)
+        assert picker.sims.cursor_row.iccid == POOL[1]
+        await pilot.press("enter")
+        confirm = await dialog(pilot, ConfirmScreen)
+        assert confirm.title_text == CONTINUE
+        assert confirm.lines == [f"SIM {POOL[1]} will be linked to factory-spare-0019."]
+        await pilot.click("#yes")
+        await wait_for(pilot, lambda: state_of("factory-spare-0019") != "hold")
+        assert Sim.get(Sim.iccid == POOL[1]).endpoint_id == Endpoint.get(
+            Endpoint.name == "factory-spare-0019").id
+
+
 async def test_delink_yes_frees_the_sim(pool_db: str, make_app: Any) -> None:
     app = make_app(pool_db)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -162,7 +196,9 @@ async def test_delink_yes_frees_the_sim(pool_db: str, make_app: Any) -> None:
         iccid = Endpoint.get(Endpoint.name == "porto-bus-0008").iccid
         await pilot.press("x")
         confirm = await dialog(pilot, ConfirmScreen)
-        assert CONTINUE in confirm.lines
+        # Under the seed's words, the SIM and the endpoint it leaves.
+        assert confirm.lines[:2] == [CONTINUE,
+                                     f"SIM {iccid} will be de-linked from porto-bus-0008."]
         await pilot.click("#yes")
         await wait_for(pilot, lambda: f"SIM {iccid} de-linked successfully" in notes(app))
         assert state_of("porto-bus-0008") == "hold"

@@ -6,10 +6,12 @@ from typing import Any
 
 from textual.widgets import OptionList
 
+from simdeck.core import auth, db, settings
 from simdeck.tui import keys
 from simdeck.tui.keys import CommandsProvider
 from simdeck.tui.screens.dialogs import ActionsMenu, ConfirmScreen
 from simdeck.tui.widgets.detail import DetailPane
+from tests.tui import fleet
 from tests.tui.conftest import (
     at_rest,
     dialog,
@@ -77,9 +79,41 @@ async def test_menu_on_marks_offers_the_bulk_actions(pool_db: str, make_app: Any
         await pilot.press("asterisk", "a")
         menu = await dialog(pilot, ActionsMenu)
         assert menu.title_text.startswith("Actions on all 6 matching marked")
-        assert menu_ids(menu) == [
-            "assign_group", "activate", "suspend", "resume", "delink", "terminate",
-        ]
+        # Active, Idle, Detached, Suspended and Hold reefers: no Pre-Active one to activate,
+        # and resume waits on the deployment's policy (allow_resume is off).
+        await wait_for(pilot, lambda: endpoints_screen(app)._marked_states is not None)
+        await pilot.press("escape")
+        await pilot.press("a")
+        menu = await dialog(pilot, ActionsMenu)
+        assert menu_ids(menu) == ["assign_group", "suspend", "delink", "terminate"]
+
+
+async def test_marks_that_no_action_allows_are_offered_none_of_it(
+    pool_db: str, make_app: Any
+) -> None:
+    app = make_app(pool_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await search(pilot, "reefer-0018")  # the one in Hold
+        await pilot.press("asterisk")
+        await wait_for(pilot, lambda: endpoints_screen(app)._marked_states == {"hold": 1})
+        await settle(pilot)
+        shown = footer_actions(app)
+        assert not shown & {"suspend", "resume", "activate", "delink"}
+        assert "assign_group" in shown and "terminate" in shown
+        await pilot.press("u")  # not offered: the key does nothing, nothing changes
+        await settle(pilot)
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert state_of("reefer-0018") == "hold"
+
+
+async def test_an_empty_list_offers_no_endpoint_action(pool_db: str, make_app: Any) -> None:
+    app = make_app(pool_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await search(pilot, "no-such-endpoint-anywhere")
+        assert endpoints_screen(app).endpoint_list.count == 0
+        shown = footer_actions(app)
+        assert not shown & {"suspend", "terminate", "assign_group", "edit", "delink",
+                            "actions_menu", "history"}
 
 
 async def test_a_viewer_is_offered_no_action(pool_db: str, make_app: Any) -> None:
@@ -135,7 +169,16 @@ async def test_the_detail_pane_lists_the_actions_with_their_keys(
         text = await wait_for(pilot, lambda: pane.view and str(
             pane.query_one("#detail-body").render()))
         assert "Actions  (a: menu)" in text
-        assert "R Resume" in text and "x De-link" in text and "u Suspend" not in text
+        # Suspended, and this deployment does not allow resume: not offered.
+        assert "R Resume" not in text and "x De-link" in text and "u Suspend" not in text
+        assert "resume" not in footer_actions(app)
+        # An admin turns the policy on elsewhere: the pane and the footer follow.
+        db.open_database(pool_db)
+        settings.set_setting(auth.login(user=fleet.USER), "allow_resume", "true")
+        db.database.close()
+        await wait_for(pilot, lambda: "R Resume" in str(pane.query_one("#detail-body").render()),
+                       timeout=6)
+        assert "resume" in footer_actions(app)
 
 
 async def test_the_palette_offers_what_the_row_allows_and_refuses_a_stale_choice(
@@ -213,7 +256,8 @@ async def test_the_footer_follows_a_change_of_the_rows_state_in_place(
         await pilot.press("enter")
         await wait_for(pilot, lambda: state_of("munich-van-0004") == "suspended")
         await wait_for(pilot, lambda: "suspend" not in footer_actions(app))
-        assert "resume" in footer_actions(app)
+        assert "resume" not in footer_actions(app)  # allow_resume is off
+        assert "terminate" in footer_actions(app)
 
 
 async def test_a_keymap_shows_its_keys_in_the_menu_and_the_help(

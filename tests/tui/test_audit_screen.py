@@ -211,7 +211,7 @@ async def test_show_endpoint_filters_to_one_endpoint(fleet_db: str, make_app: An
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await to_audit(pilot)
         ep = Endpoint.get(Endpoint.name == "reefer-0016")
-        screen.show_endpoint(ep.id)
+        screen.show_endpoint(str(ep.id))
         await at_rest(pilot, screen)
         assert shown_ids(screen) == db_ids(AuditEvent.endpoint_id == ep.id)
         assert screen.query_one("#audit-endpoint", Input).value == str(ep.id)

@@ -161,7 +161,7 @@ async def test_cancel_stops_after_the_chunk_and_the_jobs_screen_resumes_it(
         await wait_for(pilot, lambda: bar.progress == 500)
         assert f"Suspending 500 of {active:,} endpoints…" in text_of(progress)
         await pilot.press("escape")
-        assert "Cancelling after the current chunk" in text_of(progress)
+        assert "Cancelling… the job stops after its current chunk" in text_of(progress)
         gate.set()
         await wait_for(pilot, lambda: progress.finished)
         shown = text_of(progress)
@@ -445,12 +445,16 @@ async def test_bulk_suspend_of_100000_marked_endpoints_moves_the_bar(
     hundred_thousand_db: str, make_app: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[tuple[float, float | None]] = []
+    recorded: list[tuple[float, str]] = []
     advance = ProgressScreen.advance
 
-    def watched(self: ProgressScreen, done: int, total: int) -> None:
-        advance(self, done, total)
+    def watched(self: ProgressScreen, done: int, total: int, recording: bool = False) -> None:
+        advance(self, done, total, recording)
         bar = self.query_one(ProgressBar)
-        seen.append((bar.progress, bar.total))
+        if recording:
+            recorded.append((bar.progress, text_of(self)))
+        else:
+            seen.append((bar.progress, bar.total))
 
     monkeypatch.setattr(ProgressScreen, "advance", watched)
     app = make_app(hundred_thousand_db)
@@ -473,12 +477,89 @@ async def test_bulk_suspend_of_100000_marked_endpoints_moves_the_bar(
         assert Endpoint.select().where(Endpoint.state == "suspended").count() == BIG
         assert Endpoint.select().where(Endpoint.state != "suspended").count() == 0
         assert AuditEvent.select().where(AuditEvent.action == "suspend").count() == BIG
+    # Recording the targets moves the bar first, in words too.
+    assert [p for p, _ in recorded] == [float(n) for n in range(0, BIG + 1, 10_000)]
+    assert "Recording targets 50,000 of 100,000…" in recorded[5][1]
     values = [p for p, _ in seen]
     assert all(total == BIG for _, total in seen)
     assert values == sorted(values)
     between = {v for v in values if 0 < v < BIG}
     assert len(between) >= 5, values
     assert values[-1] == BIG
+
+
+async def test_q_during_a_job_asks_and_yes_cancels_it_then_quits(
+    big_db: str, make_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(actions, "CHUNK", 500)
+    gate = threading.Event()
+    report = ProgressScreen.report
+
+    def held(self: ProgressScreen, done: int, total: int) -> None:
+        report(self, done, total)
+        if done:
+            gate.wait(10)
+
+    monkeypatch.setattr(ProgressScreen, "report", held)
+    app = make_app(big_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await search(pilot, "state:active")
+        await pilot.press("asterisk", "u")
+        await dialog(pilot, ConfirmScreen)
+        await pilot.press("enter")
+        progress = await dialog(pilot, ProgressScreen)
+        await wait_for(pilot, lambda: progress.query_one(ProgressBar).progress == 500)
+        await pilot.press("q")
+        ask = await dialog(pilot, ConfirmScreen)
+        assert ask.title_text == "Quit while suspend runs?"
+        assert "can be resumed from the Jobs screen" in ask.lines[0]
+        await pilot.press("escape")  # No: the job carries on, the console stays
+        assert app.screen is progress and not progress.is_cancelled()
+        await pilot.press("q")
+        await dialog(pilot, ConfirmScreen)
+        await pilot.press("shift+tab", "enter")  # Yes (No has the focus: it is dangerous)
+        assert progress.is_cancelled()
+        assert "Cancelling…" in text_of(progress)
+        gate.set()
+        await wait_for(pilot, lambda: app._exit, timeout=10)
+    assert Job.get_by_id(1).status == "cancelled"
+    assert Endpoint.select().where(Endpoint.state == "suspended").count() > 0
+
+
+async def test_cancel_while_recording_the_targets_is_honoured_before_any_change(
+    big_db: str, make_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db.open_database(big_db)
+    active = Endpoint.select().where(Endpoint.state == "active").count()
+    suspended = Endpoint.select().where(Endpoint.state == "suspended").count()
+    db.database.close()
+    monkeypatch.setattr(actions, "ITEMS_PER_TX", 50)
+    gate = threading.Event()
+    recording = ProgressScreen.report_recording
+
+    def held(self: ProgressScreen, done: int, total: int) -> None:
+        recording(self, done, total)
+        if done:
+            gate.wait(10)
+
+    monkeypatch.setattr(ProgressScreen, "report_recording", held)
+    app = make_app(big_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await search(pilot, "state:active")
+        await pilot.press("asterisk", "u")
+        await dialog(pilot, ConfirmScreen)
+        await pilot.press("enter")
+        progress = await dialog(pilot, ProgressScreen)
+        await wait_for(pilot, lambda: progress.query_one(ProgressBar).progress == 50)
+        assert f"Recording targets 50 of {active:,}…" in text_of(progress)
+        await pilot.press("escape")
+        assert (f"Cancelling… the job stops after its current chunk (50 of {active:,} "
+                "recorded).") in text_of(progress)
+        gate.set()
+        await wait_for(pilot, lambda: progress.finished)
+        assert "Suspend · job 1 · cancelled" in text_of(progress)
+        assert Job.get_by_id(1).status == "cancelled"
+        assert Endpoint.select().where(Endpoint.state == "suspended").count() == suspended
 
 
 # --- snapshots -------------------------------------------------------------------------------

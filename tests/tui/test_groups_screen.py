@@ -286,15 +286,16 @@ async def test_delete_group_with_endpoints_is_refused_in_cores_words(
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await to_groups(pilot)
         await on_group(pilot, screen, "cold-chain")
+        # Not offered: no Delete in the footer, and no question with a Yes that must fail.
+        assert "delete_group" not in {
+            b.binding.action for b in app.active_bindings.values() if b.enabled}
         await pilot.press("delete")
-        confirm = await dialog(pilot, ConfirmScreen)
-        assert "6 endpoints still use it" in "\n".join(confirm.lines)
-        await pilot.click("#yes")
         await wait_for(pilot, lambda: "still has" in notes(app))
+        assert not isinstance(app.screen, ConfirmScreen)
         used = Endpoint.select().join(EndpointGroup).where(
             EndpointGroup.name == "cold-chain").count()
-        assert f"group cold-chain still has {used} endpoints (terminated ones included); " \
-            "assign them to another group first" in notes(app)
+        assert f"Endpoint Group cold-chain still has {used} endpoints (terminated ones " \
+            "included): assign them to another group first" in notes(app)
         assert "cold-chain" in names_in_db()
         await pilot.pause(0.1)
         assert shown(screen)[0][0] == "cold-chain"
@@ -330,8 +331,10 @@ async def test_admin_is_offered_the_group_changes(groups_db: str, make_app: Any)
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await to_groups(pilot)
         shown_keys = {b.binding.action for b in app.active_bindings.values() if b.enabled}
-        assert {"new_group", "edit_group", "delete_group", "show_group_endpoints"} <= shown_keys
-        assert screen.check_action("delete_group", ()) is True
+        assert {"new_group", "edit_group", "show_group_endpoints"} <= shown_keys
+        # Delete only on a group no endpoint holds.
+        assert screen.check_action("delete_group", ()) is bool(
+            not screen.current_group()["all_endpoints"])
 
 
 # --- to the endpoints ----------------------------------------------------------------

@@ -158,7 +158,9 @@ async def test_resume_of_a_done_job_shows_cores_refusal(jobs_db: str, make_app: 
     async with app.run_test(size=(120, 36)) as pilot:
         await open_jobs(pilot)
         await pilot.press("down", "down", "R")
-        await wait_for(pilot, lambda: "job 1 is already done: nothing to resume" in notes(app))
+        await wait_for(pilot, lambda: "Job 1 is done: nothing to resume" in notes(app))
+        # Not offered: no R in the footer under a Done job.
+        assert not app.screen.check_action("resume_job", ())
         await pilot.pause()
         assert isinstance(app.screen, JobsScreen)
         assert Job.get_by_id(1).status == "done"
@@ -225,6 +227,41 @@ async def test_another_operators_job_appears_by_itself(jobs_db: str, make_app: A
         assert row_text(screen, 0)[:4] == ["4", "Suspend", "olga", "Done"]
         # The cursor stays on the job it was on.
         assert "Job 3" in screen.detail_text()
+
+
+async def test_a_job_this_console_just_ran_gets_the_cursor_so_r_resumes_it(
+    jobs_db: str, make_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.tui.conftest import search
+
+    app = make_app(jobs_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_jobs(pilot)
+        await pilot.press("down", "down")
+        assert "Job 1" in screen.detail_text()
+        await pilot.press("1")
+        await search(pilot, "berlin-taxi")
+        # Cancel is pressed before the first chunk: the new job is cancelled, resumable.
+        cancel = [True]
+        monkeypatch.setattr(ProgressScreen, "is_cancelled", lambda self: cancel[0])
+        await pilot.press("asterisk", "u")
+        await dialog(pilot, ConfirmScreen)
+        await pilot.press("enter")
+        progress = await dialog(pilot, ProgressScreen)
+        await wait_for(pilot, lambda: progress.finished)
+        await pilot.press("escape")
+        cancel[0] = False
+        await pilot.press("5")
+        await wait_for(pilot, lambda: screen.table.row_count == 4)
+        assert "Job 4" in screen.detail_text() and "Cancelled" in screen.detail_text()
+        await pilot.press("R")
+        confirm = await dialog(pilot, ConfirmScreen)
+        assert confirm.title_text == "Resume job 4: Suspend"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ProgressScreen)
+                       and app.screen.finished, timeout=10)
+    assert Job.get_by_id(4).status == "done" and Job.get_by_id(1).status == "done"
+    assert state_of("berlin-taxi-0001") == "suspended"
 
 
 # --- snapshots -------------------------------------------------------------------------------

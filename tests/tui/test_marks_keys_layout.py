@@ -16,6 +16,7 @@ from simdeck.tui.screens.endpoints import EndpointsScreen, Marks
 from simdeck.tui.screens.groups import GroupsScreen
 from simdeck.tui.screens.help import HelpScreen
 from simdeck.tui.screens.jobs import JobsScreen
+from simdeck.tui.screens.settings import SettingsScreen
 from simdeck.tui.screens.sims import SimsScreen
 from simdeck.tui.widgets.detail import DetailPane
 from simdeck.tui.widgets.filter_bar import FilterBar
@@ -85,6 +86,7 @@ def test_every_command_has_its_action_where_its_scope_says() -> None:
         keys.GROUPS: GroupsScreen,
         keys.AUDIT: AuditScreen,
         keys.JOBS: JobsScreen,
+        keys.SETTINGS: SettingsScreen,
     }
     for command in keys.COMMANDS:
         owner = owners[command.scope]

@@ -57,7 +57,8 @@ class Progress:
         if total <= actions.CHUNK or not sys.stderr.isatty():
             return
         pct = 100 * done // total if total else 100
-        click.echo(f"\r{self.label}: {done:,}/{total:,} ({pct}%)", err=True, nl=False)
+        # Padded: the line it overwrites may have been longer (the recording phase's).
+        click.echo(f"\r{self.label}: {done:,}/{total:,} ({pct}%)".ljust(60), err=True, nl=False)
         self.shown = True
 
     def end(self) -> None:
@@ -91,10 +92,11 @@ def run_job(actor: auth.Actor, act: Action, targets: actions.Targets,
             group: str | None) -> actions.Result:
     """Run an action with progress and Ctrl+C handling."""
     progress = Progress(act.label)
+    recording = Progress(f"{act.label}: recording targets")
     with interruptible() as cancelled:
         try:
             return actions.run(actor, act.name, targets, group=group, progress=progress,
-                               cancelled=cancelled)
+                               cancelled=cancelled, recording=recording)
         finally:
             progress.end()
 

@@ -56,10 +56,17 @@ def demo(ctx: click.Context, count: int, seed: int, no_tui: bool, rebuild: bool)
         db = open_store(url, opts.read_only)
         auth.login(read_only=opts.read_only)
         counts = queries.counts_by_state(queries.Filter())
+        have = sum(counts.values())
         out.echo(f"Using the demo database {describe(url)}, built earlier "
-                   "(delete it to build a new one).")
-        out.echo(f"{sum(counts.values()):,} endpoints: " + ", ".join(
+                 "(simdeck demo --rebuild builds a new one).")
+        out.echo(f"{have:,} endpoints: " + ", ".join(
             f"{n:,} {s.label}" for s, n in counts.items() if n))
+        asked = ctx.get_parameter_source("count") is not click.core.ParameterSource.DEFAULT
+        if asked and have != count:
+            # Said, not done silently: a demo of another size is kept until asked.
+            out.echo(f"It has {have:,} endpoints, not the {count:,} asked for; to build "
+                       f"it with {count:,}: simdeck demo --endpoints {count} --rebuild",
+                       err=True)
     else:
         if opts.read_only:
             raise PermissionDenied("cannot build the demo database with --read-only")
@@ -70,8 +77,17 @@ def demo(ctx: click.Context, count: int, seed: int, no_tui: bool, rebuild: bool)
         summary = core_demo.build_demo(count, seed=seed, operator=auth.os_user(), progress=say)
         out.echo_lines(summary.lines())
     db.close()
+    out.echo(f"The command line on this demo: export SIMDECK_DB={_quoted(url)}  "
+               "(then simdeck endpoints list, simdeck audit …)")
     if no_tui:
         return
     if not open_console(url, opts.read_only):
         out.echo("The console is not available yet; the demo database is ready at "
                    f"{describe(url)} (use it with --db).")
+
+
+def _quoted(path: str) -> str:
+    """``path`` as a shell word."""
+    import shlex
+
+    return shlex.quote(path)

@@ -248,6 +248,7 @@ class Typed:
     action: str | None = None
     since: str = ""
     until: str = ""
+    job: int | None = None
 
     def build(self, now: dt.datetime) -> AuditFilter:
         """The audit filter it means (reads the database for the endpoint).
@@ -269,11 +270,14 @@ class Typed:
             action=self.action or None,
             since=queries.parse_when("since", self.since, now) if self.since.strip() else None,
             until=queries.parse_when("until", self.until, now) if self.until.strip() else None,
+            job=self.job,
         )
 
     def describe(self) -> str:
         """The filter in a few words (the status line)."""
         parts = []
+        if self.job is not None:
+            parts.append(f"job {self.job}")
         if self.endpoint.strip():
             parts.append(f"endpoint {self.endpoint.strip()}")
         if self.actor.strip():
@@ -285,6 +289,15 @@ class Typed:
         if self.until.strip():
             parts.append(f"until {self.until.strip()}")
         return "filtered: " + ", ".join(parts) if parts else ""
+
+
+async def open_endpoint(app: Any, iccid: str, name: str = "") -> None:
+    """Go to the Endpoints screen showing the endpoint with this ICCID (or name)."""
+    await app.switch_mode("endpoints")
+    screen = app.screen
+    show = getattr(screen, "show_endpoint", None)
+    if show is not None:
+        show(iccid, name)
 
 
 class AuditScreen(BaseScreen):
@@ -303,6 +316,9 @@ class AuditScreen(BaseScreen):
         self._asked: Typed | None = None
         self._updated: float | None = None
         self._detail_shown: bool | None = None
+        #: The job whose events are shown (from the Jobs screen), None for all; Ctrl+R
+        #: clears it with the boxes.
+        self._job: int | None = None
 
     def compose(self) -> ComposeResult:
         yield TopBar(id="topbar")
@@ -381,6 +397,7 @@ class AuditScreen(BaseScreen):
             action=str(action) if action is not Select.NULL else None,
             since=self.query_one("#audit-since", Input).value,
             until=self.query_one("#audit-until", Input).value,
+            job=self._job,
         )
 
     @on(Input.Changed, "#audit-controls Input")
@@ -450,12 +467,33 @@ class AuditScreen(BaseScreen):
         return (self.debouncing("boxes") or self._asked is not None or vlist.reading
                 or vlist.count is None or vlist.stale)
 
-    def show_endpoint(self, endpoint_id: int) -> None:
-        """Show the audit trail of one endpoint (the other filters are kept)."""
+    def show_endpoint(self, ref: str) -> None:
+        """Show the audit trail of one endpoint, by ICCID (or id), the other filters kept."""
         box = self.query_one("#audit-endpoint", Input)
         with self.prevent(Input.Changed):
-            box.value = str(endpoint_id)
+            box.value = ref
         self._apply_boxes()
+
+    def show_job(self, job_id: int) -> None:
+        """Show only the events bulk job ``job_id`` wrote (every other filter cleared)."""
+        self._job = job_id
+        with self.prevent(Input.Changed, Select.Changed):
+            for box in self.query("#audit-controls Input").results(Input):
+                box.value = ""
+            self.query_one("#audit-action", Select).clear()
+        self._apply_boxes()
+
+    async def action_open_audit_endpoint(self) -> None:
+        """The Endpoints screen, showing the endpoint of the event under the cursor."""
+        row = self.events.cursor_row
+        if row is None or row.endpoint_id is None:
+            self.notify("This event is not about an endpoint", severity="warning")
+            return
+        if not row.iccid and not row.name:
+            self.notify(f"Endpoint {row.endpoint_id} has neither an ICCID nor a name to find "
+                        "it by", severity="warning")
+            return
+        await open_endpoint(self.app, row.iccid, row.name)
 
     def action_focus_audit_filters(self) -> None:
         """Into the filter boxes (the endpoint first)."""
@@ -463,6 +501,7 @@ class AuditScreen(BaseScreen):
 
     def action_clear_audit_filters(self) -> None:
         """Every filter back to "all"."""
+        self._job = None
         with self.prevent(Input.Changed, Select.Changed):
             for box in self.query("#audit-controls Input").results(Input):
                 box.value = ""

@@ -19,7 +19,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Input
 from textual.worker import WorkerFailed
 
-from simdeck.core import db
+from simdeck.core import db, offers
 from simdeck.core.auth import Actor
 from simdeck.core.errors import SimdeckError
 from simdeck.core.queries import Filter
@@ -115,6 +115,14 @@ class BaseScreen(Debounce, Screen[None]):
         if text != self.problem:
             self.notify(text, title="Cannot read", severity="error", timeout=8)
         self.problem = text
+
+    def policy_changed(self) -> None:
+        """The deployment's policy changed (``app.policy``): what depends on it is redrawn."""
+
+    @property
+    def policy(self) -> offers.Policy:
+        """The deployment's policy as last read."""
+        return getattr(self.app, "policy", offers.Policy())
 
     def why_not(self, action: str) -> str | None:
         """Why ``action`` is not offered here now (None when it is, or no reason is known)."""

@@ -202,8 +202,8 @@ class SimPicker(Debounce, ModalScreen["str | None"]):
         Binding("escape", "cancel", "Cancel"),
         Binding("enter", "attach", "Attach SIM", show=False),
     ]
-    #: How long the search waits for the typing to rest.
-    DEBOUNCE = 0.15
+    #: How long the search waits for the typing to rest (a pasted ICCID: none at all).
+    DEBOUNCE = 0.08
 
     def __init__(self, endpoint: str) -> None:
         super().__init__()
@@ -230,7 +230,14 @@ class SimPicker(Debounce, ModalScreen["str | None"]):
     def on_mount(self) -> None:
         self.sims.set_sort_indicator("iccid", False)
         self.sims.set_source(SimSource())
-        self.sims.focus()
+        # The search has the focus: typing an ICCID, EID or IMSI narrows the list at once;
+        # ↓ or Enter goes to the list, Enter there attaches.
+        self.query_one("#sim-search", Input).focus()
+
+    def on_key(self, event: Any) -> None:
+        if event.key == "down" and isinstance(self.focused, Input):
+            event.stop()
+            self.sims.focus()
 
     @on(Input.Changed, "#sim-search")
     def _typed(self) -> None:
@@ -242,7 +249,12 @@ class SimPicker(Debounce, ModalScreen["str | None"]):
 
     @on(Input.Submitted, "#sim-search")
     def _to_list(self) -> None:
-        self.sims.focus()
+        # Enter on what was typed takes the SIM it found (the first match), as a picker
+        # does; while the list is still reading, it goes to the list instead.
+        if not self.busy and self.sims.cursor_row is not None:
+            self.action_attach()
+        else:
+            self.sims.focus()
 
     @on(VirtualList.CountChanged, "#sim-list")
     def _counted(self, event: VirtualList.CountChanged) -> None:

@@ -124,6 +124,13 @@ class EndpointActions(EndpointsBase):
         if preview.eligible == 0:
             self.notify("\n".join([title, *body]), title=act.label, severity="warning")
             return
+        if releases_sim(act) and targets.is_single():
+            # One endpoint: the question names the SIM and the endpoint it leaves.
+            if iccid is None and row is not None:
+                iccid = row.iccid
+            who = (row.name if row is not None and row.name else
+                   f"endpoint {targets.ids[0]}")
+            body = [f"SIM {iccid or '(none)'} will be de-linked from {who}.", *body]
         confirmed = await self.app.push_screen_wait(
             confirmation(act, title, body, preview.eligible)
         )
@@ -135,9 +142,9 @@ class EndpointActions(EndpointsBase):
             await self._apply(name, targets, group, iccid)
             return
 
-        def job(progress: Progress, cancelled: Cancelled) -> Result:
+        def job(progress: Progress, cancelled: Cancelled, recording: Progress) -> Result:
             return actions.run(actor, name, targets, group=group, progress=progress,
-                               cancelled=cancelled)
+                               cancelled=cancelled, recording=recording)
 
         await self._run_job(name, preview.total, job)
 
@@ -205,9 +212,9 @@ class EndpointActions(EndpointsBase):
         if not confirmed:
             return
 
-        def job(progress: Progress, cancelled: Cancelled) -> Result:
+        def job(progress: Progress, cancelled: Cancelled, recording: Progress) -> Result:
             return actions.run(actor, act.name, targets, progress=progress,
-                               cancelled=cancelled)
+                               cancelled=cancelled, recording=recording)
 
         await self._run_job(act.name, preview.total, job)
 
@@ -248,7 +255,10 @@ class EndpointActions(EndpointsBase):
         iccid = await self.app.push_screen_wait(SimPicker(row.name or f"endpoint {row.id}"))
         if iccid is None:
             return
-        if not await self.app.push_screen_wait(ConfirmScreen(CONTINUE)):
+        who = row.name or f"endpoint {row.id}"
+        if not await self.app.push_screen_wait(ConfirmScreen(
+            CONTINUE, [f"SIM {iccid} will be linked to {who}."]
+        )):
             return
         endpoint_id = row.id
         try:

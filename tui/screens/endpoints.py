@@ -18,7 +18,8 @@ from textual.message import Message
 from textual.reactive import var
 from textual.widgets import Footer
 
-from simdeck.core import queries
+from simdeck.core import actions, offers, queries
+from simdeck.core.actions import Targets
 from simdeck.core.lifecycle import ACTIONS, State
 from simdeck.core.queries import Filter
 from simdeck.core.sanitize import printable
@@ -60,6 +61,13 @@ ASK_ABOVE = 5
 ESC_AFTER_DIALOG = 0.3
 
 
+#: The width from which the footer shows the command palette's key too.
+FOOTER_WITH_PALETTE = 140
+
+#: Commands about the endpoint under the cursor that are not lifecycle actions.
+ON_A_ROW = frozenset({"actions_menu", "history"})
+
+
 class EndpointsScreen(Chords, EndpointForms, EndpointActions):
     """Inventory → Endpoints, past the portal: every key from ``tui.keys``."""
 
@@ -97,6 +105,14 @@ class EndpointsScreen(Chords, EndpointForms, EndpointActions):
             self.source = source
             self.counts = counts
 
+    class MarkedStates(Message):
+        """How many marked endpoints are in each state (what the marks are offered)."""
+
+        def __init__(self, marks: Marks, states: dict[str, int]) -> None:
+            super().__init__()
+            self.marks = marks
+            self.states = states
+
     class ChoicesLoaded(Message):
         """The groups and tags the filters offer."""
 
@@ -122,6 +138,8 @@ class EndpointsScreen(Chords, EndpointForms, EndpointActions):
         self._undo_marks: Marks | None = None
         #: When a dialog over this screen last closed (time.monotonic).
         self._dialog_closed_at = 0.0
+        #: The marked endpoints per state, once counted (None: not known yet).
+        self._marked_states: dict[str, int] | None = None
 
     # --- building ---------------------------------------------------------------------
 
@@ -182,7 +200,9 @@ class EndpointsScreen(Chords, EndpointForms, EndpointActions):
         narrow = self.size.width < NARROW
         shown = self.detail_narrow if narrow else self.detail_wide
         self.set_class(not shown, "-no-detail")
-        self.query_one(Footer).show_command_palette = not narrow
+        # The palette's key only where every key of the footer still fits beside it (at
+        # 120 columns it would cut the last label); ctrl+p works everywhere.
+        self.query_one(Footer).show_command_palette = self.size.width >= FOOTER_WITH_PALETTE
 
     def action_toggle_detail(self) -> None:
         """Show or hide the detail pane (remembered per layout)."""
@@ -414,10 +434,32 @@ class EndpointsScreen(Chords, EndpointForms, EndpointActions):
         self._dialog_closed_at = time.monotonic()
 
     def watch_marks(self) -> None:
+        self._marked_states = None
         if self.is_mounted:
             self.refresh_bindings()
             self.endpoint_list.refresh_rows()
             self._update_status()
+            self._count_marked_states()
+
+    def _count_marked_states(self) -> None:
+        """Count the marked endpoints per state on the reader thread; the keys follow."""
+        if not self.marks or not self._started:
+            return
+        marks = self.marks
+        targets = (Targets(filter=marks.filter) if marks.filter is not None
+                   else Targets(ids=tuple(sorted(marks.ids))))
+
+        def deliver(result: Any, error: BaseException | None) -> None:
+            if error is None:
+                self.post_message(self.MarkedStates(marks, dict(result)))
+
+        self.app.reader.submit("marked-states", lambda: actions.target_states(targets),
+                               deliver, priority=BACKGROUND)
+
+    def on_endpoints_screen_marked_states(self, event: MarkedStates) -> None:
+        if event.marks == self.marks:
+            self._marked_states = event.states
+            self.refresh_bindings()
 
     # --- the list's news --------------------------------------------------------------
 
@@ -572,6 +614,7 @@ class EndpointsScreen(Chords, EndpointForms, EndpointActions):
         if self._detail_id is not None:
             self._load_detail(self._detail_id)
         self._load_choices()
+        self._count_marked_states()
 
     # --- roles ------------------------------------------------------------------------
 
@@ -579,14 +622,47 @@ class EndpointsScreen(Chords, EndpointForms, EndpointActions):
         if not keys.allowed(action, self.actor):
             return False
         act = ACTIONS.get(action)
-        if act is not None and act.row and not self.marks:
-            # One endpoint: what its state forbids is not offered (nor shown in the footer).
-            # Asked while the screen is still being built or torn down too.
-            vlist = next(self.query("#endpoints").results(VirtualList), None)
-            row = vlist.cursor_row if vlist is not None else None
-            if row is not None and not act.allowed(row.state):
-                return False
-        return True
+        if act is None:
+            if action in ON_A_ROW:
+                # Nothing to show the menu or the history of on an empty list.
+                vlist = next(self.query("#endpoints").results(VirtualList), None)
+                has_row = vlist is not None and vlist.cursor_row is not None
+                return has_row or (action == "actions_menu" and bool(self.marks))
+            return True
+        if not offers.may(self.actor, action, self.policy):
+            return False  # the role, or the deployment's policy (allow_resume off)
+        if not act.row:
+            return True
+        if self.marks:
+            # On marks: only what at least one marked endpoint allows (once their states
+            # are counted; until then, what the role and the policy allow).
+            states = self._marked_states
+            return states is None or offers.on_marks(self.actor, action, states, self.policy)
+        # One endpoint: what its state forbids is not offered (nor shown in the footer);
+        # no endpoint (an empty list) is offered nothing. Asked while the screen is still
+        # being built or torn down too.
+        vlist = next(self.query("#endpoints").results(VirtualList), None)
+        row = vlist.cursor_row if vlist is not None else None
+        return offers.on_row(self.actor, action, row.state if row else None, self.policy)
+
+    async def on_key(self, event: Any) -> None:
+        # A key of an action the deployment's policy refuses (R while allow_resume is off)
+        # is not offered; pressed anyway, it says why rather than nothing. Not the second
+        # key of a chord (``gg``, ``yi``), which the chords take first.
+        if self.chord_pending() is None:
+            for command in keys.commands(keys.ENDPOINTS):
+                if event.key in command.keys and command.allowed(self.actor):
+                    why = offers.policy_refusal(command.id, self.policy)
+                    if why:
+                        event.stop()
+                        self.notify(why, title=command.label, severity="warning", timeout=8)
+                        return
+        await super().on_key(event)
+
+    def policy_changed(self) -> None:
+        # The detail pane lists the actions offered: read it again under the new policy.
+        if self._detail_id is not None:
+            self._load_detail(self._detail_id)
 
     async def action_history(self) -> None:
         """The Audit log screen, filtered to the endpoint under the cursor."""
@@ -597,17 +673,27 @@ class EndpointsScreen(Chords, EndpointForms, EndpointActions):
         await self.app.switch_mode("audit")
         screen = self.app.screen
         if isinstance(screen, AuditScreen):
-            screen.show_endpoint(row.id)
+            # By ICCID, as the operator knows it; an endpoint with no SIM by its id.
+            screen.show_endpoint(row.iccid or str(row.id))
+
+    def show_endpoint(self, iccid: str, name: str = "") -> None:
+        """Show the endpoint with this ICCID (else, by name) alone: a drill-down from the
+        SIM inventory or the Audit log."""
+        text = iccid or (f"name:{name}" if name else "")
+        if text:
+            self.query_one(FilterBar).show_search(text)
+        self.set_focus(self.endpoint_list)
 
     # --- the actions menu -------------------------------------------------------------
 
     def offered(self, state: str | None = None) -> list[keys.Command]:
         """The endpoint actions offered now: on the marks, or on a row in ``state``.
 
-        The same rule as the keys (``check_action``): the role allows it and, for one
-        endpoint, its state does; on marks, every bulk action the role allows. An action
-        not offered on a row picks its endpoints itself (purge: those old enough), so
-        neither a row nor marks choose them and the menu leaves it out.
+        The same rule as the keys (``check_action``), core's (``offers``): the role and
+        the deployment's policy allow it and, for one endpoint, its state does; on marks,
+        the bulk actions at least one marked endpoint allows. An action not offered on a
+        row picks its endpoints itself (purge: those old enough), so neither a row nor
+        marks choose them and the menu leaves it out.
         """
         out = []
         for command in keys.commands(keys.ENDPOINTS):
@@ -615,9 +701,13 @@ class EndpointsScreen(Chords, EndpointForms, EndpointActions):
             if act is None or not act.row or not command.allowed(self.actor):
                 continue
             if self.marks and state is None:
-                if act.bulk:
+                states = self._marked_states
+                if act.bulk and (
+                    offers.may(self.actor, act.name, self.policy) if states is None
+                    else offers.on_marks(self.actor, act.name, states, self.policy)
+                ):
                     out.append(command)
-            elif state is not None and act.allowed(state):
+            elif offers.on_row(self.actor, act.name, state, self.policy):
                 out.append(command)
         return out
 
@@ -646,7 +736,11 @@ class EndpointsScreen(Chords, EndpointForms, EndpointActions):
             await self.run_action(chosen)
 
     def why_not(self, action: str) -> str | None:
-        """The refusal in core's words, when the cursor row's state forbids ``action``."""
+        """The refusal in core's words, when the policy or the cursor row's state forbids
+        ``action``."""
+        refused = offers.policy_refusal(action, self.policy)
+        if refused:
+            return refused
         act = ACTIONS.get(action)
         row = self.endpoint_list.cursor_row
         if act is None or not act.row or row is None or self.marks or act.allowed(row.state):

@@ -17,7 +17,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Static
 
-from simdeck.core import identifiers, queries, records
+from simdeck.core import identifiers, offers, queries, records
 from simdeck.core.errors import SimdeckError, ValidationError
 from simdeck.core.queries import Filter
 from simdeck.core.sanitize import printable
@@ -284,6 +284,20 @@ class GroupsScreen(BaseScreen):
             text = "Enter or f shows a group's endpoints · admins create, edit and delete groups"
         self.query_one("#groups-hint", Static).update(Content.styled(text, "$foreground-muted"))
 
+    def on_key(self, event: Any) -> None:
+        # Delete is not offered on a group that endpoints still hold; pressed anyway, it
+        # says why rather than nothing (and asks nothing that must fail).
+        if event.key == "delete" and self.check_action("delete_group", ()) is False:
+            why = self.why_not("delete_group")
+            if why:
+                event.stop()
+                self.notify(why, title="Delete group", severity="warning", timeout=8)
+
+    @on(DataTable.RowHighlighted, "#groups-table")
+    def _group_highlighted(self) -> None:
+        # Delete is offered on an empty group only: the footer follows the cursor.
+        self.refresh_bindings()
+
     def current_group(self) -> dict[str, Any] | None:
         """The group under the cursor (None when there is none)."""
         if not self.groups or not self.is_mounted:
@@ -305,7 +319,18 @@ class GroupsScreen(BaseScreen):
             return False
         if action in ON_A_GROUP and self.current_group() is None:
             return None  # shown, dimmed: there is no group to act on yet
+        if action == "delete_group":
+            # Core's rule: only a group no endpoint holds (terminated ones included).
+            return offers.delete_group(self.actor, self.current_group())
         return True
+
+    def why_not(self, action: str) -> str | None:
+        group = self.current_group()
+        if action == "delete_group" and group is not None and group.get("all_endpoints"):
+            return (f"Endpoint Group {group['name']} still has "
+                    f"{plural(group['all_endpoints'], 'endpoint')} (terminated ones "
+                    "included): assign them to another group first")
+        return None
 
     def action_refresh_groups(self) -> None:
         """Read the groups again now."""
@@ -438,14 +463,13 @@ class GroupsScreen(BaseScreen):
     @work(exclusive=True, group="dialog")
     async def _delete(self, group: dict[str, Any]) -> None:
         name = group["name"]
+        if not offers.delete_group(self.actor, group):
+            # Not offered (the key is not in the footer); asked anyway: say why, no Yes.
+            self.notify(self.why_not("delete_group") or "Only admins delete groups",
+                        title="Delete group", severity="warning", timeout=8)
+            return
         lines = [f"{name}: {group['description']}" if group["description"] else name]
-        if group["endpoints"]:
-            lines.append(
-                f"{plural(group['endpoints'], 'endpoint')} still use it; a group can only be "
-                "deleted once no endpoint (terminated ones included) is in it."
-            )
-        else:
-            lines.append("No endpoint uses it. The audit trail keeps a group_deleted event.")
+        lines.append("No endpoint uses it. The audit trail keeps a group_deleted event.")
         confirmed = await self.app.push_screen_wait(
             ConfirmScreen(f"Delete Endpoint Group {name}?", lines, dangerous=True)
         )

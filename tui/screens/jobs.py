@@ -17,6 +17,7 @@ from textual.content import Content
 from textual.widgets import DataTable, Footer, Static
 
 from simdeck.core import jobs as core_jobs
+from simdeck.core import offers
 from simdeck.core.actions import Cancelled, Progress, Result, describe_stored
 from simdeck.core.errors import SimdeckError
 from simdeck.core.lifecycle import ACTIONS, JobStatus
@@ -25,7 +26,13 @@ from simdeck.tui import keys
 from simdeck.tui.format import ago, number, parse_iso, plural, when
 from simdeck.tui.screens.base import BaseScreen
 from simdeck.tui.screens.dialogs import ConfirmScreen
-from simdeck.tui.screens.progress import ExportScreen, ProgressScreen, label, remember
+from simdeck.tui.screens.progress import (
+    ExportScreen,
+    ProgressScreen,
+    label,
+    last_job,
+    remember,
+)
 from simdeck.tui.widgets.list_keys import KeyedTable
 from simdeck.tui.widgets.status import TopBar
 
@@ -86,6 +93,8 @@ class JobsScreen(BaseScreen):
         super().__init__()
         self.jobs: list[dict[str, Any]] = []
         self._selected: int | None = None
+        #: The last job this console ran that the cursor was already put on.
+        self._shown_own: int | None = None
         self._narrow: bool | None = None
         self._loaded = False
 
@@ -178,10 +187,18 @@ class JobsScreen(BaseScreen):
             self._show_detail(None)
             return
         ids = [j["id"] for j in self.jobs]
+        own = last_job(self.app)
+        if own is not None and own.job in ids and own.job != self._shown_own:
+            # A job this console ran since the screen was last shown (a bulk action
+            # cancelled on the Endpoints screen, say): the cursor goes to it, so R resumes
+            # that one. Another operator's new job leaves the cursor where it was.
+            self._shown_own = own.job
+            self._selected = own.job
         row = ids.index(self._selected) if self._selected in ids else 0
         table.move_cursor(row=row, animate=False)
         self._selected = ids[row]
         self._show_detail(self.jobs[row])
+        self.refresh_bindings()
 
     @on(DataTable.RowHighlighted, "#jobs-table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -189,6 +206,7 @@ class JobsScreen(BaseScreen):
         if job is not None:
             self._selected = job["id"]
             self._show_detail(job)
+            self.refresh_bindings()
 
     def job_by_key(self, key: Any) -> dict[str, Any] | None:
         """The job shown in the row with this key."""
@@ -204,13 +222,59 @@ class JobsScreen(BaseScreen):
 
     def _show_detail(self, job: dict[str, Any] | None) -> None:
         detail = self.query_one("#job-detail", Static)
-        detail.update(job_detail(job, float(self.app.now())))
+        detail.update(job_detail(job, float(self.app.now()),
+                                 offers.resume_job(self.actor, job, self.policy)))
 
     def detail_text(self) -> str:
         """What the detail shows (tests)."""
         return str(self.query_one("#job-detail", Static).render())
 
     # --- actions ----------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if not keys.allowed(action, self.actor):
+            return False
+        if action == "resume_job":
+            # Core's rule: only a cancelled or interrupted job whose action the role and
+            # the deployment's policy allow (never a Done one).
+            return offers.resume_job(self.actor, self.selected, self.policy)
+        if action == "export_job_skipped":
+            job = self.selected
+            return job is not None and bool(job["skipped"])
+        return True
+
+    def why_not(self, action: str) -> str | None:
+        job = self.selected
+        if action in ("resume_job", "export_job_skipped") and job is None:
+            return "No job selected"
+        if action == "export_job_skipped" and job is not None and not job["skipped"]:
+            return f"Job {job['id']} skipped no endpoint: nothing to export."
+        if action == "resume_job" and job is not None:
+            if not resumable(job["status"]):
+                return f"Job {job['id']} is {status_word(job['status']).lower()}: nothing to resume"
+            act = ACTIONS.get(job["action"])
+            try:
+                actor = self.acting()
+                if act is not None:
+                    actor.require(act.role, act.label.lower())
+            except SimdeckError as exc:
+                return exc.message
+            return (f"Job {job['id']} cannot be resumed: this deployment's policy does not "
+                    "allow its action (an admin changes it in Settings)")
+        return None
+
+    def on_key(self, event: Any) -> None:
+        # R and X where they are not offered (no job, a Done job, nothing skipped): they
+        # say why instead of nothing.
+        action = {"R": "resume_job", "X": "export_job_skipped"}.get(event.key)
+        if action and keys.allowed(action, self.actor) and not self.check_action(action, ()):
+            why = self.why_not(action)
+            if why:
+                event.stop()
+                self.notify(why, title=keys.BY_ID[action].label, severity="warning")
+
+    def policy_changed(self) -> None:
+        self._show_detail(self.selected)
 
     def action_resume_job(self) -> None:
         """Resume the selected job (interrupted or cancelled) from its last chunk."""
@@ -232,6 +296,10 @@ class JobsScreen(BaseScreen):
         except SimdeckError as exc:
             self.refused(title, exc)
             return
+        if not offers.resume_job(actor, job, self.policy):
+            self.notify(self.why_not("resume_job") or "Nothing to resume", title=title,
+                        severity="warning")
+            return
         job_id = int(job["id"])
         if resumable(job["status"]):
             body = [f"{plural(job['pending'], 'endpoint')} of {number(job['total'])} still to "
@@ -241,8 +309,9 @@ class JobsScreen(BaseScreen):
             ):
                 return
 
-        def run(progress: Progress, cancelled: Cancelled) -> Result:
-            return core_jobs.resume(actor, job_id, progress=progress, cancelled=cancelled)
+        def run(progress: Progress, cancelled: Cancelled, recording: Progress) -> Result:
+            return core_jobs.resume(actor, job_id, progress=progress, cancelled=cancelled,
+                                    recording=recording)
 
         result = await self.app.push_screen_wait(
             ProgressScreen(job["action"], int(job["total"]), job=run, title=title)
@@ -250,6 +319,24 @@ class JobsScreen(BaseScreen):
         if result is not None:
             remember(self.app, result)
         self.refresh_data()
+
+    @on(DataTable.RowSelected, "#jobs-table")
+    async def _job_chosen(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        await self.action_job_audit()
+
+    async def action_job_audit(self) -> None:
+        """The Audit log, showing the events the selected job wrote."""
+        job = self.selected
+        if job is None:
+            self.notify("No job selected", severity="warning")
+            return
+        from simdeck.tui.screens.audit import AuditScreen
+
+        await self.app.switch_mode("audit")
+        screen = self.app.screen
+        if isinstance(screen, AuditScreen):
+            screen.show_job(int(job["id"]))
 
     def action_export_job_skipped(self) -> None:
         """Write the ICCIDs the selected job skipped to a CSV file."""
@@ -265,7 +352,7 @@ class JobsScreen(BaseScreen):
                                           label(job["action"])))
 
 
-def job_detail(job: dict[str, Any] | None, now: float) -> Content:
+def job_detail(job: dict[str, Any] | None, now: float, resume: bool = True) -> Content:
     """The selected job in full: targets, group, counts, skipped reasons, message."""
     if job is None:
         return Content.assemble(
@@ -298,8 +385,11 @@ def job_detail(job: dict[str, Any] | None, now: float) -> Content:
             parts.append(f"\n{number(n):>11} — {printable(why)}")
     if job.get("message"):
         parts += ["\n", ("Message   ", "$text-muted"), printable(job["message"], multiline=True)]
-    if resumable(job["status"]):
+    if resume and resumable(job["status"]):
         parts.append(("\nR resumes it from its last committed chunk.", "$text-warning"))
+    elif resumable(job["status"]):
+        parts.append(("\nResuming it is not yours to do: its action is not allowed to your "
+                      "role or by this deployment's policy.", "$text-muted"))
     if reasons:
         parts.append(("\nX writes its skipped ICCIDs to a CSV file.", "$text-muted"))
     return Content.assemble(*parts)

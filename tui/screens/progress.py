@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import getters, on
+from textual import getters, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -34,12 +34,14 @@ from simdeck.core.lifecycle import ACTIONS
 from simdeck.core.sanitize import csv_cell, printable
 from simdeck.core.store import explain
 from simdeck.tui.format import number, plural
+from simdeck.tui.screens.dialogs import ConfirmScreen
 
 if TYPE_CHECKING:
     from simdeck.tui.app import SimdeckApp
 
-#: A job as a thread runs it: given the progress and cancelled callbacks, its result.
-Job = Callable[[Progress, Cancelled], Result]
+#: A job as a thread runs it: given the progress, cancelled and recording callbacks
+#: (core's ``progress``, ``cancelled`` and ``recording``), its result.
+Job = Callable[[Progress, Cancelled, Progress], Result]
 
 # The last bulk job each console ran (for "Export skipped" on the Endpoints screen),
 # kept beside the app rather than on one screen, since the Jobs screen resumes jobs too.
@@ -188,7 +190,11 @@ class ProgressScreen(ModalScreen["Result | None"]):
     if TYPE_CHECKING:
         app = getters.app(SimdeckApp)
 
-    BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar = [
+        Binding("escape", "cancel", "Cancel"),
+        # Before the console's own q: quitting under a running job asks first.
+        Binding("q", "quit_job", "Quit"),
+    ]
 
     #: True once the job has ended (the result is on screen).
     finished: var[bool] = var(False)
@@ -201,8 +207,13 @@ class ProgressScreen(ModalScreen["Result | None"]):
         self.job = job
         self.title_text = title or f"{label(action)}: {plural(total, 'endpoint')}"
         self.done = 0
+        #: True while core records the job's targets (before the first chunk): a job
+        #: starts so, until core reports otherwise.
+        self.recording = job is not None
         #: True once core reported the job started (it exists, and can be resumed).
         self.started = False
+        #: Quit the console once the job has stopped (asked with q).
+        self.quit_after = False
         self.result: Result | None = None
         self._cancel = threading.Event()
         self._app: SimdeckApp | None = None
@@ -234,7 +245,7 @@ class ProgressScreen(ModalScreen["Result | None"]):
         assert self.job is not None
         outcome: Result | str
         try:
-            outcome = self.job(self.report, self.is_cancelled)
+            outcome = self.job(self.report, self.is_cancelled, self.report_recording)
         except SimdeckError as exc:
             outcome = exc.message
         except Exception as exc:  # shown in words in the dialog, never a traceback
@@ -256,6 +267,10 @@ class ProgressScreen(ModalScreen["Result | None"]):
         """Core's progress callback (the job's thread): move the bar."""
         self._call(self.advance, done, total)
 
+    def report_recording(self, done: int, total: int) -> None:
+        """Core's recording callback (the job's thread): targets recorded so far."""
+        self._call(self.advance, done, total, True)
+
     def is_cancelled(self) -> bool:
         """Core's cancelled callback (the job's thread): has Cancel been pressed?"""
         return self._cancel.is_set()
@@ -263,15 +278,19 @@ class ProgressScreen(ModalScreen["Result | None"]):
     # --- on screen ------------------------------------------------------------------
 
     def _line(self) -> str:
+        if self.recording:
+            return f"Recording targets {number(self.done)} of {number(self.total)}…"
         act = ACTIONS.get(self.action)
         doing = act.progress if act is not None and act.progress else label(self.action)
         return f"{printable(doing)} {number(self.done)} of {plural(self.total, 'endpoint')}…"
 
-    def advance(self, done: int, total: int) -> None:
-        """Show ``done`` of ``total`` endpoints processed."""
+    def advance(self, done: int, total: int, recording: bool = False) -> None:
+        """Show ``done`` of ``total`` endpoints processed (or, while ``recording``, of the
+        targets recorded: the first phase of a job, counted as progress too)."""
         if self.finished:
             return
         self.started = True
+        self.recording = recording
         self.done, self.total = done, total
         self.query_one("#progress-bar", ProgressBar).update(total=max(total, 1), progress=done)
         if not self._cancel.is_set():
@@ -286,10 +305,32 @@ class ProgressScreen(ModalScreen["Result | None"]):
             return
         self._cancel.set()
         self.query_one("#cancel", Button).disabled = True
+        phase = "recorded" if self.recording else "done"
         self.query_one("#progress-line", Static).update(
-            f"Cancelling after the current chunk ({number(self.done)} of "
-            f"{number(self.total)} done)…"
+            f"Cancelling… the job stops after its current chunk ({number(self.done)} of "
+            f"{number(self.total)} {phase})."
         )
+
+    @work(exclusive=True, group="progress-quit")
+    async def action_quit_job(self) -> None:
+        """q: quit the console; while the job runs, ask first, then cancel it and quit once
+        it has stopped (it stays resumable)."""
+        if self.finished or self.job is None:
+            await self.app.run_action("quit")
+            return
+        job = "the job"
+        if not await self.app.push_screen_wait(ConfirmScreen(
+            f"Quit while {label(self.action).lower()} runs?",
+            [f"{job.capitalize()} stops after its current chunk and can be resumed from "
+             "the Jobs screen (key 5).", "Quit anyway?"],
+            dangerous=True,
+        )):
+            return
+        if self.finished:
+            self.app.exit()
+            return
+        self.quit_after = True
+        self.action_cancel()
 
     @on(Button.Pressed, "#cancel")
     def _cancel_pressed(self) -> None:
@@ -301,6 +342,10 @@ class ProgressScreen(ModalScreen["Result | None"]):
 
     def show_result(self, outcome: Result | str) -> None:
         """The job ended: its result (or core's refusal) replaces the progress."""
+        if self.quit_after:
+            self.finished = True
+            self.app.exit()
+            return
         if isinstance(outcome, str):
             if not self.started:
                 # Refused before anything started (a role, a job already done): a message.

@@ -387,6 +387,19 @@ class SimsScreen(BaseScreen):
         self._apply()
         self.set_focus(self.sims)
 
+    async def action_open_sim_endpoint(self) -> None:
+        """The Endpoints screen, showing the endpoint the SIM under the cursor is linked to."""
+        row = self.sims.cursor_row
+        if row is None:
+            return
+        if row.endpoint_id is None:
+            self.notify(f"SIM {row.iccid} is Ready to Activate: it has no endpoint yet",
+                        severity="warning")
+            return
+        from simdeck.tui.screens.audit import open_endpoint
+
+        await open_endpoint(self.app, row.iccid)
+
     def action_refresh_sims(self) -> None:
         """Read the inventory again now."""
         self.refresh_data()

@@ -45,7 +45,12 @@ class DetailPane(VerticalScroll):
     def show(
         self, view: EndpointView | None, now: float, actions: list[tuple[str, str]] | None = None
     ) -> None:
-        """Draw ``view`` (None: the endpoint is gone) and the (key, label) actions offered."""
+        """Draw ``view`` (None: the endpoint is gone) and the (key, label) actions offered.
+
+        Another endpoint starts at the top of the pane; the same one, redrawn after a
+        change, keeps where the operator scrolled to."""
+        if view is None or self.view is None or view.id != self.view.id:
+            self.scroll_home(animate=False, immediate=True)
         self.view, self.now = view, now
         self.actions = actions or []
         if view is None:
@@ -92,10 +97,16 @@ def render_view(
         lines.append(Content(""))
         lines.append(Content.styled(name, "bold $text-accent"))
 
-    def field(key: str, value: Any, style: str = "") -> None:
+    def field(key: str, value: Any, style: str = "", *, whole: bool = False) -> None:
         shown = "—" if value is None or value == "" or value == [] else printable(value)
         value_style = MUTED if shown == "—" else style
         room = max(8, width - KEY_WIDTH)
+        if whole and len(shown) > room:
+            # An identifier (an EID's 32 digits) is one value to read and select: never
+            # wrapped; when it does not fit beside its label, it has a line of its own.
+            lines.append(Content.styled(key, MUTED))
+            lines.append(Content.styled(shown, value_style))
+            return
         parts = textwrap.wrap(shown, room, break_long_words=True) or [""]
         lines.append(
             Content.assemble((key.ljust(KEY_WIDTH), MUTED), (parts[0], value_style))
@@ -119,7 +130,7 @@ def render_view(
 
     section("Endpoint")
     field("ID", v.id)
-    field("Name", v.name)
+    field("Name", v.name, whole=True)
     field("Reference", v.reference)
     field("State", state_label(v.state), tone)
     field("Endpoint Group", v.group)
@@ -139,13 +150,17 @@ def render_view(
     if v.iccid is None:
         lines.append(Content.styled("No SIM linked (Hold): link a Ready to Activate SIM", MUTED))
     else:
-        field("ICCID", v.iccid)
-        field("EID", v.eid or "— (plastic SIM)")
+        field("ICCID", v.iccid, whole=True)
+        if v.eid:
+            field("EID", v.eid, whole=True)
+        else:
+            field("EID", "— (plastic SIM)")
         field("SIM status", v.sim_status, tone)
         imsis = v.imsis or []
-        field("IMSI" if len(imsis) <= 1 else f"IMSIs ({len(imsis)})", imsis[0] if imsis else None)
+        field("IMSI" if len(imsis) <= 1 else f"IMSIs ({len(imsis)})", imsis[0] if imsis else None,
+              whole=True)
         for extra in imsis[1:]:
-            field("", extra)
+            field("", extra, whole=True)
 
     section("Endpoint Group")
     if not v.group_config:

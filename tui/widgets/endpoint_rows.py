@@ -10,10 +10,13 @@ from simdeck.tui.widgets.virtual_list import Cell, Column
 
 #: In this order; ``key`` is the core.queries sort each column stands for.
 COLUMNS: tuple[Column, ...] = (
-    Column("iccid", "ICCID", 20, min_width=19),
-    Column("name", "Name", 24, min_width=10, grow=3, cut="middle"),
+    # Identifiers and names are never cut in the middle (the part searched by is hidden
+    # then, and the Name sort looks wrong): the ICCID always whole, a name whole up to 21
+    # cells (VM-APAC-ETRON-0000527), longer ones cut at the end.
+    Column("iccid", "ICCID", 20, min_width=20),
+    Column("name", "Name", 22, min_width=21, grow=3),
     Column("state", "State", 10),
-    Column("group", "Group", 18, min_width=8, grow=2, drop=2, cut="middle"),
+    Column("group", "Group", 19, min_width=8, grow=2, drop=2),
     Column("tags", "Tags", 16, min_width=6, grow=1, drop=3, only_from=90),
     Column("last_activity", "Last activity", 15, min_width=10, drop=1, short="Activity"),
 )

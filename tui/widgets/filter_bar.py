@@ -220,6 +220,15 @@ class FilterBar(Debounce, Vertical):
     def _values(self, wid: str) -> list[str]:
         return list(self._options.get(wid, []))
 
+    def show_search(self, text: str) -> None:
+        """Search ``text`` with every other control at "all" (a drill-down from another
+        screen); one Changed follows."""
+        with self.prevent(Select.Changed, Input.Changed):
+            for select in self.query(Select):
+                select.clear()
+            self.query_one("#filter-search", Input).value = text
+        self._emit()
+
     def set_status(self, state: str | None) -> None:
         """Choose a status (a click on a count); None for all."""
         select = self.query_one("#filter-status", Select)
