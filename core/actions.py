@@ -49,7 +49,14 @@ from .lifecycle import (
     Target,
 )
 from .models import AuditEvent, Endpoint, EndpointGroup, EndpointTag, Imsi, Job, JobItem, Sim
-from .queries import Filter, condition, endpoint_ids, target_condition, target_parts
+from .queries import (
+    Filter,
+    condition,
+    endpoint_ids,
+    target_condition,
+    target_part_conditions,
+    target_parts,
+)
 from .settings import allow_resume
 
 #: Endpoints per transaction: small enough that another operator waits well under 0.5 s
@@ -584,7 +591,7 @@ def _target_conditions(targets: Targets) -> list[Any]:
     """The targets as WHERE clauses on the endpoint table: the filter's own condition
     (its indexes, not an ``IN`` of its ids), or ``id IN`` bound lists of explicit ids."""
     if targets.filter is not None:
-        return [condition(targets.filter)]
+        return target_part_conditions(targets.filter, targets.exclude, targets.extra)
     return [Endpoint.id.in_(part) for part in targets.parts()]
 
 

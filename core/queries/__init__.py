@@ -47,6 +47,7 @@ from .filters import (
     endpoint_ids,
     parse_state,
     target_condition,
+    target_part_conditions,
     target_parts,
     tokenize,
 )
@@ -63,7 +64,8 @@ __all__ = [
     "find_endpoint",
     "group_list", "group_names", "group_segments", "groups_with_counts", "hidden_marks", "iso",
     "key_at", "list_views", "page", "parse_state", "parse_when", "position", "row",
-    "target_condition", "target_parts", "sim_count", "sim_counts", "sim_iccid_at", "sim_page",
+    "target_condition", "target_part_conditions", "target_parts", "sim_count", "sim_counts",
+    "sim_iccid_at", "sim_page",
     "sim_status", "tags", "tokenize",
     "view", "views",
 ]

@@ -392,14 +392,16 @@ def target_condition(f: Filter, exclude: Any = (), extra: Any = ()) -> pw.Expres
     return cond
 
 
-def target_parts(f: Filter, exclude: Any = (), extra: Any = ()) -> list[pw.Select]:
-    """The same set as ``target_condition``, as id subqueries that do not overlap: what
-    ``f`` matches less ``exclude``, then the ``extra`` ids it does not match. Each part
-    is as quick as the filter alone (an OR across them would cost the filter its index)."""
-    main = endpoint_ids(f)
+def target_part_conditions(f: Filter, exclude: Any = (), extra: Any = ()) -> list[Any]:
+    """The same set as ``target_condition``, as WHERE clauses that do not overlap: what
+    ``f`` matches less ``exclude``, then the ``extra`` ids it does not match (None: every
+    endpoint). Each is as quick as the filter alone (an OR across them would cost the
+    filter its index), and counts per state add up over them."""
+    main = condition(f)
     left_out = sorted(set(exclude))
     for start in range(0, len(left_out), ID_CHUNK):
-        main = main.where(Endpoint.id.not_in(bound(left_out[start:start + ID_CHUNK])))
+        out = Endpoint.id.not_in(bound(left_out[start:start + ID_CHUNK]))
+        main = out if main is None else main & out
     parts = [main]
     added = sorted(set(extra) - set(left_out))
     matched = condition(f)
@@ -407,7 +409,13 @@ def target_parts(f: Filter, exclude: Any = (), extra: Any = ()) -> list[pw.Selec
         return parts  # the filter matches every endpoint: nothing to add
     for start in range(0, len(added), ID_CHUNK):
         # NULL-safe: an endpoint in no group is not matched by group:x, and must be added.
-        parts.append(Endpoint.select(Endpoint.id).where(
-            Endpoint.id.in_(bound(added[start:start + ID_CHUNK]))
-            & ~pw.fn.COALESCE(matched, False)))
+        parts.append(Endpoint.id.in_(bound(added[start:start + ID_CHUNK]))
+                     & ~pw.fn.COALESCE(matched, False))
     return parts
+
+
+def target_parts(f: Filter, exclude: Any = (), extra: Any = ()) -> list[pw.Select]:
+    """``target_part_conditions`` as id subqueries."""
+    ids = Endpoint.select(Endpoint.id)
+    return [ids if c is None else ids.where(c)
+            for c in target_part_conditions(f, exclude, extra)]

@@ -108,7 +108,7 @@ async def test_endpoints_list_detail_and_dialogs(fleet_db: str) -> None:
         if not screen.query_one("#detail").display:
             await pilot.press("d")
         assert_safe(app, "Endpoints", "batch \\e]52;", "c1 \\x9b31m red", "Truck [/] 7",
-                    "[@click=app.quit]quit[/]", "[bold red]ALERT", "invoice \\u202efdp.exe")
+                    "[@click=app.quit]", "[bold red]ALERT", "invoice \\u202efdp.exe")
         by_text = {c["text"]: c for c in STORED_TEXT}
         for n in range(len(STORED_TEXT)):
             if n:
@@ -125,7 +125,7 @@ async def test_endpoints_list_detail_and_dialogs(fleet_db: str) -> None:
         await click_on(pilot, "[@click=app.quit]")
         assert_safe(app, "Endpoints after a click on [@click=app.quit]")
         await to_row(pilot, screen, CASES["osc52-clipboard"]["text"])
-        for key, kind in (("a", ActionsMenu), ("e", EditEndpointForm), ("g", GroupPicker)):
+        for key, kind in (("a", ActionsMenu), ("e", EditEndpointForm), ("A", GroupPicker)):
             await pilot.press(key)
             await dialog(pilot, kind)
             await pilot.pause()
@@ -194,11 +194,12 @@ async def test_groups_screen_and_its_dialogs(fleet_db: str) -> None:
         # Markup in a description is text: a click on it runs nothing.
         await click_on(pilot, "[@click=app.quit]")
         assert_safe(app, "Groups after a click on [@click=app.quit]")
-        # Its delete dialog and its form quote the name.
+        # Its form quotes the name (deleting a group that endpoints hold is not offered,
+        # so there is no delete dialog to look at).
         index = [g["name"] for g in screen.groups].index(CASES["osc52-clipboard"]["text"])
         table.move_cursor(row=index)
         await pilot.pause()
-        for key, kind in (("delete", ConfirmScreen), ("e", GroupForm)):
+        for key, kind in (("e", GroupForm),):
             await pilot.press(key)
             await dialog(pilot, kind)
             await pilot.pause()
