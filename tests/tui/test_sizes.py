@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Input, OptionList
 
+from simdeck.core import auth, db, settings
 from simdeck.core.lifecycle import ACTIONS
 from simdeck.core.models import AuditEvent, Endpoint
 from simdeck.tui import keys
@@ -26,6 +27,7 @@ from simdeck.tui.screens.endpoints import EndpointsScreen
 from simdeck.tui.screens.help import HelpScreen
 from simdeck.tui.widgets.filter_bar import FilterBar
 from simdeck.tui.widgets.status import TopBar
+from tests.tui import fleet
 from tests.tui.conftest import (
     endpoints_screen,
     expected,
@@ -319,11 +321,21 @@ def _quick_palette(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(CommandPalette, "_RESULT_BATCH_TIME", 0.01)
 
 
+@pytest.fixture
+def resumable_db(fleet_db: str) -> str:
+    """The fleet where this deployment allows resume: every key then has a row that
+    offers it (with the policy off, Resume is rightly offered nowhere)."""
+    db.open_database(fleet_db)
+    settings.set_setting(auth.login(user=fleet.USER), "allow_resume", "true")
+    db.database.close()
+    return fleet_db
+
+
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
 async def test_every_action_is_reachable_at_each_size(
-    size: tuple[int, int], fleet_db: str, make_app: Any
+    size: tuple[int, int], resumable_db: str, make_app: Any
 ) -> None:
-    app = make_app(fleet_db)
+    app = make_app(resumable_db)
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
         assert app.size == size
@@ -337,9 +349,9 @@ async def test_every_action_is_reachable_at_each_size(
 
 
 async def test_resizing_back_and_forth_keeps_everything_reachable(
-    fleet_db: str, make_app: Any
+    resumable_db: str, make_app: Any
 ) -> None:
-    app = make_app(fleet_db)
+    app = make_app(resumable_db)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         for width, height in ((80, 24), (60, 20), (200, 60), (60, 20), (80, 24), (200, 60)):

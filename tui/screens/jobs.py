@@ -241,11 +241,13 @@ class JobsScreen(BaseScreen):
         if action == "export_job_skipped":
             job = self.selected
             return job is not None and bool(job["skipped"])
+        if action == "job_audit":
+            return self.selected is not None  # an empty list offers nothing
         return True
 
     def why_not(self, action: str) -> str | None:
         job = self.selected
-        if action in ("resume_job", "export_job_skipped") and job is None:
+        if action in ("resume_job", "export_job_skipped", "job_audit") and job is None:
             return "No job selected"
         if action == "export_job_skipped" and job is not None and not job["skipped"]:
             return f"Job {job['id']} skipped no endpoint: nothing to export."

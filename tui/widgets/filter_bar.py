@@ -87,7 +87,7 @@ class SearchInput(Input):
     def action_newer(self) -> None:
         """The search after the one shown; past the newest, the list."""
         if self._at is None:
-            self.post_message(FilterBar.Leave())
+            self.query_ancestor(FilterBar).action_leave_filters()
             return
         self._at += 1
         if self._at >= len(self.history):
