@@ -19,6 +19,7 @@ from ..db import bound, is_sqlite
 from ..errors import ValidationError
 from ..lifecycle import STATES, State
 from ..models import Endpoint, EndpointGroup, EndpointTag, Imsi, Sim
+from . import pg_plan
 
 TOKEN_FIELDS = ("state", "group", "tag", "imsi", "eid", "imei", "ip", "iccid", "name", "ref")
 
@@ -244,7 +245,9 @@ def _text_term(text: str, column: pw.Field | None = None) -> Term:
         scan = _contains(Endpoint.name, text) | _contains(Endpoint.reference, text)
     else:
         scan = _contains(column, text)
-    if not (is_sqlite() and len(text) >= 3):
+    if not is_sqlite():
+        return _pg_text_term(scan, text)
+    if len(text) < 3:
         return Term(scan, scan)
     indexed = _text_match(text)
     where = indexed if column is None else indexed & scan
@@ -252,6 +255,14 @@ def _text_term(text: str, column: pw.Field | None = None) -> Term:
     # text with other letters is tested through the index, row by row too.
     row_test = scan if text.isascii() else where
     return Term(where, row_test, where, _fts_probe(text))
+
+
+def _pg_text_term(scan: pw.Expression, text: str) -> Term:
+    """PostgreSQL: the ``ILIKE`` itself is what pg_trgm's indexes answer (three characters
+    or more), as a driver and a probe; it is also the test of one row."""
+    if not pg_plan.trigram_driven(text):
+        return Term(scan, scan)
+    return Term(scan, scan, scan, _sql(Endpoint.select(pw.SQL("1")).where(scan)))
 
 
 def _prefix_term(column: pw.Field, prefix: str, indexed: bool = True) -> Term:
