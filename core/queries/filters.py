@@ -246,7 +246,7 @@ def _text_term(text: str, column: pw.Field | None = None) -> Term:
     else:
         scan = _contains(column, text)
     if not is_sqlite():
-        return _pg_text_term(scan, text)
+        return _pg_text_term(scan, text, column)
     if len(text) < 3:
         return Term(scan, scan)
     indexed = _text_match(text)
@@ -257,12 +257,17 @@ def _text_term(text: str, column: pw.Field | None = None) -> Term:
     return Term(where, row_test, where, _fts_probe(text))
 
 
-def _pg_text_term(scan: pw.Expression, text: str) -> Term:
+def _pg_text_term(scan: pw.Expression, text: str, column: pw.Field | None) -> Term:
     """PostgreSQL: the ``ILIKE`` itself is what pg_trgm's indexes answer (three characters
-    or more), as a driver and a probe; it is also the test of one row."""
+    or more), as a driver and a probe. The test of one row is the same ``ILIKE`` over
+    ``column || ''``, which no index answers: else PostgreSQL may read a short text's
+    matches from the trigram index, that is every entry of it."""
+    columns = [Endpoint.name, Endpoint.reference] if column is None else [column]
+    tests = [_contains(pg_plan.unindexed(c), text) for c in columns]
+    row_test = tests[0] if len(tests) == 1 else tests[0] | tests[1]
     if not pg_plan.trigram_driven(text):
-        return Term(scan, scan)
-    return Term(scan, scan, scan, _sql(Endpoint.select(pw.SQL("1")).where(scan)))
+        return Term(scan, row_test)
+    return Term(scan, row_test, scan, _sql(Endpoint.select(pw.SQL("1")).where(scan)))
 
 
 def _prefix_term(column: pw.Field, prefix: str, indexed: bool = True) -> Term:

@@ -57,13 +57,18 @@ def trigram_driven(text: str) -> bool:
     return len(text) >= 3 and has_trigram_indexes()
 
 
-def unindexed_order(column: pw.Field) -> pw.Node:
-    """``column`` as a sort key no index gives in order (``iccid || ''``, ``id + 0``):
-    the same values, the same collation, the same order."""
+def unindexed(column: pw.Field) -> Any:
+    """``column`` as an expression no index answers (``iccid || ''``, ``id + 0``): the same
+    values, the same collation, so the same order and the same matches."""
     if isinstance(column, (pw.IntegerField, pw.BigIntegerField, pw.AutoField,
                            pw.ForeignKeyField)):
         return column + 0
-    return pw.NodeList((column, pw.SQL("|| ''")))
+    return column.concat("")
+
+
+def unindexed_order(column: pw.Field) -> Any:
+    """``column`` as a sort key no index gives in order (``unindexed``)."""
+    return unindexed(column)
 
 
 class OverBudget(Exception):
