@@ -357,10 +357,15 @@ def _v6_screen_indexes() -> None:
 
 def _v7_postgres_write_indexes() -> None:
     """Version 7, PostgreSQL only: fewer indexes for a bulk action to write
-    (``pg.WRITE_ONLY``), the purge's partial one instead."""
+    (``pg.WRITE_ONLY``), the purge's partial one instead, and the trigram indexes on a
+    table of their own (``pg.TEXT_INDEXES``), filled from the endpoints."""
     if is_sqlite():
         return
+    from . import pg
+
+    pg.install()
     create_indexes()
+    database.execute_sql("ANALYZE endpoint_text")
 
 
 #: version → the function that brings a database from version-1 to version: plain SQL

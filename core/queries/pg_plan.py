@@ -20,6 +20,7 @@ leaks into the rest of a transaction.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -35,26 +36,53 @@ SCAN_SETTINGS = {"enable_indexscan": "off", "enable_indexonlyscan": "off",
 #: Ordering one condition's matches: read them through an index, never the whole table.
 MATCHES_SETTINGS = {"enable_seqscan": "off"}
 
-_TRIGRAM_INDEXES = ("endpoint_name_trgm", "endpoint_reference_trgm")
-_has_trigrams: dict[int, bool] = {}
+_TRIGRAM_INDEXES = ("endpoint_text_name_trgm", "endpoint_text_reference_trgm")
+#: How long a look at the catalog for the trigram indexes is trusted (a demo built in
+#: this process creates them after its load).
+LOOK_SECONDS = 5.0
+_has_trigrams: dict[int, tuple[float, bool]] = {}
 
 
 def has_trigram_indexes() -> bool:
-    """True when pg_trgm's indexes over name and reference exist (cached per connection)."""
-    conn = database.connection()
-    key = id(conn)
-    if key not in _has_trigrams:
+    """True when pg_trgm's indexes over ``endpoint_text`` exist (looked up at most every
+    LOOK_SECONDS per connection)."""
+    key = id(database.connection())
+    now = time.monotonic()
+    seen = _has_trigrams.get(key)
+    if seen is None or now - seen[0] > LOOK_SECONDS:
         found = database.execute_sql(
             "SELECT count(*) FROM pg_class WHERE relname = ANY(%s) AND relkind = 'i'",
             (list(_TRIGRAM_INDEXES),)).fetchone()[0]
-        _has_trigrams[key] = int(found) == len(_TRIGRAM_INDEXES)
-    return _has_trigrams[key]
+        seen = (now, int(found) == len(_TRIGRAM_INDEXES))
+        _has_trigrams[key] = seen
+    return seen[1]
 
 
 def trigram_driven(text: str) -> bool:
     """True when pg_trgm's index can yield the rows holding ``text``: three characters or
     more (a shorter text holds no trigram, and its index scan reads every entry)."""
     return len(text) >= 3 and has_trigram_indexes()
+
+
+def _text_where(column: str | None) -> str:
+    """``endpoint_text``'s condition for a pattern in ``column`` (None: name or reference)."""
+    if column is None:
+        return "name ILIKE %s ESCAPE '\\' OR reference ILIKE %s ESCAPE '\\'"
+    assert column in ("name", "reference")
+    return f"{column} ILIKE %s ESCAPE '\\'"
+
+
+def text_ids(pattern: str, column: str | None = None) -> pw.SQL:
+    """The ids of the endpoints whose name or reference (or ``column``) is ``ILIKE``
+    ``pattern``, from the trigram indexes of ``endpoint_text`` (core/pg.py)."""
+    params = (pattern,) if column else (pattern, pattern)
+    return pw.SQL(f"(SELECT id FROM endpoint_text WHERE {_text_where(column)})", params)
+
+
+def text_probe(pattern: str, column: str | None = None) -> tuple[str, tuple[Any, ...]]:
+    """``text_ids``'s matches as a probe (``endpoints.probe`` counts them, capped)."""
+    params = (pattern,) if column else (pattern, pattern)
+    return f"SELECT 1 FROM endpoint_text WHERE {_text_where(column)}", params
 
 
 def unindexed(column: pw.Field) -> Any:

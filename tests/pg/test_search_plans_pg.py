@@ -15,8 +15,6 @@ from simdeck.core import auth, db, demo, records
 from simdeck.core.lifecycle import Role
 from simdeck.core.models import Endpoint, EndpointTag, Imsi, Sim
 from simdeck.core.queries import Filter, page, pg_plan
-from simdeck.core.queries import endpoints as planner
-from simdeck.core.queries.filters import terms
 from tests.conftest import _drop_pg_database, _fresh_pg_database
 from tests.test_search_plans import (  # noqa: F401 - collected here, on PostgreSQL
     NOW,
@@ -87,27 +85,6 @@ def test_a_walk_reads_the_sort_index_in_order_and_sorts_nothing(
         assert "Sort" not in kinds and "Seq Scan" not in kinds, (sort, kinds)
         assert [n.get("Index Name") for n in seen[0] if n["Node Type"] == "Index Scan"] \
             == [index], (sort, kinds)
-
-
-def test_a_sparse_search_is_read_through_the_trigram_index_and_sorted(
-    fleet: dict[str, list[str]], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    rare = fleet["name"][17]
-    chosen = planner.choose_plan(terms(Filter(search=rare)), 50)
-    assert chosen.kind == "sparse"
-    seen: list[list[dict[str, Any]]] = []
-    run = pg_plan._run
-
-    def spy(query: Any, settings: dict[str, str], timeout_ms: int | None) -> Any:
-        seen.append(_plan_of(query, settings))
-        return run(query, settings, timeout_ms)
-
-    monkeypatch.setattr(pg_plan, "_run", spy)
-    rows = page(Filter(search=rare), "name")
-    assert rows and all(rare.lower() in r.name.lower() for r in rows)
-    names = {n.get("Index Name") for n in seen[0]}
-    assert "endpoint_name_trgm" in names, names
-    assert "endpoint_name_id" not in names
 
 
 def test_a_walk_over_its_statement_timeout_is_stopped_and_leaves_no_setting_behind(
