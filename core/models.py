@@ -22,7 +22,7 @@ import peewee as pw
 from .db import database, is_sqlite
 from .lifecycle import JobStatus
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 def utcnow() -> dt.datetime:
@@ -283,6 +283,7 @@ def create_indexes() -> None:
 
     for sql in pg.indexes(INDEXES):
         database.execute_sql(sql)
+    pg.drop_write_only()
     pg.create_text_indexes()
 
 
@@ -354,11 +355,24 @@ def _v6_screen_indexes() -> None:
         database.execute_sql(sql)
 
 
+def _v7_postgres_write_indexes() -> None:
+    """Version 7, PostgreSQL only: fewer indexes for a bulk action to write
+    (``pg.WRITE_ONLY``), the purge's partial one instead, and the trigram indexes on a
+    table of their own (``pg.TEXT_INDEXES``), filled from the endpoints."""
+    if is_sqlite():
+        return
+    from . import pg
+
+    pg.install()
+    create_indexes()
+    database.execute_sql("ANALYZE endpoint_text")
+
+
 #: version → the function that brings a database from version-1 to version: plain SQL
 #: statements on the bound database, run in one transaction with the version's bump.
 MIGRATIONS: dict[int, Callable[[], None]] = {
     2: _v2_job_item_indexes, 3: _v3_import_rows, 4: _v4_postgres, 5: _v5_saved_views,
-    6: _v6_screen_indexes,
+    6: _v6_screen_indexes, 7: _v7_postgres_write_indexes,
 }
 
 

@@ -21,6 +21,7 @@ from ..db import bound, database, is_sqlite
 from ..errors import ValidationError
 from ..lifecycle import STATES, State
 from ..models import Endpoint
+from . import pg_plan
 from .filters import (
     NOTHING,
     Filter,
@@ -188,7 +189,7 @@ def crossover(limit: int, n: int) -> int:
 
 def choose_plan(found: list[Term], limit: int, *, forced: str = "auto") -> Plan:
     """The plan for a page of ``limit`` rows of the conditions ``found``."""
-    if not found or not is_sqlite() or forced == "plain":
+    if not found or forced == "plain":
         return Plan("plain")
     drivers = [i for i, t in enumerate(found) if t.driver is not None and t.probe is not None]
     if forced == "dense" or (forced == "auto" and not drivers):
@@ -204,6 +205,8 @@ def choose_plan(found: list[Term], limit: int, *, forced: str = "auto") -> Plan:
 
 
 def _indexed_by(query: pw.Select, sort: str, f: Filter) -> pw.Select:
+    if not is_sqlite():
+        return query  # PostgreSQL is told by its settings (pg_plan.walk)
     index = SORT_INDEX.get(sort)
     if sort == "iccid" and _one_state(f):
         # (state, iccid): the ICCID order of that state alone.
@@ -225,6 +228,8 @@ class _OverBudget(Exception):
 
 def _walk(query: pw.Select, seconds: float) -> list[tuple[Any, ...]]:
     """Run a dense walk, stopped with ``_OverBudget`` once it has taken ``seconds``."""
+    if not is_sqlite():
+        return pg_plan.walk(query, seconds, _OverBudget)
     conn = database.connection()
     deadline = time.perf_counter() + seconds
     over = [False]
@@ -297,7 +302,8 @@ def _keyset(query: pw.Select, sort: str, key: Key | None, reverse: bool,
         query = query.where(lhs < rhs if reverse else lhs > rhs)
     if plain_order:
         # A unary + keeps the sort index out: the matches come from the driver's index.
-        order = [pw.NodeList((pw.SQL("+"), c), glue="") for c in cols]
+        order = ([pw.NodeList((pw.SQL("+"), c), glue="") for c in cols] if is_sqlite()
+                 else [pg_plan.unindexed_order(c) for c in cols])
         return query.order_by(*[pw.NodeList((o, pw.SQL("DESC" if reverse else "ASC")))
                                 for o in order])
     return query.order_by(*[c.desc() if reverse else c.asc() for c in cols])
@@ -324,16 +330,18 @@ def _planned_page(f: Filter, sort: str, key: Key | None, limit: int, reverse: bo
             return _rows(query.limit(limit).tuples(), groups)
         walk = _indexed_by(query, sort, f).limit(limit)
         if forced in ("dense", "sparse"):
-            return _rows(walk.tuples(), groups)
+            return _rows(_walk_on(walk), groups)
         try:
             return _rows(_walk(walk, WALK_SECONDS), groups)
         except _OverBudget:
             assert tests is not None
             second = _after_budget(found, tests, limit)
             if second == WALK_ON:
-                return _rows(walk.tuples(), groups)
+                return _rows(_walk_on(walk), groups)
             if second == SCAN:
                 scan = _keyset(base.where(tests), sort, key, reverse, plain_order=True)
+                if not is_sqlite():
+                    return _rows(pg_plan.scan(scan.limit(limit)), groups)
                 scan = scan.from_(pw.NodeList((Endpoint, pw.SQL("NOT INDEXED"))))
                 return _rows(scan.limit(limit).tuples(), groups)
             chosen = Plan("sparse", second, chosen.crossover)
@@ -343,7 +351,14 @@ def _planned_page(f: Filter, sort: str, key: Key | None, limit: int, reverse: bo
     rest = all_of([t.row_test for i, t in enumerate(found) if i != chosen.driver])
     cond = driver & rest if rest is not None else driver
     query = _keyset(base.where(cond), sort, key, reverse, plain_order=True)
+    if not is_sqlite():
+        return _rows(pg_plan.matches(query.limit(limit)), groups)
     return _rows(query.limit(limit).tuples(), groups)
+
+
+def _walk_on(walk: pw.Select) -> list[tuple[Any, ...]]:
+    """A walk of the sort index with no time budget."""
+    return list(walk.tuples()) if is_sqlite() else pg_plan.walk(walk)
 
 
 def _group_page(
