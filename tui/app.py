@@ -30,6 +30,7 @@ from simdeck.core.errors import InputError, SimdeckError
 from simdeck.core.sanitize import printable
 from simdeck.core.store import STORE_ERRORS, explain, open_store
 from simdeck.tui import keys
+from simdeck.tui.format import SIXTEEN_COLOURS
 from simdeck.tui.keys import Command, CommandsProvider
 from simdeck.tui.reader import Reader, ask
 from simdeck.tui.screens.audit import AuditScreen
@@ -142,7 +143,10 @@ class SimdeckApp(App[None]):
         actor: Actor | None = None,
         user: str | None = None,
         poll_interval: float = 1.0,
+        colours: int | None = None,
     ) -> None:
+        #: How many colours the terminal shows (16, 256, or 2**24); None: as detected.
+        self._colours = colours
         super().__init__()
         self.db_url = db_url or os.environ.get("SIMDECK_DB") or db.default_url()
         self.database_name = db.describe(self.db_url)
@@ -163,6 +167,22 @@ class SimdeckApp(App[None]):
         #: The deployment's policy (allow_resume): what it lets the screens offer. Read at
         #: start and again after every change (a setting change is audited like any).
         self.policy = offers.Policy()
+
+    @property
+    def colours(self) -> int:
+        """How many colours the terminal shows: 16 for TERM=xterm and the like."""
+        if self._colours is not None:
+            return self._colours
+        system = getattr(getattr(self, "console", None), "color_system", None)
+        return {"standard": 16, "windows": 16, "256": 256}.get(str(system), 2**24)
+
+    def get_css_variables(self) -> dict[str, str]:
+        """The theme's variables; at 16 colours each state's tone its own ANSI colour."""
+        variables = super().get_css_variables()
+        if self.colours <= 16:
+            variables = {**variables, **SIXTEEN_COLOURS}
+            self.theme_variables = variables
+        return variables
 
     def _changed_elsewhere(self) -> None:
         self.post_message(self.DataChanged())  # thread-safe: the reader thread calls it

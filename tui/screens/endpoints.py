@@ -16,7 +16,6 @@ from textual.app import ComposeResult
 from textual.containers import Container
 from textual.message import Message
 from textual.reactive import var
-from textual.widgets import Footer
 
 from simdeck.core import actions, offers, queries
 from simdeck.core.actions import Targets
@@ -37,6 +36,7 @@ from simdeck.tui.sources import EndpointSource, check_search, group_choices, tag
 from simdeck.tui.widgets.detail import DetailPane
 from simdeck.tui.widgets.endpoint_rows import COLUMNS, SORT_LABELS, SORTS, render_endpoint
 from simdeck.tui.widgets.filter_bar import FilterBar
+from simdeck.tui.widgets.footer import KeyFooter
 from simdeck.tui.widgets.list_keys import Chords
 from simdeck.tui.widgets.status import StateCounts, StatusLine, TopBar
 from simdeck.tui.widgets.virtual_list import VirtualList
@@ -158,7 +158,7 @@ class EndpointsScreen(Chords, EndpointForms, EndpointActions):
             )
             yield DetailPane(id="detail")
         yield StatusLine(id="status")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         vlist = self.endpoint_list
@@ -202,7 +202,7 @@ class EndpointsScreen(Chords, EndpointForms, EndpointActions):
         self.set_class(not shown, "-no-detail")
         # The palette's key only where every key of the footer still fits beside it (at
         # 120 columns it would cut the last label); ctrl+p works everywhere.
-        self.query_one(Footer).show_command_palette = self.size.width >= FOOTER_WITH_PALETTE
+        self.query_one(KeyFooter).palette = self.size.width >= FOOTER_WITH_PALETTE
 
     def action_toggle_detail(self) -> None:
         """Show or hide the detail pane (remembered per layout)."""

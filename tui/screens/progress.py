@@ -23,7 +23,6 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.reactive import var
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, ProgressBar, Static
 
 from simdeck.core import jobs as core_jobs
@@ -35,6 +34,7 @@ from simdeck.core.sanitize import csv_cell, printable
 from simdeck.core.store import explain
 from simdeck.tui.format import number, plural
 from simdeck.tui.screens.dialogs import ConfirmScreen
+from simdeck.tui.widgets.footer import Dialog
 
 if TYPE_CHECKING:
     from simdeck.tui.app import SimdeckApp
@@ -144,7 +144,7 @@ class ExportForm(Vertical):
         self.post_message(self.Written(path, count))
 
 
-class ExportScreen(ModalScreen["int | None"]):
+class ExportScreen(Dialog["int | None"]):
     """Export one job's skipped ICCIDs to CSV; returns how many were written."""
 
     if TYPE_CHECKING:
@@ -181,7 +181,7 @@ class ExportScreen(ModalScreen["int | None"]):
         self.dismiss(None)
 
 
-class ProgressScreen(ModalScreen["Result | None"]):
+class ProgressScreen(Dialog["Result | None"]):
     """A bulk job's progress bar with Cancel, then its result; returns the result.
 
     Without a ``job`` it only shows what it is told (``advance``, ``show_result``).

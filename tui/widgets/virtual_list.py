@@ -140,10 +140,13 @@ class VirtualList(ListKeys, ScrollView, can_focus=True):
         & > .virtual-list--header-sorted {
             text-style: bold; color: $text-accent; background: $panel;
         }
+        /* The cursor of a list without the focus is grey, of the focused one the
+           theme's primary: opaque both (a translucent colour loses its alpha in a
+           component style and drew both alike), and apart at 16 colours too. */
         & > .virtual-list--cursor {
-            background: $block-cursor-blurred-background;
-            color: $block-cursor-blurred-foreground;
-            text-style: $block-cursor-blurred-text-style;
+            background: $panel-lighten-2;
+            color: $foreground;
+            text-style: none;
         }
         &:focus > .virtual-list--cursor {
             background: $block-cursor-background;
@@ -805,6 +808,9 @@ class VirtualList(ListKeys, ScrollView, can_focus=True):
         super().notify_style_update()
         self._styles.clear()
         self._strips.clear()
+        # Drawn again in the new styles: a focus change restyles the cursor only once
+        # the CSS has seen the new :focus state, after on_focus/on_blur ran.
+        self.refresh()
 
     def _layout(self, width: int) -> list[tuple[Column, int]]:
         """Column widths for ``width`` cells: computed once per width, never per row.
