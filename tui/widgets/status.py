@@ -11,7 +11,7 @@ from textual.widgets import Static
 
 from simdeck.core.lifecycle import STATES, State
 from simdeck.core.sanitize import printable
-from simdeck.tui.format import TONE_STYLE, number, state_mark, state_tone
+from simdeck.tui.format import TONE_STYLE, number, state_tone
 
 
 class Line(Widget):
@@ -156,8 +156,7 @@ class StateCounts(Static):
                 n = counts.get(state, 0)
                 tone = TONE_STYLE[state_tone(state.value)] if n else "$foreground-muted"
                 chosen = state.value in selected
-                label = Content.styled(state_mark(state.value),
-                                       tone + (" reverse" if chosen else ""))
+                label = Content.styled(state.label, tone + (" reverse" if chosen else ""))
                 label = label.stylize(f"@click=screen.filter_state('{state.value}')")
                 parts.append(Content.assemble(label, " ", (fmt(n), "bold" if n else "")))
             total_text = Content.assemble(
