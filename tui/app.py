@@ -396,6 +396,11 @@ class SimdeckApp(App[None]):
             return
         self._ask_quit(reasons)
 
+    async def action_help_quit(self) -> None:
+        """Ctrl+c quits as q does (asking first when something would be lost); in a text
+        box it copies."""
+        await self.action_quit()
+
     @work(exclusive=True, group="quit")
     async def _ask_quit(self, reasons: list[str]) -> None:
         if await self.push_screen_wait(QuitScreen(reasons)):

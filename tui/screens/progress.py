@@ -192,8 +192,10 @@ class ProgressScreen(Dialog["Result | None"]):
 
     BINDINGS: ClassVar = [
         Binding("escape", "cancel", "Cancel"),
-        # Before the console's own q: quitting under a running job asks first.
+        # The console's own q and Ctrl+c are not active under a dialog: the dialog takes
+        # them, so quitting under a running job asks first rather than doing nothing.
         Binding("q", "quit_job", "Quit"),
+        Binding("ctrl+c", "quit_job", "Quit", show=False),
     ]
 
     #: True once the job has ended (the result is on screen).
