@@ -394,6 +394,12 @@ def test_a_pool_preview_counts_in_sql_what_python_counts(
             Endpoint.static_ip.is_null(False) & condition).tuples()}
         assert inside == {ip for ip in [*addresses, "10.98.0.1"]
                           if identifiers.ip_in_pool(ip, pool)}
+    active = sum(not identifiers.ip_in_pool(ip, pool)
+                 for n, ip in enumerate(addresses[:-1]) if n % 2)
+    for f, expected in ((queries.Filter(states=("active",)), active),  # the index alone
+                        (queries.Filter(group=GROUP), outside)):  # rows looked up too
+        found = actions.preview(admin, "assign_group", Targets(filter=f), group="pooled")
+        assert found.skipped.get(actions.OUTSIDE_POOL, 0) == expected, f
     everything = Targets(filter=queries.Filter())
     preview = actions.preview(admin, "assign_group", everything, group="pooled")
     assert preview.skipped.get(actions.OUTSIDE_POOL, 0) == outside
