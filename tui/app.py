@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import io
 import os
 import sys
 import time
@@ -16,7 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from textual import work
+from rich.console import Console
+from textual import constants, work
 from textual.app import App
 from textual.binding import Binding, Keymap
 from textual.dom import DOMNode
@@ -74,7 +76,15 @@ def run_console(db_url: str | None, read_only: bool = False) -> None:
         raise SystemExit(1) from None
     # The reader thread opens its own connection; this one is not needed any more.
     db.database.close()
-    SimdeckApp(url, read_only, actor=actor).run()
+    SimdeckApp(url, read_only, actor=actor, colours=terminal_colours()).run()
+
+
+def terminal_colours() -> int:
+    """How many colours this terminal shows, as Textual will find it (TERM, COLORTERM,
+    TEXTUAL_COLOR_SYSTEM)."""
+    system = Console(color_system=constants.COLOR_SYSTEM,  # type: ignore[arg-type]
+                     force_terminal=True, file=io.StringIO()).color_system
+    return {"standard": 16, "windows": 16, "256": 256}.get(str(system), 2**24)
 
 
 class QuitScreen(ConfirmScreen):
@@ -145,7 +155,7 @@ class SimdeckApp(App[None]):
         poll_interval: float = 1.0,
         colours: int | None = None,
     ) -> None:
-        #: How many colours the terminal shows (16, 256, or 2**24); None: as detected.
+        #: How many colours the terminal shows (16, 256, or 2**24); None: full colour.
         self._colours = colours
         super().__init__()
         self.db_url = db_url or os.environ.get("SIMDECK_DB") or db.default_url()
@@ -170,11 +180,10 @@ class SimdeckApp(App[None]):
 
     @property
     def colours(self) -> int:
-        """How many colours the terminal shows: 16 for TERM=xterm and the like."""
-        if self._colours is not None:
-            return self._colours
-        system = getattr(getattr(self, "console", None), "color_system", None)
-        return {"standard": 16, "windows": 16, "256": 256}.get(str(system), 2**24)
+        """How many colours the console draws for: 16 for TERM=xterm and the like (as
+        ``run_console`` finds the terminal); a console made without being told (tests,
+        screenshots) draws in full colour."""
+        return self._colours or 2**24
 
     def get_css_variables(self) -> dict[str, str]:
         """The theme's variables; at 16 colours each state's tone its own ANSI colour."""

@@ -11,6 +11,7 @@ from rich.segment import Segment
 from textual.widgets import Button
 
 from simdeck.tui import keys
+from simdeck.tui.app import terminal_colours
 from simdeck.tui.screens.dialogs import ActionsMenu, ConfirmScreen
 from simdeck.tui.screens.help import HelpScreen
 from simdeck.tui.widgets.footer import KeyFooter
@@ -185,3 +186,14 @@ async def test_the_focused_widget_is_marked_also_at_16_colours(
         await pilot.press("tab")
         await pilot.pause()
         assert no.rich_style.reverse and not yes.rich_style.reverse
+
+
+def test_the_console_finds_a_16_colour_terminal(monkeypatch: Any) -> None:
+    monkeypatch.delenv("COLORTERM", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    assert terminal_colours() == 16
+    monkeypatch.setenv("TERM", "xterm-256color")
+    assert terminal_colours() == 256
+    monkeypatch.setenv("COLORTERM", "truecolor")
+    assert terminal_colours() == 2**24

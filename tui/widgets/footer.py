@@ -41,6 +41,10 @@ class KeyFooter(Widget, can_focus=False):
         width: 1fr;
         background: $footer-background;
         color: $footer-description-foreground;
+        link-style: none;
+        link-style-hover: underline;
+        link-background-hover: $boost;
+        link-color-hover: $foreground;
     }
     """
 
