@@ -405,10 +405,10 @@ class SimdeckApp(App[None]):
             return
         self._ask_quit(reasons)
 
-    async def action_help_quit(self) -> None:
+    def action_help_quit(self) -> None:
         """Ctrl+c quits as q does (asking first when something would be lost); in a text
         box it copies."""
-        await self.action_quit()
+        self.run_worker(self.action_quit(), group="quit-key")
 
     @work(exclusive=True, group="quit")
     async def _ask_quit(self, reasons: list[str]) -> None:
