@@ -88,6 +88,8 @@ async def test_bulk_suspend_shows_the_progress_then_the_result(
         assert (bar.progress, bar.total) == (2, 2)
         assert result.query_one("#export", Button).display
         assert app.focused is result.query_one("#close", Button)
+        # Once the job has ended, Esc closes its result, and the footer says so.
+        assert result.query_one(KeyFooter).text().split() == ["esc", "Close", "q", "Quit"]
         assert state_of("munich-van-0004") == "suspended"
         assert state_of("munich-van-0005") == "suspended"
         job = Job.get_by_id(1)

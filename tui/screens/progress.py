@@ -192,6 +192,7 @@ class ProgressScreen(Dialog["Result | None"]):
 
     BINDINGS: ClassVar = [
         Binding("escape", "cancel", "Cancel"),
+        Binding("escape", "close", "Close"),
         # The console's own q and Ctrl+c are not active under a dialog: the dialog takes
         # them, so quitting under a running job asks first rather than doing nothing.
         Binding("q", "quit_job", "Quit"),
@@ -381,7 +382,22 @@ class ProgressScreen(Dialog["Result | None"]):
             dialog.mount(ExportForm(outcome.job, id="result-export"),
                          before=self.query_one("#progress-dialog .dialog-buttons"))
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Esc cancels the job while it runs and closes its result once it has ended: the
+        # footer says which.
+        if action == "cancel":
+            return not self.finished
+        if action == "close":
+            return self.finished
+        return True
+
+    def action_close(self) -> None:
+        """Close the result."""
+        self.dismiss(self.result)
+
     def watch_finished(self, finished: bool) -> None:
+        if self.is_mounted:
+            self.refresh_bindings()
         if not finished or not self.is_mounted:
             return
         self.query_one("#cancel", Button).display = False
