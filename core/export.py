@@ -27,7 +27,6 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import repeat
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any
@@ -66,6 +65,8 @@ class Column:
     to_csv: Callable[[Any], Any] | None = None
     #: The raw value as a JSON value (default: as it is).
     to_json: Callable[[Any], Any] | None = None
+    #: The raw value straight to its JSON text, where that is quicker than ``to_json``.
+    json_text: Callable[[Any], str] | None = None
 
 
 @dataclass
@@ -76,9 +77,6 @@ class Source:
     noun: str
     query: pw.Select
     columns: tuple[Column, ...]
-    #: No JSON value is an object (only scalars and lists of them): a batch of objects is
-    #: then encoded in one call and cut at the objects' boundaries.
-    flat: bool = True
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -174,7 +172,29 @@ def _encoder(*, sort_keys: bool = False) -> Callable[[Any], str]:
 
 
 _json = _encoder()
+#: A string as JSON text (quoted, escaped), as the encoder writes it.
+_string: Callable[[str], str] = encode_basestring
 _sorted_json = _encoder(sort_keys=True)
+
+
+def _json_value(value: Any) -> str:
+    """One value as JSON text, as the encoder writes it inside an object."""
+    if value is None:
+        return "null"
+    if value.__class__ is str:
+        return _string(value)
+    return _json(value)
+
+
+def _json_column(values: Sequence[Any]) -> list[str]:
+    """A column of scalars as JSON texts: a column of text alone (or of whole numbers
+    alone) in one call, a mixed one value by value."""
+    kinds = set(map(type, values))
+    if kinds == {str}:
+        return list(map(_string, values))
+    if kinds == {int}:
+        return list(map(int.__repr__, values))
+    return list(map(_json_value, values))
 
 
 class _Memo(dict[Any, Any]):
@@ -194,39 +214,93 @@ class _Memo(dict[Any, Any]):
 
 
 class _Converter:
-    """The conversions of one export: each column's, and memos of the few-valued ones."""
+    """The conversions of one export: each column's, and memos of the few-valued ones.
+
+    A batch is converted a column at a time into text: CSV cells (each through
+    ``csv_cell``) or JSON values (each as the encoder writes it), then the row's texts
+    are put together in one step per row (``",".join``, or the object's template).
+    """
 
     def __init__(self, source: Source, *, raw: bool) -> None:
         self.cell: Callable[[Any], str] = (
             csv_cell if not raw else lambda value: csv_cell(value, raw=True))
         self.csv: list[Callable[[Any], str]] = []
-        self.json: list[Callable[[Any], Any] | None] = []
+        self.json: list[Callable[[Sequence[Any]], list[str]]] = []
         for c in source.columns:
             shown = self.cell if c.to_csv is None else self._then_cell(c.to_csv)
+            if c.json_text is not None:
+                as_json: Callable[[Any], str] = c.json_text
+            elif c.to_json is not None:
+                as_json = self._then_json(c.to_json)
+            else:
+                as_json = _json_value
             if c.few:
                 self.csv.append(_Memo(shown).__getitem__)
-                self.json.append(None if c.to_json is None else _Memo(c.to_json).__getitem__)
+                self.json.append(self._each(_Memo(as_json).__getitem__))
             else:
                 self.csv.append(shown)
-                self.json.append(c.to_json)
+                self.json.append(_json_column if as_json is _json_value
+                                 else self._each(as_json))
         self.indexes = [c.index for c in source.columns]
+        # The object with a %s for each value: keys and separators as json.dumps writes them.
+        self.template = "{" + ", ".join(
+            _json(c.key).replace("%", "%%") + ": %s" for c in source.columns) + "}"
 
     def _then_cell(self, convert: Callable[[Any], Any]) -> Callable[[Any], str]:
         cell = self.cell
         return lambda value: cell(convert(value))
 
-    def cells(self, rows: Rows) -> Iterator[tuple[str, ...]]:
-        """The batch's CSV rows, every cell through ``csv_cell``."""
-        raw = list(zip(*rows, strict=True))
-        out = [list(map(fn, raw[i])) for i, fn in zip(self.indexes, self.csv, strict=True)]
-        return zip(*out, strict=True)
+    @staticmethod
+    def _then_json(convert: Callable[[Any], Any]) -> Callable[[Any], str]:
+        return lambda value: _json_value(convert(value))
 
-    def objects(self, rows: Rows, keys: Sequence[str]) -> Iterator[dict[str, Any]]:
-        """The batch's JSON objects."""
+    @staticmethod
+    def _each(convert: Callable[[Any], str]) -> Callable[[Sequence[Any]], list[str]]:
+        return lambda values: list(map(convert, values))
+
+    def cells(self, rows: Rows) -> list[list[str]]:
+        """The batch's CSV cells, a column at a time, every cell through ``csv_cell``."""
         raw = list(zip(*rows, strict=True))
-        out = [raw[i] if fn is None else list(map(fn, raw[i]))
-               for i, fn in zip(self.indexes, self.json, strict=True)]
-        return map(dict, map(zip, repeat(keys), zip(*out, strict=True)))
+        return [list(map(fn, raw[i])) for i, fn in zip(self.indexes, self.csv, strict=True)]
+
+    def objects(self, rows: Rows) -> list[str]:
+        """The batch's JSON objects, each as one line of text."""
+        raw = list(zip(*rows, strict=True))
+        out = [fn(raw[i]) for i, fn in zip(self.indexes, self.json, strict=True)]
+        return list(map(self.template.__mod__, zip(*out, strict=True)))
+
+
+def _csv_quoted(cell: str) -> str:
+    """A cell as ``csv.writer`` writes it: in quotes, its quotes doubled, when it holds a
+    comma, a quote or a line break."""
+    if '"' in cell or "," in cell or "\n" in cell:
+        return '"' + cell.replace('"', '""') + '"'
+    return cell
+
+
+def _csv_text(columns: list[list[str]], buffer: io.StringIO, writer: Any) -> str:
+    """The rows of a batch's cells as CSV text, exactly as ``csv.writer`` writes them.
+
+    Only a cell holding a comma, a quote or a line break is quoted: a column whose cells
+    hold none (nearly every column: ``csv_cell`` shows line breaks as escapes) is joined as
+    it is, the others quoted cell by cell. A carriage return (``--raw-csv``), which not
+    every Python's writer quotes, and a row of one cell are left to the writer.
+    """
+    if len(columns) > 1:
+        shown: list[list[str]] = []
+        for column in columns:
+            text = "".join(column)
+            if "\r" in text:
+                break
+            if '"' in text or "," in text or "\n" in text:
+                column = list(map(_csv_quoted, column))
+            shown.append(column)
+        else:
+            return "\n".join(map(",".join, zip(*shown, strict=True))) + "\n"
+    buffer.seek(0)
+    buffer.truncate()
+    writer.writerows(zip(*columns, strict=True))
+    return buffer.getvalue()
 
 
 def write(source: Source, fmt: str, emit: Callable[[str], Any], *, raw: bool = False,
@@ -256,26 +330,15 @@ def _write(source: Source, fmt: str, emit: Callable[[str], Any], convert: _Conve
         writer.writerow([convert.cell(k) for k in source.keys])
         emit(buffer.getvalue())
         for rows in batches(source):
-            buffer.seek(0)
-            buffer.truncate()
-            writer.writerows(convert.cells(rows))
-            emit(buffer.getvalue())
+            emit(_csv_text(convert.cells(rows), buffer, writer))
             n += len(rows)
             if progress is not None:
                 progress(n)
         return n
-    keys = source.keys
     array = fmt == "json"
     sep = ",\n" if array else "\n"
-    # Between two objects of a batch encoded as one list: "}, {" then the first key,
-    # which no string can hold unescaped (its quotes would be \").
-    boundary = "}, {" + _json(keys[0]) + ": "
     for rows in batches(source):
-        objects = convert.objects(rows, keys)
-        if source.flat:
-            text = _json(list(objects))[1:-1].replace(boundary, "}" + sep + boundary[3:])
-        else:
-            text = sep.join(map(_json, objects))
+        text = sep.join(convert.objects(rows))
         if array:
             text = ("[\n" if not n else ",\n") + text
         emit(json_safe(text) + ("" if array else "\n"))
@@ -399,6 +462,14 @@ def _imsi_list(imsis: str | None) -> list[str]:
     return imsis.split(";") if imsis else []
 
 
+def _imsi_list_json(imsis: str | None) -> str:
+    """``_imsi_list`` as JSON text: the joined IMSIs escaped as one string (``;`` is never
+    escaped), then cut at each ``;`` into the list's strings."""
+    if not imsis:
+        return "[]"
+    return "[" + _string(imsis).replace(";", '", "') + "]"
+
+
 def _flag_cell(value: Any) -> str:
     return "true" if value else "false"
 
@@ -411,7 +482,7 @@ ENDPOINT_COLUMNS = (
     Column("group", 4, few=True),
     Column("tags", 5, few=True, to_csv=_tags_cell, to_json=str.split),
     Column("reference", 6),
-    Column("imsis", 7, to_json=_imsi_list),
+    Column("imsis", 7, to_json=_imsi_list, json_text=_imsi_list_json),
     Column("eid", 8),
     Column("sim_status", 9, few=True, to_csv=_sim_status, to_json=_sim_status),
     Column("static_ip", 10, few=True),
@@ -488,7 +559,7 @@ def audit(af: AuditFilter, limit: int = 0) -> Source:
     ).order_by(AuditEvent.id.desc())
     if limit:
         q = q.limit(limit)
-    return Source("audit events", q, AUDIT_COLUMNS, flat=False)
+    return Source("audit events", q, AUDIT_COLUMNS)
 
 
 # --- SIMs ------------------------------------------------------------------------------
