@@ -504,10 +504,25 @@ def endpoints(f: Filter, sort: str = "iccid", limit: int = 0) -> Source:
 # --- audit -----------------------------------------------------------------------------
 
 
+#: The JSON decoder's own scanner: one value from a position, and where it ended.
+_scan_json: Callable[[str, int], tuple[Any, int]] = (
+    json.JSONDecoder().scan_once)  # type: ignore[attr-defined]
+
+
 def _detail(text: str | None) -> Any:
     """A stored audit detail as its JSON value; text that is not JSON stays text."""
     if not text:
         return None
+    if text[0] == "{" and text[-1] == "}":
+        # Nearly every detail: an object with nothing around it, read by the scanner
+        # json.loads calls, without the calls around it; anything else goes to json.loads.
+        try:
+            value, end = _scan_json(text, 0)
+        except (StopIteration, ValueError):
+            pass
+        else:
+            if end == len(text):
+                return value
     try:
         return json.loads(text)
     except ValueError:
@@ -515,7 +530,8 @@ def _detail(text: str | None) -> Any:
 
 
 def _detail_cell(text: str | None) -> str:
-    return csv_value(_detail(text))
+    value = _detail(text)
+    return _sorted_json(value) if value.__class__ is dict else csv_value(value)
 
 
 def csv_value(value: Any) -> str:
