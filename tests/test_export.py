@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import given
+from hypothesis import strategies as st
 
 from simdeck.core import actions, auth, db, queries
 from simdeck.core import export as core_export
@@ -194,6 +196,18 @@ def test_exported_files_are_byte_for_byte_what_endpoints_show_says(fleet: str,
     # The quoted cells were there to be quoted, in both.
     assert b'"Depot ""North"", bay 3\r\nrow 2"' in raw.stdout_bytes
     assert '"Depot ""North"", bay 3\\r\\nrow 2"' in (out / "all.csv").read_text()
+
+
+@given(st.lists(st.lists(st.text(alphabet=st.sampled_from('ab ,"\n\r;=\u202e')),
+                         min_size=3, max_size=3), min_size=1, max_size=6))
+def test_a_batch_is_written_as_csv_writer_writes_it(rows: list[list[str]]) -> None:
+    """Cells with commas, quotes and line breaks among plain ones: the same text."""
+    expected = io.StringIO()
+    csv.writer(expected, lineterminator="\n").writerows(rows)
+    buffer = io.StringIO()
+    columns = [list(c) for c in zip(*rows, strict=True)]
+    text = core_export._csv_text(columns, buffer, csv.writer(buffer, lineterminator="\n"))
+    assert text == expected.getvalue()
 
 
 def test_audit_files_are_byte_for_byte_the_events(fleet: str) -> None:
