@@ -3,13 +3,16 @@
 A whole-fleet export reads its rows from ONE query, with each SIM's IMSIs aggregated and
 its EID joined in SQL, through a plain cursor (SQLite) or a server-side cursor
 (PostgreSQL), a batch at a time: memory stays flat at any size. Each batch is turned
-into CSV rows (every cell through :func:`simdeck.core.sanitize.csv_cell`), JSON objects
-(one a line inside a streamed array) or JSON Lines, and written in one piece.
+into CSV rows (every cell through :func:`simdeck.core.sanitize.csv_cell`, the rows joined
+as ``csv.writer`` would write them), JSON objects (one a line inside a streamed array,
+each filled from a template with its values' JSON text) or JSON Lines, and written in
+one piece.
 
 A :class:`Source` is what is exported: its SQL and, for each column of a row, how its
 raw value becomes a CSV cell and a JSON value. A batch is converted column by column
 (``map`` over a column; a column of few distinct values converted once per value): no
-loop of ours runs per row, and the only Python called per CSV cell is ``csv_cell``.
+loop of ours runs per row, and the only Python called per CSV cell is ``csv_cell`` (and
+the quoting, in a batch's column that holds a comma, a quote or a line break).
 ``endpoints``, ``audit``, ``sims`` and ``skipped`` are the sources of ``simdeck export``
 and ``endpoints list``, ``audit``, ``sims list`` and ``jobs skipped``.
 """
@@ -89,16 +92,20 @@ class Source:
 def batches(source: Source, size: int | None = None) -> Iterator[Rows]:
     """The source's rows, ``size`` at a time, from one cursor over one query.
 
-    SQLite: the driver's own cursor over the raw connection (no model rows). PostgreSQL:
-    a server-side (named) cursor inside a read transaction, so the server holds the
-    result and the client a batch or two.
+    SQLite: the driver's own cursor over the raw connection (no model rows), read by the
+    caller between batches: the driver lets go of the interpreter lock for each row's
+    step and takes it back, so a reader thread beside the formatting would wait for the
+    lock at every row (measured: more CPU and no less time). PostgreSQL: a server-side
+    (named) cursor inside a read transaction, so the server holds the result and the
+    client a batch or two, fetched ahead by a thread while the server works.
     """
     size = size or BATCH
     sql, params = source.query.sql()
     if is_sqlite():
         cursor = database.execute_sql(sql, params)
         try:
-            yield from _read_ahead(cursor, size)
+            while rows := cursor.fetchmany(size):
+                yield rows
         finally:
             cursor.close()
         return
@@ -118,8 +125,8 @@ READ_AHEAD = 3
 
 def _read_ahead(cursor: Any, size: int) -> Iterator[Rows]:
     """The cursor's rows, fetched by a thread of their own while the caller formats the
-    batch before: the store's work (SQLite's steps, PostgreSQL's round trips, which let
-    go of the interpreter lock) runs beside Python's formatting on a second core."""
+    batch before: the server's work and the round trips (which let go of the interpreter
+    lock) run beside Python's formatting."""
     ready: queue.Queue[Rows | BaseException] = queue.Queue(maxsize=READ_AHEAD)
     stop = threading.Event()
 
