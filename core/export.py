@@ -195,13 +195,19 @@ def _json_value(value: Any) -> str:
 
 def _json_column(values: Sequence[Any]) -> list[str]:
     """A column of scalars as JSON texts: a column of text alone (or of whole numbers
-    alone) in one call, a mixed one value by value."""
+    alone) in one call, of text and nothing in one loop, any other value by value."""
     kinds = set(map(type, values))
     if kinds == {str}:
         return list(map(_string, values))
+    if kinds == _TEXT_OR_NOTHING:
+        string = _string
+        return [string(v) if v is not None else "null" for v in values]
     if kinds == {int}:
         return list(map(int.__repr__, values))
     return list(map(_json_value, values))
+
+
+_TEXT_OR_NOTHING = {str, type(None)}
 
 
 class _Memo(dict[Any, Any]):
