@@ -76,3 +76,23 @@ async def test_an_estimate_for_a_search_typed_over_is_not_shown(
         await settle(pilot)
         assert "99" not in counts_text(app) and "≈" not in counts_text(app)
         assert "│ 6 endpoints" in counts_text(app)
+
+
+async def test_counts_of_a_bigger_fleet_stay_on_one_line_at_120_columns(
+    fleet_db: str, make_app: Any
+) -> None:
+    """Four-digit counts in every state and the pane open: the line closes its gaps
+    rather than folding the total onto a line of its own."""
+    from simdeck.core.lifecycle import STATES
+
+    app = make_app(fleet_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        counts = endpoints_screen(app).query_one(StateCounts)
+        many = dict(zip(STATES, (826, 1192, 754, 9039, 4032, 2032, 1154, 971), strict=True))
+        counts.show(many, total=20000)
+        await pilot.pause()
+        text = counts_text(app)
+        assert "Suspended 1,154" in text and "Terminated 971" in text and "20k" in text
+        assert "\n" not in text and len(text) <= counts.size.width - 2
+        assert counts.size.height == 1

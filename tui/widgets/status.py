@@ -142,15 +142,17 @@ class StateCounts(Static):
         line = Content("")
         # The widest form that fits on one line: full numbers, then 400k, then no words.
         forms: list[tuple[Callable[[int], str], str]] = [
-            (number, " endpoints"), (compact, " endpoints"), (compact, "")]
+            (number, " endpoints"), (compact, " endpoints"), (compact, ""), (compact, "")]
         lead: list[tuple[str, str] | str] = []
         if approximate:
             # An estimate is never shown to the unit (it is not that precise), and is
             # marked once at the start of the line and on the total.
             lead = [("≈ ", "bold $text-warning")]
             forms = [(compact, " endpoints, estimated"), (compact, " endpoints"),
-                     (compact, "")]
-        for fmt, suffix in forms:
+                     (compact, ""), (compact, "")]
+        for form, (fmt, suffix) in enumerate(forms):
+            # The last form, for the narrowest lines, also closes the gaps to one space.
+            gap = " " if form == len(forms) - 1 else "  "
             parts: list[Content] = []
             for state in STATES:
                 n = counts.get(state, 0)
@@ -163,7 +165,7 @@ class StateCounts(Static):
                 ("│ ", "$foreground-muted"), ("≈" if approximate else "", "bold"),
                 (fmt(grand), "bold"), (suffix, "$foreground-muted")
             )
-            line = Content.assemble(*lead, Content("  ").join(parts), "  ", total_text)
+            line = Content.assemble(*lead, Content(gap).join(parts), gap, total_text)
             if line.cell_length <= width:
                 break
         self.update(line)
