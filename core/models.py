@@ -240,17 +240,13 @@ INDEXES: list[str] = [
     JOB_ITEM_SKIPPED,
 ]
 
-#: Schema 7, SQLite only: the name order with the reference beside it, so that a search
-#: walking the list sorted by name, or scanning every name and reference for a short or
-#: negated text, reads this index alone and fetches a row only when its text matches.
+#: Schema 7, SQLite only: the name order with the reference and the tags beside it, so
+#: that a search walking the list sorted by name, or scanning every name and reference
+#: for a short or negated text, reads this index alone and fetches a row only when its
+#: text and tags match.
 SQLITE_SEARCH_INDEXES: list[str] = [
-    "CREATE INDEX IF NOT EXISTS endpoint_name_text ON endpoint (name, id, reference)",
+    "CREATE INDEX IF NOT EXISTS endpoint_name_text ON endpoint (name, id, reference, tags)",
 ]
-
-
-def sqlite_indexes() -> list[str]:
-    """Every secondary index of a SQLite database (the substring index aside)."""
-    return INDEXES + SQLITE_SEARCH_INDEXES
 
 
 def create_search_indexes() -> None:

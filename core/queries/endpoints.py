@@ -138,8 +138,8 @@ SORT_INDEX = {
     "last_activity": "endpoint_last_activity",
 }
 
-#: The covering name index (name, id, reference; SQLite schema 7): a walk in name order,
-#: or a scan of every name and reference, tests text conditions on it alone.
+#: The covering name index (name, id, reference, tags; SQLite schema 7): a walk in name
+#: order, or a scan of every name, tests text and tag conditions on it alone.
 TEXT_INDEX = "endpoint_name_text"
 SORT_INDEX["name"] = TEXT_INDEX
 
@@ -156,7 +156,7 @@ STEP_CHECK = 2000
 SPARSE_PER_MATCH = 1.0
 TEXT_SCAN_PER_ROW = 0.12
 #: Rows of the sample the second look tests, in runs of ids spread over the table.
-DENSITY_SAMPLE = 4_000
+DENSITY_SAMPLE = 2_400
 
 
 @dataclass(frozen=True)
@@ -257,14 +257,14 @@ def _walk(query: pw.Select, seconds: float) -> list[tuple[Any, ...]]:
 @dataclass(frozen=True)
 class Sample:
     """What a sample of the table says: the share of rows that pass every test, the
-    seconds testing one row takes, each driver's share (term index → share), the share
+    seconds testing one row takes, each condition's share (term index → share), the share
     that passes the text tests (the name and reference alone), and the seconds a walk of
     the sort order would take to fill the page (``walk``: from where the sample's first
     match stands along the order, inf when the sample has none ahead)."""
 
     share: float
     per_row: float
-    drivers: dict[int, float]
+    terms: dict[int, float]
     text: float
     walk: float
 
@@ -273,12 +273,11 @@ def _sum(cond: pw.Expression | None) -> pw.Node:
     return pw.fn.SUM(pw.Case(None, [(cond, 1)], 0)) if cond is not None else pw.Value(0)
 
 
-def _sample(found: list[Term], tests: pw.Expression, drivers: list[int],
-            text: pw.Expression | None, sort: str, key: Key | None, reverse: bool,
-            limit: int) -> Sample:
+def _sample(found: list[Term], tests: pw.Expression, text: pw.Expression | None, sort: str,
+            key: Key | None, reverse: bool, limit: int) -> Sample:
     """DENSITY_SAMPLE rows in 16 runs of ids spread over the table, each tested once for
-    every condition together, for each driver's own condition (its row form: no set of
-    matches is built) and for the text tests; then, where along the sort order (its
+    every condition together, for each condition alone (its row form: no set of matches
+    is built) and for the text tests; then, where along the sort order (its
     first column) the sample's first match ahead of ``key`` stands, and how many of the
     sample's rows come before it."""
     top = table_size()
@@ -294,7 +293,7 @@ def _sample(found: list[Term], tests: pw.Expression, drivers: list[int],
     matched = tests if ahead is None else tests & ahead
     columns = [pw.fn.COUNT(1), _sum(tests), _sum(text),
                first_match(pw.Case(None, [(matched, col)], None)),
-               *[_sum(found[i].row_test) for i in drivers]]
+               *[_sum(t.row_test) for t in found]]
     sums = [0] * len(columns)
     firsts = []
     start = time.perf_counter()
@@ -306,7 +305,7 @@ def _sample(found: list[Term], tests: pw.Expression, drivers: list[int],
             firsts.append(got[3])
     rows = sums[0]
     if not rows:
-        return Sample(0.0, 0.0, dict.fromkeys(drivers, 0.0), 0.0, math.inf)
+        return Sample(0.0, 0.0, dict.fromkeys(range(len(found)), 0.0), 0.0, math.inf)
     walk = math.inf
     per_row = (time.perf_counter() - start) / rows
     if firsts:
@@ -323,9 +322,8 @@ def _sample(found: list[Term], tests: pw.Expression, drivers: list[int],
         passes = sum(float(Endpoint.select(weight).where(Endpoint.id.between(low, high))
                            .scalar() or 0.0) for low, high in spans)
         walk = (passes * top / rows + limit * rows / max(1, sums[1])) * per_row
-    return Sample(sums[1] / rows, per_row,
-                  {i: sums[4 + k] / rows for k, i in enumerate(drivers)}, sums[2] / rows,
-                  walk)
+    return Sample(sums[1] / rows, per_row, {i: sums[4 + i] / rows for i in range(len(found))},
+                  sums[2] / rows, walk)
 
 
 #: What the second look chooses besides a driver's matches: walk on, scan the table, or
@@ -348,7 +346,7 @@ def _after_budget(found: list[Term], seen: Sample, text: pw.Expression | None,
     n = table_size()
     per_row = seen.per_row
     # The probes counted each driver to the crossover, and found it denser.
-    counted = [(max(cross, seen.drivers[i] * n) * per_row * SPARSE_PER_MATCH, i)
+    counted = [(max(cross, seen.terms[i] * n) * per_row * SPARSE_PER_MATCH, i)
                for i in drivers]
     counted.append((n * per_row, SCAN))
     if text is not None and sort != "name":
@@ -374,6 +372,16 @@ def _keyset(query: pw.Select, sort: str, key: Key | None, reverse: bool,
         return query.order_by(*[pw.NodeList((o, pw.SQL("DESC" if reverse else "ASC")))
                                 for o in order])
     return query.order_by(*[c.desc() if reverse else c.asc() for c in cols])
+
+
+def _rarest_first(found: list[Term], seen: Sample, sort: str) -> pw.Expression:
+    """Every condition's row test, the text tests first, each part rarest first."""
+    order = sorted(range(len(found)), key=lambda i: (not found[i].on_name_index, seen.terms[i]))
+    tests = all_of([found[i].row_test for i in order])
+    assert tests is not None
+    if sort == "iccid" and any(t.needs_sim for t in found):
+        tests = tests & (Endpoint.iccid > "")
+    return tests
 
 
 def _split_iccid_word(found: list[Term], f: Filter, sort: str, key: Key | None, limit: int,
@@ -421,9 +429,9 @@ def _planned_page(f: Filter, sort: str, key: Key | None, limit: int, reverse: bo
         return _rows(_keyset(query, sort, key, reverse).limit(limit).tuples(), groups)
     # The text tests first: on the covering name index they are tested before the row
     # is read, and the row only for the entries that pass.
-    text = all_of([t.row_test for t in found if t.text_only])
-    tests = all_of([t.row_test for t in found if t.text_only]
-                   + [t.row_test for t in found if not t.text_only])
+    text = all_of([t.row_test for t in found if t.on_name_index])
+    tests = all_of([t.row_test for t in found if t.on_name_index]
+                   + [t.row_test for t in found if not t.on_name_index])
     if sort == "iccid" and tests is not None and any(t.needs_sim for t in found):
         # Endpoints without a SIM sort first by ICCID (''), and cannot match: the walk
         # starts after them.
@@ -444,9 +452,7 @@ def _planned_page(f: Filter, sort: str, key: Key | None, limit: int, reverse: bo
         except _OverBudget:
             assert tests is not None
             cross = chosen.crossover or crossover(limit, table_size())
-            drivers = [i for i, t in enumerate(found)
-                       if t.driver is not None and t.probe is not None]
-            seen = _sample(found, tests, drivers, text, sort, key, reverse, limit)
+            seen = _sample(found, tests, text, sort, key, reverse, limit)
             second = _after_budget(found, seen, text, sort, cross)
             if second == WALK_ON:
                 try:
@@ -454,14 +460,21 @@ def _planned_page(f: Filter, sort: str, key: Key | None, limit: int, reverse: bo
                     return _rows(_walk(walk, 2 * seen.walk + WALK_SECONDS), groups)
                 except _OverBudget:
                     second = _after_budget(found, seen, text, sort, cross, walk_on=False)
+            # From here on every row is tested: the rarest condition first, so that a
+            # row fails at its first test (the text tests still before the others).
+            tests = _rarest_first(found, seen, sort)
             if second == WALK_END:
-                return _rows(walk.tuples(), groups)
+                query = _keyset(base.where(tests), sort, key, reverse)
+                return _rows(_indexed_by(query, sort, f).limit(limit).tuples(), groups)
             if second in (SCAN, TEXT_SCAN):
                 hint = f"INDEXED BY {TEXT_INDEX}" if second == TEXT_SCAN else "NOT INDEXED"
                 scan = _keyset(base.where(tests), sort, key, reverse, plain_order=True)
                 scan = scan.from_(pw.NodeList((Endpoint, pw.SQL(hint))))
                 return _rows(scan.limit(limit).tuples(), groups)
-            chosen = Plan("sparse", second, chosen.crossover)
+            # Its matches tested for the other conditions, the rarest first.
+            order = sorted(range(len(found)), key=lambda i: seen.terms[i])
+            found = [found[i] for i in order]
+            chosen = Plan("sparse", order.index(second), chosen.crossover)
     assert chosen.driver is not None
     driver = found[chosen.driver].driver
     assert driver is not None
