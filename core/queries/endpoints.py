@@ -418,9 +418,54 @@ def _split_iccid_word(found: list[Term], f: Filter, sort: str, key: Key | None, 
     return both[:limit]
 
 
+#: The most distinct tag lists ``_tag_lists`` reads before it gives up.
+TAG_LISTS = 2_000
+
+
+def _tag_lists() -> list[str] | None:
+    """Every distinct value of the endpoints' tags column (a fleet has few: one per kind
+    of vehicle), skipping along its index; None when there are more than TAG_LISTS."""
+    found: list[str] = []
+    sql = "SELECT tags FROM endpoint INDEXED BY endpoint_tags WHERE tags > ? ORDER BY tags LIMIT 1"
+    last = ""
+    first = database.execute_sql("SELECT 1 FROM endpoint INDEXED BY endpoint_tags "
+                                 "WHERE tags = '' LIMIT 1").fetchone()
+    if first is not None:
+        found.append("")
+    while len(found) <= TAG_LISTS:
+        got = database.execute_sql(sql, (last,)).fetchone()
+        if got is None:
+            return found
+        last = got[0]
+        found.append(last)
+    return None
+
+
+def _tag_sets(found: list[Term]) -> list[Term]:
+    """Two or more tag tokens (``tag:a tag:b -tag:c``) as one condition: the tag lists
+    that hold every wanted tag and none of the others, an index range each, so that tags
+    common alone but rare together are counted, and drive, at once."""
+    tagged = [t for t in found if t.tag is not None]
+    if len(tagged) < 2 or not is_sqlite():
+        return found
+    lists = _tag_lists()
+    if lists is None:
+        return found
+    wanted = [t.tag for t in tagged if t.tag is not None]
+    allowed = [tags for tags in lists
+               if all((f" {tag} " in f" {tags} ") != negated for tag, negated in wanted)]
+    cond = Endpoint.tags.in_(allowed) if allowed else NOTHING
+    probe_sql = Endpoint.select(pw.SQL("1")).where(cond).sql()
+    both = Term(cond, cond, cond, (str(probe_sql[0]), tuple(probe_sql[1])),
+                on_name_index=True)
+    return [both, *[t for t in found if t.tag is None]]
+
+
 def _planned_page(f: Filter, sort: str, key: Key | None, limit: int, reverse: bool,
                   groups: dict[int, str], forced: str) -> list[Row]:
     found = terms(f)
+    if forced != "plain":
+        found = _tag_sets(found)
     chosen = choose_plan(found, limit, forced=forced)
     base = Endpoint.select(*_ROW_COLUMNS)
     if chosen.kind == "plain":

@@ -230,6 +230,8 @@ class Term:
     #: A free word of digits: its ICCID prefix and its text, each a term of its own (the
     #: word matches either).
     either: tuple[Term, Term] | None = None
+    #: A tag token: the tag, and whether it is negated.
+    tag: tuple[str, bool] | None = None
 
 
 def _sql(query: pw.Query) -> tuple[str, tuple[Any, ...]]:
@@ -290,7 +292,7 @@ def token_term(tok: Token) -> Term:
         else:
             row_test = pw.fn.strpos(padded, " " + tag + " ") > 0
         probe = _sql(EndpointTag.select(pw.SQL("1")).where(EndpointTag.tag == tag))
-        return Term(cond, row_test, cond, probe, on_name_index=True)
+        return Term(cond, row_test, cond, probe, on_name_index=True, tag=(tag, False))
     if fld == "imsi":
         rng = _prefix_range(Imsi.imsi, _digits(value))
         if rng is NOTHING:
@@ -363,7 +365,8 @@ def negated_term(tok: Token, *, sim_only: bool = False) -> Term:
     test = ~term.row_test
     prefix = _iccid_prefix(tok)
     if prefix is None or not prefix.isprintable() or not is_sqlite():
-        return Term(test, test, covered=term.covered, on_name_index=term.on_name_index)
+        return Term(test, test, covered=term.covered, on_name_index=term.on_name_index,
+                    tag=(term.tag[0], True) if term.tag else None)
     outside = _outside_range(Endpoint.iccid, prefix, set_only=sim_only)
     driver = outside & test
     return Term(test, test, driver, _sql(Endpoint.select(pw.SQL("1")).where(outside)))
