@@ -156,7 +156,7 @@ STEP_CHECK = 2000
 SPARSE_PER_MATCH = 1.0
 TEXT_SCAN_PER_ROW = 0.12
 #: Rows of the sample the second look tests, in runs of ids spread over the table.
-DENSITY_SAMPLE = 2_400
+DENSITY_SAMPLE = 1_600
 
 
 @dataclass(frozen=True)
