@@ -35,7 +35,7 @@ import peewee as pw
 
 from . import models
 from .auth import Actor
-from .db import Checkpointer, bound, checkpointing, database, retrying
+from .db import Checkpointer, bound, checkpointing, database, is_sqlite, retrying
 from .errors import Busy, InputError, NotFound, Refused
 from .identifiers import ip_in_pool, normalize_ip_pool
 from .lifecycle import (
@@ -678,6 +678,14 @@ def _insert_items_sql(n: int) -> str:
     )
 
 
+#: PostgreSQL's form: the ids as one array parameter (10,000 separate ones cost the
+#: server more to plan than the insert itself).
+_INSERT_ITEMS_PG = (
+    "INSERT INTO job_item (job_id, endpoint_id, iccid)"
+    " SELECT %s, id, iccid FROM endpoint WHERE id = ANY(%s::bigint[])"
+)
+
+
 def process_identity(pid: int | None = None) -> dict[str, Any]:
     """What tells this process apart from any other, even one that reuses its pid later:
     the pid, its start time (``/proc/PID/stat`` field 22, clock ticks since boot; None
@@ -773,7 +781,11 @@ def _record_part(
             part = ids[start:start + ITEMS_PER_TX]
             if not part:
                 return None
-            added = database.execute_sql(_insert_items_sql(len(part)), [job_id, *part]).rowcount
+            if is_sqlite():
+                added = database.execute_sql(_insert_items_sql(len(part)),
+                                             [job_id, *part]).rowcount
+            else:
+                added = database.execute_sql(_INSERT_ITEMS_PG, [job_id, part]).rowcount
             top = part[-1]
             more = len(part) == ITEMS_PER_TX
         else:

@@ -22,7 +22,7 @@ import peewee as pw
 from .db import database, is_sqlite
 from .lifecycle import JobStatus
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 def utcnow() -> dt.datetime:
@@ -240,7 +240,7 @@ INDEXES: list[str] = [
     JOB_ITEM_SKIPPED,
 ]
 
-#: Schema 7, SQLite only: the name order with the reference and the tags beside it, so
+#: Schema 8, SQLite only: the name order with the reference and the tags beside it, so
 #: that a search walking the list sorted by name, or scanning every name and reference
 #: for a short or negated text, reads this index alone and fetches a row only when its
 #: text and tags match.
@@ -304,6 +304,7 @@ def create_indexes(*, search: bool = True) -> None:
 
     for sql in pg.indexes(INDEXES):
         database.execute_sql(sql)
+    pg.drop_write_only()
     pg.create_text_indexes()
 
 
@@ -375,8 +376,21 @@ def _v6_screen_indexes() -> None:
         database.execute_sql(sql)
 
 
-def _v7_search_indexes() -> None:
-    """Version 7, SQLite only: the covering name index searches walk and scan
+def _v7_postgres_write_indexes() -> None:
+    """Version 7, PostgreSQL only: fewer indexes for a bulk action to write
+    (``pg.WRITE_ONLY``), the purge's partial one instead, and the trigram indexes on a
+    table of their own (``pg.TEXT_INDEXES``), filled from the endpoints."""
+    if is_sqlite():
+        return
+    from . import pg
+
+    pg.install()
+    create_indexes()
+    database.execute_sql("ANALYZE endpoint_text")
+
+
+def _v8_search_indexes() -> None:
+    """Version 8, SQLite only: the covering name index searches walk and scan
     (``SQLITE_SEARCH_INDEXES``), and the trigram index's merge settings
     (``text_index.SETTINGS``), which a database built before them never stored."""
     if not is_sqlite():
@@ -390,7 +404,7 @@ def _v7_search_indexes() -> None:
 #: statements on the bound database, run in one transaction with the version's bump.
 MIGRATIONS: dict[int, Callable[[], None]] = {
     2: _v2_job_item_indexes, 3: _v3_import_rows, 4: _v4_postgres, 5: _v5_saved_views,
-    6: _v6_screen_indexes, 7: _v7_search_indexes,
+    6: _v6_screen_indexes, 7: _v7_postgres_write_indexes, 8: _v8_search_indexes,
 }
 
 

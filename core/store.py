@@ -174,20 +174,21 @@ def end_stray_transaction() -> None:
 
 def interrupter() -> Callable[[], None] | None:
     """What stops the query running on this thread's connection, called from another
-    thread; None where the driver cannot (PostgreSQL) or nothing is open."""
+    thread (SQLite's interrupt, PostgreSQL's cancel request); None when nothing is open."""
     try:
+        conn = _db.database.connection()
         if _db.is_sqlite():
-            conn = _db.database.connection()
             return conn.interrupt  # type: ignore[no-any-return]
+        return conn.cancel  # type: ignore[no-any-return]
     except (peewee.PeeweeException, AttributeError, sqlite3.Error):
         return None
-    return None
 
 
 def is_interrupted(exc: BaseException) -> bool:
     """True when a query was stopped by an ``interrupter`` rather than failing."""
+    text = str(exc).lower()
     return isinstance(exc, peewee.OperationalError | sqlite3.OperationalError) and (
-        "interrupted" in str(exc).lower()
+        "interrupted" in text or "canceling statement due to user request" in text
     )
 
 

@@ -179,7 +179,7 @@ def test_a_version_4_database_gets_the_audit_logs_action_and_job_indexes(blank: 
         by_job) + 3
 
 
-def test_a_version_6_database_gets_the_search_index_and_the_merge_settings(blank: str) -> None:
+def test_a_version_7_database_gets_the_search_index_and_the_merge_settings(blank: str) -> None:
     db.open_database(blank)
     models.create_schema()
     admin = auth.login(user="admin")
@@ -188,7 +188,7 @@ def test_a_version_6_database_gets_the_search_index_and_the_merge_settings(blank
         db.database.execute_sql("DROP INDEX endpoint_name_text")
         db.database.execute_sql("DELETE FROM endpoint_text_config WHERE k IN "
                                 "('automerge', 'crisismerge')")
-    models.Setting.update(value="6").where(models.Setting.key == "schema_version").execute()
+    models.Setting.update(value="7").where(models.Setting.key == "schema_version").execute()
     db.database.close()
 
     store.open_store(blank)

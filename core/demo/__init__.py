@@ -81,8 +81,8 @@ def discard() -> None:
         raise Refused("this database does not hold a demo fleet; it is not deleted")
     with write_tx():
         database.drop_tables(list(reversed(models.TABLES)), safe=True, cascade=not is_sqlite())
-        if is_sqlite():
-            database.execute_sql("DROP TABLE IF EXISTS endpoint_text")
+        # SQLite's FTS5 table, or PostgreSQL's copy of names and references (core/pg.py).
+        database.execute_sql("DROP TABLE IF EXISTS endpoint_text")
 
 
 def _set_marker(value: str) -> None:

@@ -21,6 +21,7 @@ from ..db import bound, database, is_sqlite
 from ..errors import ValidationError
 from ..lifecycle import STATES, State
 from ..models import Endpoint
+from . import pg_plan
 from .filters import (
     NOTHING,
     Filter,
@@ -147,6 +148,8 @@ SORT_INDEX["name"] = TEXT_INDEX
 #: looks again (``_after_budget``): its matches are rarer, or further along, than it
 #: thought. A walk the second look resumes stops after WALK_SECONDS.
 FIRST_WALK = 0.008
+#: PostgreSQL's first walk (a statement timeout: planning and the round trip count too).
+PG_FIRST_WALK = 0.06
 WALK_SECONDS = 0.05
 #: How often (in SQLite virtual machine steps) the walk looks at the clock.
 STEP_CHECK = 2000
@@ -196,7 +199,7 @@ def crossover(limit: int, n: int) -> int:
 
 def choose_plan(found: list[Term], limit: int, *, forced: str = "auto") -> Plan:
     """The plan for a page of ``limit`` rows of the conditions ``found``."""
-    if not found or not is_sqlite() or forced == "plain":
+    if not found or forced == "plain":
         return Plan("plain")
     drivers = [i for i, t in enumerate(found) if t.driver is not None and t.probe is not None]
     if forced == "dense" or (forced == "auto" and not drivers):
@@ -212,6 +215,8 @@ def choose_plan(found: list[Term], limit: int, *, forced: str = "auto") -> Plan:
 
 
 def _indexed_by(query: pw.Select, sort: str, f: Filter) -> pw.Select:
+    if not is_sqlite():
+        return query  # PostgreSQL is told by its settings (pg_plan.walk)
     index = SORT_INDEX.get(sort)
     if sort == "iccid" and _one_state(f):
         # (state, iccid): the ICCID order of that state alone.
@@ -233,6 +238,8 @@ class _OverBudget(Exception):
 
 def _walk(query: pw.Select, seconds: float) -> list[tuple[Any, ...]]:
     """Run a dense walk, stopped with ``_OverBudget`` once it has taken ``seconds``."""
+    if not is_sqlite():
+        return pg_plan.walk(query, seconds, _OverBudget)
     conn = database.connection()
     deadline = time.perf_counter() + seconds
     over = [False]
@@ -368,7 +375,8 @@ def _keyset(query: pw.Select, sort: str, key: Key | None, reverse: bool,
         query = query.where(lhs < rhs if reverse else lhs > rhs)
     if plain_order:
         # A unary + keeps the sort index out: the matches come from the driver's index.
-        order = [pw.NodeList((pw.SQL("+"), c), glue="") for c in cols]
+        order = ([pw.NodeList((pw.SQL("+"), c), glue="") for c in cols] if is_sqlite()
+                 else [pg_plan.unindexed_order(c) for c in cols])
         return query.order_by(*[pw.NodeList((o, pw.SQL("DESC" if reverse else "ASC")))
                                 for o in order])
     return query.order_by(*[c.desc() if reverse else c.asc() for c in cols])
@@ -391,7 +399,7 @@ def _split_iccid_word(found: list[Term], f: Filter, sort: str, key: Key | None, 
     few other matches, ordered. (Walking every row would first pass the endpoints without
     a SIM, which sort first.) None when that does not apply, or the range's walk runs out
     of time."""
-    if sort != "iccid":
+    if sort != "iccid" or not is_sqlite():
         return None
     word = next((k for k, t in enumerate(found) if t.either is not None), None)
     if word is None:
@@ -474,7 +482,8 @@ def _planned_page(f: Filter, sort: str, key: Key | None, limit: int, reverse: bo
         return _rows(_keyset(query, sort, key, reverse).limit(limit).tuples(), groups)
     # The text tests first: on the covering name index they are tested before the row
     # is read, and the row only for the entries that pass.
-    text = all_of([t.row_test for t in found if t.on_name_index])
+    # (PostgreSQL has no covering name index: its scans read the table.)
+    text = all_of([t.row_test for t in found if t.on_name_index]) if is_sqlite() else None
     tests = all_of([t.row_test for t in found if t.on_name_index]
                    + [t.row_test for t in found if not t.on_name_index])
     if sort == "iccid" and tests is not None and any(t.needs_sim for t in found):
@@ -488,12 +497,12 @@ def _planned_page(f: Filter, sort: str, key: Key | None, limit: int, reverse: bo
             return _rows(query.limit(limit).tuples(), groups)
         walk = _indexed_by(query, sort, f).limit(limit)
         if forced in ("dense", "sparse"):
-            return _rows(walk.tuples(), groups)
+            return _rows(_walk_on(walk), groups)
         split = _split_iccid_word(found, f, sort, key, limit, reverse, chosen.crossover)
         if split is not None:
             return _rows(split, groups)
         try:
-            return _rows(_walk(walk, FIRST_WALK), groups)
+            return _rows(_walk(walk, FIRST_WALK if is_sqlite() else PG_FIRST_WALK), groups)
         except _OverBudget:
             assert tests is not None
             cross = chosen.crossover or crossover(limit, table_size())
@@ -514,6 +523,8 @@ def _planned_page(f: Filter, sort: str, key: Key | None, limit: int, reverse: bo
             if second in (SCAN, TEXT_SCAN):
                 hint = f"INDEXED BY {TEXT_INDEX}" if second == TEXT_SCAN else "NOT INDEXED"
                 scan = _keyset(base.where(tests), sort, key, reverse, plain_order=True)
+                if not is_sqlite():
+                    return _rows(pg_plan.scan(scan.limit(limit)), groups)
                 scan = scan.from_(pw.NodeList((Endpoint, pw.SQL(hint))))
                 return _rows(scan.limit(limit).tuples(), groups)
             # Its matches tested for the other conditions, the rarest first.
@@ -526,7 +537,14 @@ def _planned_page(f: Filter, sort: str, key: Key | None, limit: int, reverse: bo
     rest = all_of([t.row_test for i, t in enumerate(found) if i != chosen.driver])
     cond = driver & rest if rest is not None else driver
     query = _keyset(base.where(cond), sort, key, reverse, plain_order=True)
+    if not is_sqlite():
+        return _rows(pg_plan.matches(query.limit(limit)), groups)
     return _rows(query.limit(limit).tuples(), groups)
+
+
+def _walk_on(walk: pw.Select) -> list[tuple[Any, ...]]:
+    """A walk of the sort index with no time budget."""
+    return list(walk.tuples()) if is_sqlite() else pg_plan.walk(walk)
 
 
 def _group_page(

@@ -19,6 +19,7 @@ from ..db import bound, is_sqlite
 from ..errors import ValidationError
 from ..lifecycle import STATES, State
 from ..models import Endpoint, EndpointGroup, EndpointTag, Imsi, Sim
+from . import pg_plan
 
 TOKEN_FIELDS = ("state", "group", "tag", "imsi", "eid", "imei", "ip", "iccid", "name", "ref")
 
@@ -133,9 +134,14 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _like_pattern(text: str) -> str:
+    """``ILIKE``'s pattern for ``text`` anywhere (``ESCAPE '\\'``)."""
+    return "%" + _like_escape(text) + "%"
+
+
 def _contains(column: pw.Field, text: str) -> pw.Expression:
     """Literal substring, case-insensitive, by a scan (for 1 or 2 characters)."""
-    pattern = "%" + _like_escape(text) + "%"
+    pattern = _like_pattern(text)
     # Peewee writes ILIKE as LIKE on SQLite (its LIKE would become GLOB, which has no ESCAPE).
     return pw.Expression(column, pw.OP.ILIKE, pw.NodeList((pattern, pw.SQL("ESCAPE '\\'"))))
 
@@ -151,6 +157,8 @@ def _text_match(text: str) -> pw.Expression:
             "(SELECT rowid FROM endpoint_text WHERE endpoint_text MATCH ?)", (phrase,)
         )
         return Endpoint.id.in_(sub)
+    if not is_sqlite() and pg_plan.trigram_driven(text):
+        return Endpoint.id.in_(pg_plan.text_ids(_like_pattern(text)))
     return _contains(Endpoint.name, text) | _contains(Endpoint.reference, text)
 
 
@@ -252,7 +260,9 @@ def _text_term(text: str, column: pw.Field | None = None) -> Term:
         scan = _contains(Endpoint.name, text) | _contains(Endpoint.reference, text)
     else:
         scan = _contains(column, text)
-    if not (is_sqlite() and len(text) >= 3):
+    if not is_sqlite():
+        return _pg_text_term(scan, text, column)
+    if len(text) < 3:
         return Term(scan, scan, on_name_index=True)
     indexed = _text_match(text)
     where = indexed if column is None else indexed & scan
@@ -260,6 +270,21 @@ def _text_term(text: str, column: pw.Field | None = None) -> Term:
     # text with other letters is tested through the index, row by row too.
     row_test = scan if text.isascii() else where
     return Term(where, row_test, where, _fts_probe(text), on_name_index=True)
+
+
+def _pg_text_term(scan: pw.Expression, text: str, column: pw.Field | None) -> Term:
+    """PostgreSQL: the ids pg_trgm's indexes over ``endpoint_text`` hold (three characters
+    or more), as a driver and a probe. The test of one row is the ``ILIKE`` over
+    ``column || ''``, which no index answers."""
+    columns = [Endpoint.name, Endpoint.reference] if column is None else [column]
+    tests = [_contains(pg_plan.unindexed(c), text) for c in columns]
+    row_test = tests[0] if len(tests) == 1 else tests[0] | tests[1]
+    if not pg_plan.trigram_driven(text):
+        return Term(scan, row_test)
+    which = None if column is None else column.column_name
+    ids = pg_plan.text_ids(_like_pattern(text), which)
+    driver = Endpoint.id.in_(ids)
+    return Term(driver, row_test, driver, pg_plan.text_probe(_like_pattern(text), which))
 
 
 def _prefix_term(column: pw.Field, prefix: str, indexed: bool = True) -> Term:

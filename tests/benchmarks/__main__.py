@@ -70,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="runs per export row")
     parser.add_argument("--searches", type=int, default=60, help="size of the search set")
     parser.add_argument("--seed", type=int, default=12, help="seed of the search set")
+    parser.add_argument("--only-bulk", action="store_true",
+                        help="only the bulk rows and another operator's wait during one; with "
+                        "--pg on a copy of that PostgreSQL database alone (pg_copy)")
     parser.add_argument("--only-screens", action="store_true",
                         help="only what each screen reads before it shows (screen_rows.py)")
     args = parser.parse_args(argv)
@@ -82,6 +85,16 @@ def main(argv: list[str] | None = None) -> int:
     def step(label: str) -> None:
         print(f"[{time.monotonic() - started:6.1f} s] {label}", file=sys.stderr, flush=True)
 
+    if args.only_bulk and args.pg:
+        from .export_rows import ensure_demo
+
+        ensure_demo(args.pg, args.endpoints)
+        with core_rows.pg_copy(args.pg) as work:
+            step("another operator during a bulk job, on a copy of the PostgreSQL demo")
+            figures.append(core_rows.concurrent_wait_row(work))
+            step("bulk suspend / assign-group / terminate, and the ORM way")
+            figures += core_rows.bulk_rows(work)
+        return report(figures, args.markdown, tmp, started)
     if not (args.reuse and Path(path).exists()):
         for suffix in ("", "-wal", "-shm"):
             Path(path + suffix).unlink(missing_ok=True)
@@ -131,6 +144,12 @@ def main(argv: list[str] | None = None) -> int:
     # The writing rows work on a copy, so --reuse finds the database as built.
     work = str(tmp / "write.db")
     shutil.copy(path, work)
+    if args.only_bulk:
+        step("another operator during a bulk job (chunked, then one big transaction)")
+        figures.append(core_rows.concurrent_wait_row(work))
+        step("bulk suspend / assign-group / terminate, and the ORM way")
+        figures += core_rows.bulk_rows(work)
+        return report(figures, args.markdown, tmp, started)
     step("another operator during a bulk job (chunked, then one big transaction)")
     figures.append(core_rows.concurrent_wait_row(work))
     step("bulk suspend / assign-group / terminate, and the ORM way")

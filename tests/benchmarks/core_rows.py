@@ -122,6 +122,26 @@ def _live_ids(n: int, states: tuple[str, ...], offset_id: int = 0) -> list[int]:
     ).order_by(Endpoint.id).limit(n).tuples()]
 
 
+@contextlib.contextmanager
+def pg_copy(url: str) -> Iterator[str]:
+    """A copy of the PostgreSQL database at ``url`` (``CREATE DATABASE … TEMPLATE``), for
+    the rows that write; dropped afterwards."""
+    import psycopg
+
+    base, _, name = url.rpartition("/")
+    copy = f"{name}_bulk_copy"
+    db.database.close()
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {copy} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {copy} TEMPLATE {name}")
+    try:
+        yield f"{base}/{copy}"
+    finally:
+        db.database.close()
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {copy} WITH (FORCE)")
+
+
 def _settle_copy() -> None:
     """Write back the copy the runner just made, so the first checkpoint does not pay for it."""
     os.sync()

@@ -13,6 +13,10 @@ import pytest
 
 from simdeck.core import db, queries
 from simdeck.core.demo import build_demo
+from simdeck.core.models import Endpoint
+from simdeck.core.queries import Filter, page, pg_plan
+from simdeck.core.queries import endpoints as planner
+from simdeck.core.queries.filters import terms
 from tests.conftest import _drop_pg_database, _fresh_pg_database
 
 FLEET = 20_000
@@ -83,3 +87,37 @@ def test_each_sorts_first_page_reads_an_index_and_sorts_nothing(
             assert [n["Relation Name"] for n in scans] == ["endpoint"], (sort, kinds)
     finally:
         db.database.close()
+
+
+def _plan_of(query: Any, settings: dict[str, str]) -> list[dict[str, Any]]:
+    """The nodes of PostgreSQL's plan for ``query`` under ``settings``."""
+    sql, params = query.sql()
+    with db.database.atomic():
+        for name, value in settings.items():
+            db.database.execute_sql("SELECT set_config(%s, %s, true)", (name, value))
+        raw = db.database.execute_sql("EXPLAIN (FORMAT JSON) " + sql, params).fetchone()[0]
+    plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
+    return list(_plan_nodes(plan))
+
+
+def test_a_sparse_search_is_read_through_the_trigram_index_and_sorted(
+    fleet: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db.open_database(fleet)
+    rare = str(Endpoint.get_by_id(1717).name)
+    chosen = planner.choose_plan(terms(Filter(search=rare)), 50)
+    assert chosen.kind == "sparse"
+    seen: list[list[dict[str, Any]]] = []
+    run = pg_plan._run
+
+    def spy(query: Any, settings: dict[str, str], timeout_ms: int | None) -> Any:
+        seen.append(_plan_of(query, settings))
+        return run(query, settings, timeout_ms)
+
+    monkeypatch.setattr(pg_plan, "_run", spy)
+    rows = page(Filter(search=rare), "name")
+    assert rows and all(rare.lower() in r.name.lower() for r in rows)
+    names = {n.get("Index Name") for n in seen[0]}
+    assert "endpoint_text_name_trgm" in names, names
+    assert "endpoint_name_id" not in names
+    db.database.close()

@@ -1,4 +1,4 @@
-"""``simdeck users``: operators (OS accounts) and their roles."""
+"""``simdeck users``: operators and their roles (OS accounts; login roles on PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,11 @@ from simdeck.tui.cli.root import CONTEXT, main, session
 
 @main.group(context_settings=CONTEXT)
 def users() -> None:
-    """Operators (OS accounts) and their roles: viewer, operator, admin, support."""
+    """Operators and their roles: viewer, operator, admin, support.
+
+    On SQLite an operator is an OS account of this host; on PostgreSQL a login role
+    of the server, granted into the group role simdeck_ROLE.
+    """
 
 
 @users.command("list")
@@ -40,7 +44,11 @@ def users_list(ctx: click.Context, fmt: str) -> None:
 @format_option()
 @click.pass_context
 def users_add(ctx: click.Context, user: str, role: str, fmt: str) -> None:
-    """Grant an OS account access with a role (or change its role); admins only."""
+    """Grant an operator a role (or change it); admins only.
+
+    On PostgreSQL: creates the login role USER if it does not exist (give it a
+    password or peer authentication on the server), then grants it simdeck_ROLE.
+    """
     actor = session(ctx)
     auth.grant(actor, user, role)
     item = {"username": user.strip(), "role": role}
@@ -57,7 +65,10 @@ def users_add(ctx: click.Context, user: str, role: str, fmt: str) -> None:
 @format_option()
 @click.pass_context
 def users_remove(ctx: click.Context, user: str, fmt: str) -> None:
-    """Take away an OS account's access; admins only; the last admin stays."""
+    """Take away an operator's access; admins only; the last admin stays.
+
+    On PostgreSQL: revokes the simdeck group roles; the login role itself stays.
+    """
     actor = session(ctx)
     auth.revoke(actor, user)
     if fmt == "json":

@@ -1,0 +1,147 @@
+"""The search planner's PostgreSQL side: what SQLite does with hints and a progress
+handler, said to PostgreSQL's planner with settings local to one statement.
+
+The planner itself (``endpoints.choose_plan``) is the same on both stores: a capped
+count of each condition's index matches, against √(page × N). Here:
+
+- **the trigram driver**: a name or reference substring of three characters or more is
+  matched through pg_trgm's GIN indexes (``text_term``), and probed the same way;
+- **the walk**: the sort order's ``(sort column, id)`` index read in order, every
+  condition tested on each row, stopped at the page; bitmap scans (the only way a GIN
+  index is read), sequential scans and sorts are priced out for the one statement, and
+  ``statement_timeout`` stops a walk over its budget (``walk``);
+- **matches then order**: the sort columns written so that no index gives their order
+  (``unindexed_order``), so the rows come from the driver's index and are sorted;
+- **the scan**: the table read once, every row tested, the matches sorted (``scan``).
+
+Each setting is ``SET LOCAL`` inside a savepoint, put back after the statement: nothing
+leaks into the rest of a transaction.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import peewee as pw
+
+from ..db import database
+
+#: Planner settings of a walk of the sort index: no other way to read the page is cheap.
+WALK_SETTINGS = {"enable_seqscan": "off", "enable_bitmapscan": "off", "enable_sort": "off"}
+#: A scan of the table in its own order: no index walk at all.
+SCAN_SETTINGS = {"enable_indexscan": "off", "enable_indexonlyscan": "off",
+                 "enable_bitmapscan": "off"}
+#: Ordering one condition's matches: read them through an index, never the whole table.
+MATCHES_SETTINGS = {"enable_seqscan": "off"}
+
+_TRIGRAM_INDEXES = ("endpoint_text_name_trgm", "endpoint_text_reference_trgm")
+#: How long a look at the catalog for the trigram indexes is trusted (a demo built in
+#: this process creates them after its load).
+LOOK_SECONDS = 5.0
+_has_trigrams: dict[int, tuple[float, bool]] = {}
+
+
+def has_trigram_indexes() -> bool:
+    """True when pg_trgm's indexes over ``endpoint_text`` exist (looked up at most every
+    LOOK_SECONDS per connection)."""
+    key = id(database.connection())
+    now = time.monotonic()
+    seen = _has_trigrams.get(key)
+    if seen is None or now - seen[0] > LOOK_SECONDS:
+        found = database.execute_sql(
+            "SELECT count(*) FROM pg_class WHERE relname = ANY(%s) AND relkind = 'i'",
+            (list(_TRIGRAM_INDEXES),)).fetchone()[0]
+        seen = (now, int(found) == len(_TRIGRAM_INDEXES))
+        _has_trigrams[key] = seen
+    return seen[1]
+
+
+def trigram_driven(text: str) -> bool:
+    """True when pg_trgm's index can yield the rows holding ``text``: three characters or
+    more (a shorter text holds no trigram, and its index scan reads every entry)."""
+    return len(text) >= 3 and has_trigram_indexes()
+
+
+def _text_where(column: str | None) -> str:
+    """``endpoint_text``'s condition for a pattern in ``column`` (None: name or reference)."""
+    if column is None:
+        return "name ILIKE %s ESCAPE '\\' OR reference ILIKE %s ESCAPE '\\'"
+    assert column in ("name", "reference")
+    return f"{column} ILIKE %s ESCAPE '\\'"
+
+
+def text_ids(pattern: str, column: str | None = None) -> pw.SQL:
+    """The ids of the endpoints whose name or reference (or ``column``) is ``ILIKE``
+    ``pattern``, from the trigram indexes of ``endpoint_text`` (core/pg.py)."""
+    params = (pattern,) if column else (pattern, pattern)
+    return pw.SQL(f"(SELECT id FROM endpoint_text WHERE {_text_where(column)})", params)
+
+
+def text_probe(pattern: str, column: str | None = None) -> tuple[str, tuple[Any, ...]]:
+    """``text_ids``'s matches as a probe (``endpoints.probe`` counts them, capped)."""
+    params = (pattern,) if column else (pattern, pattern)
+    return f"SELECT 1 FROM endpoint_text WHERE {_text_where(column)}", params
+
+
+def unindexed(column: pw.Field) -> Any:
+    """``column`` as an expression no index answers (``iccid || ''``, ``id + 0``): the same
+    values, the same collation, so the same order and the same matches."""
+    if isinstance(column, (pw.IntegerField, pw.BigIntegerField, pw.AutoField,
+                           pw.ForeignKeyField)):
+        return column + 0
+    return column.concat("")
+
+
+def unindexed_order(column: pw.Field) -> Any:
+    """``column`` as a sort key no index gives in order (``unindexed``)."""
+    return unindexed(column)
+
+
+class OverBudget(Exception):
+    """A walk ran past its statement timeout."""
+
+
+def _run(query: pw.Select, settings: dict[str, str], timeout_ms: int | None
+         ) -> list[tuple[Any, ...]]:
+    names = list(settings) + (["statement_timeout"] if timeout_ms is not None else [])
+    values = list(settings.values()) + ([str(timeout_ms)] if timeout_ms is not None else [])
+    with database.atomic():
+        before = database.execute_sql(
+            "SELECT " + ", ".join(["current_setting(%s)"] * len(names)), names).fetchone()
+        _set(names, values)
+        rows = list(query.tuples())
+        # A savepoint released keeps its SET LOCAL: put each back.
+        _set(names, [str(v) for v in before])
+    return rows
+
+
+def _set(names: list[str], values: list[str]) -> None:
+    pairs = ", ".join(["set_config(%s, %s, true)"] * len(names))
+    database.execute_sql("SELECT " + pairs, [x for nv in zip(names, values, strict=True)
+                                             for x in nv])
+
+
+def walk(query: pw.Select, seconds: float | None = None,
+         over: Callable[[], Exception] = OverBudget) -> list[tuple[Any, ...]]:
+    """The rows of a walk of the sort index (``query`` orders by the sort columns), stopped
+    with ``over()`` once it has run ``seconds`` (None: no limit)."""
+    timeout = None if seconds is None else max(1, int(seconds * 1000))
+    try:
+        return _run(query, WALK_SETTINGS, timeout)
+    except pw.OperationalError as exc:
+        if timeout is not None and "statement timeout" in str(exc):
+            raise over() from None
+        raise
+
+
+def scan(query: pw.Select) -> list[tuple[Any, ...]]:
+    """The rows of ``query`` read by one pass over the table, the matches sorted."""
+    return _run(query, SCAN_SETTINGS, None)
+
+
+def matches(query: pw.Select) -> list[tuple[Any, ...]]:
+    """The rows of ``query`` (ordered by ``unindexed_order``) from the indexes of its
+    conditions, then sorted."""
+    return _run(query, MATCHES_SETTINGS, None)
