@@ -21,6 +21,7 @@ import bisect
 import datetime as dt
 import ipaddress
 import json
+import operator
 import os
 import socket
 import time
@@ -28,6 +29,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import reduce
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +38,7 @@ import peewee as pw
 from . import models
 from .auth import Actor
 from .db import Checkpointer, bound, checkpointing, database, is_sqlite, retrying
-from .errors import Busy, InputError, NotFound, Refused
+from .errors import Busy, InputError, NotFound, Refused, SimdeckError
 from .identifiers import ip_in_pool, normalize_ip_pool
 from .lifecycle import (
     ACTIONS,
@@ -53,6 +55,7 @@ from .queries import (
     Filter,
     condition,
     endpoint_ids,
+    parse_state,
     target_condition,
     target_part_conditions,
     target_parts,
@@ -522,7 +525,7 @@ def preview(actor: Actor, name: str, targets: Targets, *, group: str | None = No
             else:
                 skipped[why] += n
         if run.pool is not None:
-            outside = _outside_pool(run, where, sources)
+            outside = _outside_pool(run, where, sources, only=_states_only(targets))
             if outside:
                 eligible -= outside
                 skipped[OUTSIDE_POOL] += outside
@@ -555,15 +558,86 @@ def _state_outcome(run: _Run, state: str) -> str:
     return APPLIED if known in run.act.sources else UNKNOWN_STATE
 
 
-def _outside_pool(run: _Run, where: Any, sources: list[str]) -> int:
+def _states_only(targets: Targets) -> tuple[str, ...] | None:
+    """The states, when the targets are every endpoint in them (a filter by state alone,
+    or no filter): then the static-IP index answers the pool count by itself."""
+    f = targets.filter
+    if f is None or targets.exclude or targets.extra or f != Filter(states=f.states):
+        return None
+    return tuple(parse_state(s).value for s in f.states) or tuple(s.value for s in State)
+
+
+def _outside_pool(run: _Run, where: Any, sources: list[str], *,
+                  only: tuple[str, ...] | None = None) -> int:
     """How many targets (``where``) in ``sources`` states have a static IP outside the
     group's pool.
 
-    Every static IP is read with its state and id from ``endpoint_static_ip_state`` alone
-    (a tenth of the endpoints have one); only those outside the pool are then looked up,
-    in id order, to see whether they are targets. On SQLite ``CROSS JOIN`` keeps the
-    planner on those ids rather than on the filter's state index.
+    An IPv4 pool is a few text prefixes of the stored (canonical) addresses, so one
+    count answers it in SQL: the static IPs are walked on ``endpoint_static_ip_state``
+    alone (a tenth of the endpoints have one), and only those outside the pool are
+    looked up to see whether they are targets (on SQLite ``CROSS JOIN`` keeps the
+    planner on those rather than on the filter's state index). Any other pool is
+    checked in Python (``_outside_pool_in_python``).
     """
+    with_ip = Endpoint.alias("with_ip")
+    in_pool = pool_sql(with_ip.static_ip, run.pool or "")
+    if in_pool is None:
+        return _outside_pool_in_python(run, where, sources)
+    if only is not None:
+        # Targets chosen by state alone: the index holds all the count needs. The state
+        # is compared as an expression (``state || ''``) so that SQLite keeps to the
+        # static-IP index rather than walking the state index's 700,000 entries.
+        wanted = sorted(set(sources) & set(only))
+        if not wanted:
+            return 0
+        count = with_ip.select(pw.fn.COUNT(pw.SQL("*"))).where(
+            with_ip.static_ip.is_null(False) & ~in_pool
+            & with_ip.state.concat("").in_(wanted))
+        return int(count.scalar() or 0)
+    # The states are asked of the row looked up, not of the walk: a condition on
+    # ``with_ip.state`` would send the planner down the state index, 700,000 entries.
+    cond = (with_ip.static_ip.is_null(False) & ~in_pool & (Endpoint.id == with_ip.id)
+            & Endpoint.state.in_(sources))
+    if where is not None:
+        cond &= where
+    q = with_ip.select(pw.fn.COUNT(pw.SQL("*"))).join(Endpoint, pw.JOIN.CROSS).where(cond)
+    return int(q.scalar() or 0)
+
+
+def pool_sql(column: Any, pool: str) -> Any | None:
+    """``column`` (a stored static IP) inside the IPv4 ``pool``, as SQL text comparisons:
+    a /16 is one prefix (``10.28.``), a /15 two (``10.28.`` ``10.29.``), a /28 sixteen
+    addresses. None for a pool that is not IPv4, or is all of it (/0)."""
+    try:
+        network = ipaddress.ip_network(normalize_ip_pool(pool))
+    except (ValueError, SimdeckError):
+        return None
+    if network.version != 4 or network.prefixlen == 0:
+        return None
+    octets = str(network.network_address).split(".")
+    full, rest = divmod(network.prefixlen, 8)
+    if rest == 0:
+        if full == 4:
+            return column == str(network.network_address)
+        prefix = ".".join(octets[:full]) + "."
+        return pw.fn.SUBSTR(column, 1, len(prefix)) == prefix
+    head = octets[:full]
+    first = int(octets[full])
+    values = [str(v) for v in range(first, first + 2 ** (8 - rest))]
+    if full == 3:
+        return column.in_([".".join([*head, v]) for v in values])
+    by_length: dict[int, list[str]] = {}
+    for v in values:
+        prefix = ".".join([*head, v]) + "."
+        by_length.setdefault(len(prefix), []).append(prefix)
+    parts = [pw.fn.SUBSTR(column, 1, n).in_(found) for n, found in sorted(by_length.items())]
+    return reduce(operator.or_, parts)
+
+
+def _outside_pool_in_python(run: _Run, where: Any, sources: list[str]) -> int:
+    """``_outside_pool`` for a pool SQL cannot compare as text (IPv6): every static IP is
+    read with its state and id, checked in Python, and those outside are then looked up
+    in id order to see whether they are targets."""
     with_ip = Endpoint.alias("with_ip")
     every = (
         Endpoint.select(Endpoint.id, Endpoint.static_ip, Endpoint.state)

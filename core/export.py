@@ -3,13 +3,16 @@
 A whole-fleet export reads its rows from ONE query, with each SIM's IMSIs aggregated and
 its EID joined in SQL, through a plain cursor (SQLite) or a server-side cursor
 (PostgreSQL), a batch at a time: memory stays flat at any size. Each batch is turned
-into CSV rows (every cell through :func:`simdeck.core.sanitize.csv_cell`), JSON objects
-(one a line inside a streamed array) or JSON Lines, and written in one piece.
+into CSV rows (every cell through :func:`simdeck.core.sanitize.csv_cell`, the rows joined
+as ``csv.writer`` would write them), JSON objects (one a line inside a streamed array,
+each filled from a template with its values' JSON text) or JSON Lines, and written in
+one piece.
 
 A :class:`Source` is what is exported: its SQL and, for each column of a row, how its
 raw value becomes a CSV cell and a JSON value. A batch is converted column by column
 (``map`` over a column; a column of few distinct values converted once per value): no
-loop of ours runs per row, and the only Python called per CSV cell is ``csv_cell``.
+loop of ours runs per row, and the only Python called per CSV cell is ``csv_cell`` (and
+the quoting, in a batch's column that holds a comma, a quote or a line break).
 ``endpoints``, ``audit``, ``sims`` and ``skipped`` are the sources of ``simdeck export``
 and ``endpoints list``, ``audit``, ``sims list`` and ``jobs skipped``.
 """
@@ -27,7 +30,6 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import repeat
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any
@@ -66,6 +68,8 @@ class Column:
     to_csv: Callable[[Any], Any] | None = None
     #: The raw value as a JSON value (default: as it is).
     to_json: Callable[[Any], Any] | None = None
+    #: The raw value straight to its JSON text, where that is quicker than ``to_json``.
+    json_text: Callable[[Any], str] | None = None
 
 
 @dataclass
@@ -76,9 +80,6 @@ class Source:
     noun: str
     query: pw.Select
     columns: tuple[Column, ...]
-    #: No JSON value is an object (only scalars and lists of them): a batch of objects is
-    #: then encoded in one call and cut at the objects' boundaries.
-    flat: bool = True
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -91,16 +92,20 @@ class Source:
 def batches(source: Source, size: int | None = None) -> Iterator[Rows]:
     """The source's rows, ``size`` at a time, from one cursor over one query.
 
-    SQLite: the driver's own cursor over the raw connection (no model rows). PostgreSQL:
-    a server-side (named) cursor inside a read transaction, so the server holds the
-    result and the client a batch or two.
+    SQLite: the driver's own cursor over the raw connection (no model rows), read by the
+    caller between batches: the driver lets go of the interpreter lock for each row's
+    step and takes it back, so a reader thread beside the formatting would wait for the
+    lock at every row (measured: more CPU and no less time). PostgreSQL: a server-side
+    (named) cursor inside a read transaction, so the server holds the result and the
+    client a batch or two, fetched ahead by a thread while the server works.
     """
     size = size or BATCH
     sql, params = source.query.sql()
     if is_sqlite():
         cursor = database.execute_sql(sql, params)
         try:
-            yield from _read_ahead(cursor, size)
+            while rows := cursor.fetchmany(size):
+                yield rows
         finally:
             cursor.close()
         return
@@ -120,8 +125,8 @@ READ_AHEAD = 3
 
 def _read_ahead(cursor: Any, size: int) -> Iterator[Rows]:
     """The cursor's rows, fetched by a thread of their own while the caller formats the
-    batch before: the store's work (SQLite's steps, PostgreSQL's round trips, which let
-    go of the interpreter lock) runs beside Python's formatting on a second core."""
+    batch before: the server's work and the round trips (which let go of the interpreter
+    lock) run beside Python's formatting."""
     ready: queue.Queue[Rows | BaseException] = queue.Queue(maxsize=READ_AHEAD)
     stop = threading.Event()
 
@@ -174,7 +179,35 @@ def _encoder(*, sort_keys: bool = False) -> Callable[[Any], str]:
 
 
 _json = _encoder()
+#: A string as JSON text (quoted, escaped), as the encoder writes it.
+_string: Callable[[str], str] = encode_basestring
 _sorted_json = _encoder(sort_keys=True)
+
+
+def _json_value(value: Any) -> str:
+    """One value as JSON text, as the encoder writes it inside an object."""
+    if value is None:
+        return "null"
+    if value.__class__ is str:
+        return _string(value)
+    return _json(value)
+
+
+def _json_column(values: Sequence[Any]) -> list[str]:
+    """A column of scalars as JSON texts: a column of text alone (or of whole numbers
+    alone) in one call, of text and nothing in one loop, any other value by value."""
+    kinds = set(map(type, values))
+    if kinds == {str}:
+        return list(map(_string, values))
+    if kinds == _TEXT_OR_NOTHING:
+        string = _string
+        return [string(v) if v is not None else "null" for v in values]
+    if kinds == {int}:
+        return list(map(int.__repr__, values))
+    return list(map(_json_value, values))
+
+
+_TEXT_OR_NOTHING = {str, type(None)}
 
 
 class _Memo(dict[Any, Any]):
@@ -194,39 +227,93 @@ class _Memo(dict[Any, Any]):
 
 
 class _Converter:
-    """The conversions of one export: each column's, and memos of the few-valued ones."""
+    """The conversions of one export: each column's, and memos of the few-valued ones.
+
+    A batch is converted a column at a time into text: CSV cells (each through
+    ``csv_cell``) or JSON values (each as the encoder writes it), then the row's texts
+    are put together in one step per row (``",".join``, or the object's template).
+    """
 
     def __init__(self, source: Source, *, raw: bool) -> None:
         self.cell: Callable[[Any], str] = (
             csv_cell if not raw else lambda value: csv_cell(value, raw=True))
         self.csv: list[Callable[[Any], str]] = []
-        self.json: list[Callable[[Any], Any] | None] = []
+        self.json: list[Callable[[Sequence[Any]], list[str]]] = []
         for c in source.columns:
             shown = self.cell if c.to_csv is None else self._then_cell(c.to_csv)
+            if c.json_text is not None:
+                as_json: Callable[[Any], str] = c.json_text
+            elif c.to_json is not None:
+                as_json = self._then_json(c.to_json)
+            else:
+                as_json = _json_value
             if c.few:
                 self.csv.append(_Memo(shown).__getitem__)
-                self.json.append(None if c.to_json is None else _Memo(c.to_json).__getitem__)
+                self.json.append(self._each(_Memo(as_json).__getitem__))
             else:
                 self.csv.append(shown)
-                self.json.append(c.to_json)
+                self.json.append(_json_column if as_json is _json_value
+                                 else self._each(as_json))
         self.indexes = [c.index for c in source.columns]
+        # The object with a %s for each value: keys and separators as json.dumps writes them.
+        self.template = "{" + ", ".join(
+            _json(c.key).replace("%", "%%") + ": %s" for c in source.columns) + "}"
 
     def _then_cell(self, convert: Callable[[Any], Any]) -> Callable[[Any], str]:
         cell = self.cell
         return lambda value: cell(convert(value))
 
-    def cells(self, rows: Rows) -> Iterator[tuple[str, ...]]:
-        """The batch's CSV rows, every cell through ``csv_cell``."""
-        raw = list(zip(*rows, strict=True))
-        out = [list(map(fn, raw[i])) for i, fn in zip(self.indexes, self.csv, strict=True)]
-        return zip(*out, strict=True)
+    @staticmethod
+    def _then_json(convert: Callable[[Any], Any]) -> Callable[[Any], str]:
+        return lambda value: _json_value(convert(value))
 
-    def objects(self, rows: Rows, keys: Sequence[str]) -> Iterator[dict[str, Any]]:
-        """The batch's JSON objects."""
+    @staticmethod
+    def _each(convert: Callable[[Any], str]) -> Callable[[Sequence[Any]], list[str]]:
+        return lambda values: list(map(convert, values))
+
+    def cells(self, rows: Rows) -> list[list[str]]:
+        """The batch's CSV cells, a column at a time, every cell through ``csv_cell``."""
         raw = list(zip(*rows, strict=True))
-        out = [raw[i] if fn is None else list(map(fn, raw[i]))
-               for i, fn in zip(self.indexes, self.json, strict=True)]
-        return map(dict, map(zip, repeat(keys), zip(*out, strict=True)))
+        return [list(map(fn, raw[i])) for i, fn in zip(self.indexes, self.csv, strict=True)]
+
+    def objects(self, rows: Rows) -> list[str]:
+        """The batch's JSON objects, each as one line of text."""
+        raw = list(zip(*rows, strict=True))
+        out = [fn(raw[i]) for i, fn in zip(self.indexes, self.json, strict=True)]
+        return list(map(self.template.__mod__, zip(*out, strict=True)))
+
+
+def _csv_quoted(cell: str) -> str:
+    """A cell as ``csv.writer`` writes it: in quotes, its quotes doubled, when it holds a
+    comma, a quote or a line break."""
+    if '"' in cell or "," in cell or "\n" in cell:
+        return '"' + cell.replace('"', '""') + '"'
+    return cell
+
+
+def _csv_text(columns: list[list[str]], buffer: io.StringIO, writer: Any) -> str:
+    """The rows of a batch's cells as CSV text, exactly as ``csv.writer`` writes them.
+
+    Only a cell holding a comma, a quote or a line break is quoted: a column whose cells
+    hold none (nearly every column: ``csv_cell`` shows line breaks as escapes) is joined as
+    it is, the others quoted cell by cell. A carriage return (``--raw-csv``), which not
+    every Python's writer quotes, and a row of one cell are left to the writer.
+    """
+    if len(columns) > 1:
+        shown: list[list[str]] = []
+        for column in columns:
+            text = "".join(column)
+            if "\r" in text:
+                break
+            if '"' in text or "," in text or "\n" in text:
+                column = list(map(_csv_quoted, column))
+            shown.append(column)
+        else:
+            return "\n".join(map(",".join, zip(*shown, strict=True))) + "\n"
+    buffer.seek(0)
+    buffer.truncate()
+    writer.writerows(zip(*columns, strict=True))
+    return buffer.getvalue()
 
 
 def write(source: Source, fmt: str, emit: Callable[[str], Any], *, raw: bool = False,
@@ -256,26 +343,15 @@ def _write(source: Source, fmt: str, emit: Callable[[str], Any], convert: _Conve
         writer.writerow([convert.cell(k) for k in source.keys])
         emit(buffer.getvalue())
         for rows in batches(source):
-            buffer.seek(0)
-            buffer.truncate()
-            writer.writerows(convert.cells(rows))
-            emit(buffer.getvalue())
+            emit(_csv_text(convert.cells(rows), buffer, writer))
             n += len(rows)
             if progress is not None:
                 progress(n)
         return n
-    keys = source.keys
     array = fmt == "json"
     sep = ",\n" if array else "\n"
-    # Between two objects of a batch encoded as one list: "}, {" then the first key,
-    # which no string can hold unescaped (its quotes would be \").
-    boundary = "}, {" + _json(keys[0]) + ": "
     for rows in batches(source):
-        objects = convert.objects(rows, keys)
-        if source.flat:
-            text = _json(list(objects))[1:-1].replace(boundary, "}" + sep + boundary[3:])
-        else:
-            text = sep.join(map(_json, objects))
+        text = sep.join(convert.objects(rows))
         if array:
             text = ("[\n" if not n else ",\n") + text
         emit(json_safe(text) + ("" if array else "\n"))
@@ -399,6 +475,14 @@ def _imsi_list(imsis: str | None) -> list[str]:
     return imsis.split(";") if imsis else []
 
 
+def _imsi_list_json(imsis: str | None) -> str:
+    """``_imsi_list`` as JSON text: the joined IMSIs escaped as one string (``;`` is never
+    escaped), then cut at each ``;`` into the list's strings."""
+    if not imsis:
+        return "[]"
+    return "[" + _string(imsis).replace(";", '", "') + "]"
+
+
 def _flag_cell(value: Any) -> str:
     return "true" if value else "false"
 
@@ -411,7 +495,7 @@ ENDPOINT_COLUMNS = (
     Column("group", 4, few=True),
     Column("tags", 5, few=True, to_csv=_tags_cell, to_json=str.split),
     Column("reference", 6),
-    Column("imsis", 7, to_json=_imsi_list),
+    Column("imsis", 7, to_json=_imsi_list, json_text=_imsi_list_json),
     Column("eid", 8),
     Column("sim_status", 9, few=True, to_csv=_sim_status, to_json=_sim_status),
     Column("static_ip", 10, few=True),
@@ -433,10 +517,25 @@ def endpoints(f: Filter, sort: str = "iccid", limit: int = 0) -> Source:
 # --- audit -----------------------------------------------------------------------------
 
 
+#: The JSON decoder's own scanner: one value from a position, and where it ended.
+_scan_json: Callable[[str, int], tuple[Any, int]] = (
+    json.JSONDecoder().scan_once)  # type: ignore[attr-defined]
+
+
 def _detail(text: str | None) -> Any:
     """A stored audit detail as its JSON value; text that is not JSON stays text."""
     if not text:
         return None
+    if text[0] == "{" and text[-1] == "}":
+        # Nearly every detail: an object with nothing around it, read by the scanner
+        # json.loads calls, without the calls around it; anything else goes to json.loads.
+        try:
+            value, end = _scan_json(text, 0)
+        except (StopIteration, ValueError):
+            pass
+        else:
+            if end == len(text):
+                return value
     try:
         return json.loads(text)
     except ValueError:
@@ -444,7 +543,8 @@ def _detail(text: str | None) -> Any:
 
 
 def _detail_cell(text: str | None) -> str:
-    return csv_value(_detail(text))
+    value = _detail(text)
+    return _sorted_json(value) if value.__class__ is dict else csv_value(value)
 
 
 def csv_value(value: Any) -> str:
@@ -488,7 +588,7 @@ def audit(af: AuditFilter, limit: int = 0) -> Source:
     ).order_by(AuditEvent.id.desc())
     if limit:
         q = q.limit(limit)
-    return Source("audit events", q, AUDIT_COLUMNS, flat=False)
+    return Source("audit events", q, AUDIT_COLUMNS)
 
 
 # --- SIMs ------------------------------------------------------------------------------

@@ -65,6 +65,8 @@ def json_text(dumped: str) -> str:
 
 #: A cell starting with one of these is read by a spreadsheet as a formula.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: The same as a set, for a cell's first character (an empty cell has none).
+_FORMULA_FIRST = frozenset(FORMULA_START)
 
 
 def csv_cell(value: Any, *, raw: bool = False) -> str:
@@ -73,7 +75,19 @@ def csv_cell(value: Any, *, raw: bool = False) -> str:
 
     ``raw`` keeps the exact value, for scripts that read the file back (``--raw-csv``).
     """
-    text = "" if value is None else str(value)
+    # Nearly every cell of an export: text with no control, format or separator character
+    # (``printable`` would keep it) that does not start a formula, or a whole number not
+    # below zero; each is its own cell, and nothing (None) is an empty one: told at once,
+    # before the general path below.
+    cls = value.__class__
+    if cls is str:
+        if value.isprintable() and value[:1] not in _FORMULA_FIRST and not raw:
+            return value  # type: ignore[no-any-return]
+    elif value is None:
+        return ""
+    elif cls is int and value >= 0:
+        return str(value)
+    text = str(value)
     if raw:
         return text
     text = printable(text)

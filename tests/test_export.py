@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import given
+from hypothesis import strategies as st
 
 from simdeck.core import actions, auth, db, queries
 from simdeck.core import export as core_export
@@ -24,7 +26,7 @@ from simdeck.core import jobs as core_jobs
 from simdeck.core.actions import Targets
 from simdeck.core.identifiers import make_iccid
 from simdeck.core.models import AuditEvent, Endpoint, Imsi, Sim
-from simdeck.core.sanitize import csv_cell
+from simdeck.core.sanitize import csv_cell, json_text
 from simdeck.tui import cli
 from tests.tui import fleet as tui_fleet
 
@@ -149,6 +151,79 @@ def test_jsonl_listing_is_endpoints_show_and_keeps_controls_escaped(fleet: str) 
     for obj in objects:
         expected = shown(fleet, obj["id"])
         assert {k: obj[k] for k in KEYS} == {k: expected[k] for k in KEYS}
+
+
+# --- the files' exact bytes ---------------------------------------------------------------
+
+#: Text csv.writer must quote: a comma, a quote, a line break, and a cell led by a space.
+QUOTED_NAME = 'Depot "North", bay 3\r\nrow 2'
+
+
+def csv_bytes(keys: tuple[str, ...], objects: list[dict[str, Any]], *, raw: bool = False) -> bytes:
+    """What ``csv.writer`` writes of each object's values, each through ``csv_cell``."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(keys)
+    for obj in objects:
+        writer.writerow([csv_cell(core_export.csv_value(obj[k]), raw=raw) for k in keys])
+    return buffer.getvalue().encode("utf-8")
+
+
+def json_lines(keys: tuple[str, ...], objects: list[dict[str, Any]]) -> list[str]:
+    """One ``json.dumps`` object a line, control characters escaped."""
+    return [json_text(json.dumps({k: o[k] for k in keys}, ensure_ascii=False))
+            for o in objects]
+
+
+def test_exported_files_are_byte_for_byte_what_endpoints_show_says(fleet: str,
+                                                                  out: Path) -> None:
+    db.open_database(fleet)
+    ids = [i for (i,) in Endpoint.select(Endpoint.id).order_by(Endpoint.id).tuples()]
+    Endpoint.update(name=QUOTED_NAME, reference=" led by a space").where(
+        Endpoint.id == ids[3]).execute()
+    Endpoint.update(name="", reference="-1").where(Endpoint.id == ids[4]).execute()
+    db.database.close()
+    order = paged_ids(fleet, queries.Filter(), "iccid")
+    objects = [shown(fleet, i) for i in order]
+    for name in ("all.csv", "all.jsonl", "all.json"):
+        ok(fleet, "export", str(out / name))
+    assert (out / "all.csv").read_bytes() == csv_bytes(KEYS, objects)
+    lines = json_lines(KEYS, objects)
+    assert (out / "all.jsonl").read_text(encoding="utf-8") == "".join(f"{x}\n" for x in lines)
+    assert (out / "all.json").read_text(encoding="utf-8") == "[\n" + ",\n".join(lines) + "\n]\n"
+    raw = run(fleet, "endpoints", "list", "--limit", "0", "--format", "csv", "--raw-csv")
+    assert raw.stdout_bytes == csv_bytes(KEYS, objects, raw=True)
+    # The quoted cells were there to be quoted, in both.
+    assert b'"Depot ""North"", bay 3\r\nrow 2"' in raw.stdout_bytes
+    assert '"Depot ""North"", bay 3\\r\\nrow 2"' in (out / "all.csv").read_text()
+
+
+@given(st.lists(st.lists(st.text(alphabet=st.sampled_from('ab ,"\n\r;=\u202e')),
+                         min_size=3, max_size=3), min_size=1, max_size=6))
+def test_a_batch_is_written_as_csv_writer_writes_it(rows: list[list[str]]) -> None:
+    """Cells with commas, quotes and line breaks among plain ones: the same text."""
+    expected = io.StringIO()
+    csv.writer(expected, lineterminator="\n").writerows(rows)
+    buffer = io.StringIO()
+    columns = [list(c) for c in zip(*rows, strict=True)]
+    text = core_export._csv_text(columns, buffer, csv.writer(buffer, lineterminator="\n"))
+    assert text == expected.getvalue()
+
+
+def test_audit_files_are_byte_for_byte_the_events(fleet: str) -> None:
+    db.open_database(fleet)
+    AuditEvent.create(actor="alice", action="edit", detail=json.dumps(
+        {"name": QUOTED_NAME, "note": "b\x1b[2J", "list": [1, "two", None, True]}))
+    db.database.close()
+    events = old_audit(fleet, queries.AuditFilter())
+    keys = core_export.AUDIT_KEYS
+    assert ok(fleet, "audit", "--limit", "0", "--format", "csv").encode() == csv_bytes(
+        keys, events)
+    lines = json_lines(keys, events)
+    assert ok(fleet, "audit", "--limit", "0", "--format", "jsonl") == "".join(
+        f"{x}\n" for x in lines)
+    assert ok(fleet, "audit", "--limit", "0", "--format", "json") == (
+        "[\n" + ",\n".join(lines) + "\n]\n")
 
 
 # --- the same rows, in the same order, as before ------------------------------------------

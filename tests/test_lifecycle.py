@@ -10,7 +10,17 @@ import datetime as dt
 
 import pytest
 
-from simdeck.core import actions, auth, invariants, jobs, models, queries, records, settings
+from simdeck.core import (
+    actions,
+    auth,
+    identifiers,
+    invariants,
+    jobs,
+    models,
+    queries,
+    records,
+    settings,
+)
 from simdeck.core.actions import Targets
 from simdeck.core.errors import Conflict, NotFound, PermissionDenied, Refused, ValidationError
 from simdeck.core.lifecycle import ACTIONS, STATES, State, mermaid
@@ -357,3 +367,41 @@ def test_a_preview_of_explicit_ids_counts_the_missing_ones(
     preview = actions.preview(admin, "suspend", Targets(ids=ids))
     assert (preview.total, preview.eligible) == (3, 1)
     assert preview.skipped[actions.MISSING] == 1
+
+
+@pytest.mark.parametrize("pool", ["10.0.0.0/8", "10.28.0.0/15", "10.20.0.0/16",
+                                  "10.20.0.0/22", "10.20.1.0/24", "10.20.1.16/28",
+                                  "10.20.1.9/32", "8.0.0.0/5", "2001:db8::/64"])
+def test_a_pool_preview_counts_in_sql_what_python_counts(
+    make: Maker, admin: auth.Actor, pool: str
+) -> None:
+    make.group("pooled", ip_pool=pool)
+    addresses = ["10.20.1.9", "10.20.1.17", "10.20.1.31", "10.20.1.32", "10.20.2.1",
+                 "10.20.3.255", "10.20.4.0", "10.21.0.1", "10.28.9.9", "10.29.0.1",
+                 "10.30.0.1", "10.2.0.1", "100.20.1.9", "11.0.0.1", "9.255.0.1",
+                 "2001:db8::5", "2001:db9::5"]
+    for n, ip in enumerate(addresses):
+        make.endpoint(A if n % 2 else I, static_ip=ip)
+    make.endpoint(S, static_ip="10.99.0.1")
+    addresses.append("10.99.0.1")
+    make.endpoint(T, static_ip="10.98.0.1")  # skipped for its state, whatever its IP
+    outside = sum(not identifiers.ip_in_pool(ip, pool) for ip in addresses)
+    condition = actions.pool_sql(Endpoint.static_ip, pool)
+    if ":" in pool:
+        assert condition is None  # an IPv6 pool is checked in Python
+    else:
+        inside = {ip for (ip,) in Endpoint.select(Endpoint.static_ip).where(
+            Endpoint.static_ip.is_null(False) & condition).tuples()}
+        assert inside == {ip for ip in [*addresses, "10.98.0.1"]
+                          if identifiers.ip_in_pool(ip, pool)}
+    active = sum(not identifiers.ip_in_pool(ip, pool)
+                 for n, ip in enumerate(addresses[:-1]) if n % 2)
+    for f, expected in ((queries.Filter(states=("active",)), active),  # the index alone
+                        (queries.Filter(group=GROUP), outside)):  # rows looked up too
+        found = actions.preview(admin, "assign_group", Targets(filter=f), group="pooled")
+        assert found.skipped.get(actions.OUTSIDE_POOL, 0) == expected, f
+    everything = Targets(filter=queries.Filter())
+    preview = actions.preview(admin, "assign_group", everything, group="pooled")
+    assert preview.skipped.get(actions.OUTSIDE_POOL, 0) == outside
+    result = actions.run(admin, "assign_group", everything, group="pooled")
+    assert (result.applied, result.skipped) == (preview.eligible, preview.skipped)

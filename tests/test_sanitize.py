@@ -7,7 +7,7 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simdeck.core.sanitize import csv_cell, json_text, printable
+from simdeck.core.sanitize import FORMULA_START, csv_cell, json_text, printable
 
 
 def test_an_osc_52_clipboard_write_is_shown_not_sent() -> None:
@@ -41,6 +41,21 @@ def test_formula_cells_are_quoted_unless_raw() -> None:
     assert csv_cell("\tx", raw=True) == "\tx"
     assert csv_cell("8944500310000000001") == "8944500310000000001"
     assert csv_cell(None) == ""
+
+
+@given(st.one_of(st.text(), st.integers(), st.booleans(), st.none(),
+                 st.sampled_from(["", "-", "-1", " -1", "=", "@x", "a,b", "\u202e", "\u00ad"])))
+def test_every_cell_is_printable_then_defused(value: object) -> None:
+    """Plain text and whole numbers are answered at once; every value is still what the
+    general rule makes of it: shown printable, then a formula's first character quoted."""
+    text = printable("" if value is None else str(value))
+    assert csv_cell(value) == ("'" + text if text.startswith(FORMULA_START) else text)
+    assert csv_cell(value, raw=True) == ("" if value is None else str(value))
+
+
+def test_negative_numbers_and_empty_cells() -> None:
+    assert csv_cell(-5) == "'-5" and csv_cell(0) == "0" and csv_cell(True) == "True"
+    assert csv_cell("") == "" and csv_cell("-") == "'-" and csv_cell(" =1") == " =1"
 
 
 def test_every_control_format_and_separator_character_is_escaped() -> None:

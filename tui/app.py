@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import io
 import os
 import sys
 import time
@@ -16,7 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from textual import work
+from rich.console import Console
+from textual import constants, work
 from textual.app import App
 from textual.binding import Binding, Keymap
 from textual.dom import DOMNode
@@ -30,6 +32,7 @@ from simdeck.core.errors import InputError, SimdeckError
 from simdeck.core.sanitize import printable
 from simdeck.core.store import STORE_ERRORS, explain, open_store
 from simdeck.tui import keys
+from simdeck.tui.format import SIXTEEN_COLOURS
 from simdeck.tui.keys import Command, CommandsProvider
 from simdeck.tui.reader import Reader, ask
 from simdeck.tui.screens.audit import AuditScreen
@@ -73,7 +76,15 @@ def run_console(db_url: str | None, read_only: bool = False) -> None:
         raise SystemExit(1) from None
     # The reader thread opens its own connection; this one is not needed any more.
     db.database.close()
-    SimdeckApp(url, read_only, actor=actor).run()
+    SimdeckApp(url, read_only, actor=actor, colours=terminal_colours()).run()
+
+
+def terminal_colours() -> int:
+    """How many colours this terminal shows, as Textual will find it (TERM, COLORTERM,
+    TEXTUAL_COLOR_SYSTEM)."""
+    system = Console(color_system=constants.COLOR_SYSTEM,  # type: ignore[arg-type]
+                     force_terminal=True, file=io.StringIO()).color_system
+    return {"standard": 16, "windows": 16, "256": 256}.get(str(system), 2**24)
 
 
 class QuitScreen(ConfirmScreen):
@@ -142,7 +153,10 @@ class SimdeckApp(App[None]):
         actor: Actor | None = None,
         user: str | None = None,
         poll_interval: float = 1.0,
+        colours: int | None = None,
     ) -> None:
+        #: How many colours the terminal shows (16, 256, or 2**24); None: full colour.
+        self._colours = colours
         super().__init__()
         self.db_url = db_url or os.environ.get("SIMDECK_DB") or db.default_url()
         self.database_name = db.describe(self.db_url)
@@ -163,6 +177,21 @@ class SimdeckApp(App[None]):
         #: The deployment's policy (allow_resume): what it lets the screens offer. Read at
         #: start and again after every change (a setting change is audited like any).
         self.policy = offers.Policy()
+
+    @property
+    def colours(self) -> int:
+        """How many colours the console draws for: 16 for TERM=xterm and the like (as
+        ``run_console`` finds the terminal); a console made without being told (tests,
+        screenshots) draws in full colour."""
+        return self._colours or 2**24
+
+    def get_css_variables(self) -> dict[str, str]:
+        """The theme's variables; at 16 colours each state's tone its own ANSI colour."""
+        variables = super().get_css_variables()
+        if self.colours <= 16:
+            variables = {**variables, **SIXTEEN_COLOURS}
+            self.theme_variables = variables
+        return variables
 
     def _changed_elsewhere(self) -> None:
         self.post_message(self.DataChanged())  # thread-safe: the reader thread calls it
@@ -375,6 +404,11 @@ class SimdeckApp(App[None]):
             self.exit()
             return
         self._ask_quit(reasons)
+
+    def action_help_quit(self) -> None:
+        """Ctrl+c quits as q does (asking first when something would be lost); in a text
+        box it copies."""
+        self.run_worker(self.action_quit(), group="quit-key")
 
     @work(exclusive=True, group="quit")
     async def _ask_quit(self, reasons: list[str]) -> None:

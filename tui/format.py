@@ -25,7 +25,8 @@ from simdeck.tui.text import (
 )
 
 __all__ = [
-    "safe", "STATE_TONE", "TONE_STYLE", "state_tone", "ago", "clock_time", "number", "parse_iso",
+    "safe", "STATE_GLYPH", "STATE_TONE", "TONE_STYLE", "SIXTEEN_COLOURS", "state_glyph",
+    "state_mark", "state_tone", "ago", "clock_time", "number", "parse_iso",
     "passes_traffic", "plural", "state_label", "state_meaning", "when",
 ]
 
@@ -53,6 +54,44 @@ TONE_STYLE: dict[str, str] = {
     "accent": "$text-accent",
     "error": "bold $text-error",
 }
+
+
+#: A mark before each state's word, so the states differ where colours do not (a
+#: 16-colour terminal, a monochrome one, an operator who does not tell red from green):
+#: filled when traffic may pass, hollow when it may not yet or no more.
+STATE_GLYPH: dict[str, str] = {
+    State.HOLD.value: "□",
+    State.PENDING.value: "◇",
+    State.PRE_ACTIVE.value: "▷",
+    State.ACTIVE.value: "●",
+    State.IDLE.value: "○",
+    State.DETACHED.value: "◌",
+    State.SUSPENDED.value: "‖",
+    State.TERMINATED.value: "×",
+}
+
+#: The tones' colours at 16 colours: each state's its own bright ANSI colour (the theme's
+#: colours fall to bold white for Active and Suspended alike there). Given as the RGB
+#: values of those ANSI colours: Textual draws ``ansi_*`` names through its own palette,
+#: whose bright red falls to magenta at 16 colours.
+SIXTEEN_COLOURS: dict[str, str] = {
+    "text-success": "#55ff55",  # bright green
+    "text-error": "#ff5555",  # bright red
+    "text-warning": "#ffff55",  # bright yellow
+    "text-accent": "#ff55ff",  # bright magenta
+    "text-primary": "#55ffff",  # bright cyan
+    "text-secondary": "#5555ff",  # bright blue
+}
+
+
+def state_glyph(state: str) -> str:
+    """The mark drawn before a state's word (a space for an unknown state)."""
+    return STATE_GLYPH.get(state, " ")
+
+
+def state_mark(state: str) -> str:
+    """A state as the console writes it: its mark and its word (``● Active``)."""
+    return f"{state_glyph(state)} {state_label(state)}"
 
 
 def state_tone(state: str) -> str:

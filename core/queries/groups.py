@@ -29,19 +29,23 @@ def group_list() -> list[str]:
 def groups_with_counts() -> list[dict[str, Any]]:
     """Every Endpoint Group with its configuration, how many live endpoints it has
     (``endpoints``) and how many endpoints hold it, terminated ones too (``all_endpoints``)."""
-    live: dict[int, int] = {}
-    every: dict[int, int] = {}
-    # Per group and state, from the (group_id, state) index alone; terminated endpoints
+    # Every endpoint per group from the group index alone, then the terminated ones of
+    # each group as one short range of the (group_id, state) index: terminated endpoints
     # still hold their group (it cannot be deleted), but are not its live endpoints.
-    for gid, state, n in (
-        Endpoint.select(Endpoint.group, Endpoint.state, pw.fn.COUNT(Endpoint.id))
+    # Cheaper than counting every (group, state) pair: the picker opens on it.
+    every: dict[int, int] = {
+        gid: int(n)
+        for gid, n in Endpoint.select(Endpoint.group, pw.fn.COUNT(Endpoint.id))
         .where(Endpoint.group.is_null(False))
-        .group_by(Endpoint.group, Endpoint.state)
+        .group_by(Endpoint.group)
         .tuples()
-    ):
-        every[gid] = every.get(gid, 0) + int(n)
-        if state != State.TERMINATED.value:
-            live[gid] = live.get(gid, 0) + int(n)
+    }
+    live: dict[int, int] = {}
+    for gid, n in every.items():
+        gone = (Endpoint.select(pw.fn.COUNT(Endpoint.id))
+                .where((Endpoint.group == gid) & (Endpoint.state == State.TERMINATED.value))
+                .scalar())
+        live[gid] = n - int(gone or 0)
     return [
         {
             "id": g.id,

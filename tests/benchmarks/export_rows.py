@@ -66,18 +66,25 @@ code = os.waitstatus_to_exitcode(status)
 if code:
     sys.stderr.write(proc.stderr.read().decode())
     sys.exit(code)
-print(seconds, usage.ru_maxrss / 1024)
+print(seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)
 """
 
 
-def run_timed(args: list[str], stdout: Path | None = None) -> tuple[float, float]:
-    """Run a command to its end: (seconds, its peak resident memory in MB)."""
+#: (wall seconds, peak resident memory in MB, CPU seconds: user and system)
+Timed = tuple[float, float, float]
+
+
+def run_timed(args: list[str], stdout: Path | None = None) -> Timed:
+    """Run a command to its end: its wall time, peak resident memory and CPU time.
+
+    The CPU time is what a machine with a core to spare for it would take at least; on
+    a shared machine the wall time is longer by the time others had the cores."""
     done = subprocess.run([sys.executable, "-c", _TIMER, str(stdout or "-"), *args],
                           capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(args[:6])}… failed ({done.returncode}): {done.stderr}")
-    seconds, peak = done.stdout.split()
-    return float(seconds), float(peak)
+    seconds, peak, cpu = done.stdout.split()
+    return float(seconds), float(peak), float(cpu)
 
 
 def simdeck(url: str, *args: str) -> list[str]:
@@ -107,17 +114,20 @@ def floor_command(url: str, sql: str, params: list[object], target: Path) -> lis
     return [sys.executable, "-c", _SQLITE_FLOOR, url, sql, json.dumps(params), str(target)]
 
 
-def measure(label: str, target_s: float, ours: Callable[[], tuple[float, float]],
-            floor: Callable[[], tuple[float, float]] | None, repeats: int, *,
+def measure(label: str, target_s: float, ours: Callable[[], Timed],
+            floor: Callable[[], Timed] | None, repeats: int, *,
             floor_label: str, max_ratio: float | None = 3.0) -> Figure:
     """Median of ``repeats`` runs of ``ours`` (and of the floor, taking turns)."""
-    times, peaks, floors = [], [], []
+    times, peaks, cpus, floors, floor_cpus = [], [], [], [], []
     for _ in range(repeats):
         if floor is not None:
-            floors.append(floor()[0])
-        seconds, peak = ours()
+            floor_seconds, _, floor_cpu = floor()
+            floors.append(floor_seconds)
+            floor_cpus.append(floor_cpu)
+        seconds, peak, cpu = ours()
         times.append(seconds)
         peaks.append(peak)
+        cpus.append(cpu)
     med = statistics.median(times)
     base = statistics.median(floors) if floors else None
     ratio = med / base if base else None
@@ -129,7 +139,9 @@ def measure(label: str, target_s: float, ours: Callable[[], tuple[float, float]]
         label, f"≤ {target_s:g} s" + (f", ≤ {max_ratio:g}× the floor" if max_ratio else "")
         + f", ≤ {MEMORY_MB} MB", med, "s",
         detail=f"runs {runs} s; peak RSS {max(peaks):.0f} MB"
-        + (f"; {ratio:.1f}× the floor" if ratio else ""),
+        + (f"; {ratio:.1f}× the floor" if ratio else "")
+        + f"; CPU {statistics.median(cpus):.2f} s"
+        + (f" (floor {statistics.median(floor_cpus):.2f} s)" if floor_cpus else ""),
         naive=base, naive_label=floor_label, meets=meets, samples=times, floor=True,
     )
 
@@ -177,7 +189,7 @@ def export_rows(url: str, tmp: Path, *, repeats: int = 3, store: str = "SQLite")
     floor_label = ("`COPY (same query) TO STDOUT`" if db.is_postgres(url)
                    else "plain `sqlite3` cursor → `csv.writer`, same query")
 
-    def floor() -> tuple[float, float]:
+    def floor() -> Timed:
         return run_timed(floor_command(url, sql, params, floor_csv))
 
     n = _count(url)
@@ -198,7 +210,7 @@ def export_rows(url: str, tmp: Path, *, repeats: int = 3, store: str = "SQLite")
     try:
         audit_sql, audit_params = _sql(work, lambda: core_export.audit(AuditFilter()).query)
 
-        def audit_floor() -> tuple[float, float]:
+        def audit_floor() -> Timed:
             return run_timed(floor_command(work, audit_sql, audit_params, out / "floor-a.csv"))
 
         figures.append(measure(

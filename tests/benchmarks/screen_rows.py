@@ -123,7 +123,7 @@ def screen_rows(path: str, repeats: int = 7) -> list[Figure]:
                            f"to {plain}, which has no IP pool"))
     figures.append(_figure(f"assign-group preview of {n_live:,}, into a group with an IP pool",
                            _timed(preview(pooled), repeats), PREVIEW_S,
-                           f"to {pooled}: each static IP checked against its pool"))
+                           f"to {pooled}: the static IPs outside its pool counted in SQL"))
 
     def audit(f: AuditFilter) -> Callable[[], None]:
         def read() -> None:

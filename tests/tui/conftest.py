@@ -114,7 +114,7 @@ def busy(app: SimdeckApp) -> str:
     return ""
 
 
-async def settle(pilot: Pilot[Any], timeout: float = 6.0) -> None:
+async def settle(pilot: Pilot[Any], timeout: float = 15.0) -> None:
     """Wait until the reader, the list, the detail and the search box are all at rest."""
     app: Any = pilot.app
     deadline = time.monotonic() + timeout
@@ -130,7 +130,7 @@ async def settle(pilot: Pilot[Any], timeout: float = 6.0) -> None:
     raise AssertionError(f"the console did not settle: {doing}")
 
 
-async def wait_for(pilot: Pilot[Any], check: Callable[[], Any], timeout: float = 3.0) -> Any:
+async def wait_for(pilot: Pilot[Any], check: Callable[[], Any], timeout: float = 10.0) -> Any:
     """Poll ``check`` until it is truthy (returns its value) or fail after ``timeout``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

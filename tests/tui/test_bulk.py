@@ -22,6 +22,7 @@ from simdeck.tui import keys
 from simdeck.tui.screens.dialogs import ConfirmScreen
 from simdeck.tui.screens.jobs import JobsScreen
 from simdeck.tui.screens.progress import ExportScreen, ProgressScreen
+from simdeck.tui.widgets.footer import KeyFooter
 from tests.tui import fleet
 from tests.tui.conftest import (
     NOW,
@@ -87,6 +88,8 @@ async def test_bulk_suspend_shows_the_progress_then_the_result(
         assert (bar.progress, bar.total) == (2, 2)
         assert result.query_one("#export", Button).display
         assert app.focused is result.query_one("#close", Button)
+        # Once the job has ended, Esc closes its result, and the footer says so.
+        assert result.query_one(KeyFooter).text().split() == ["esc", "Close", "q", "Quit"]
         assert state_of("munich-van-0004") == "suspended"
         assert state_of("munich-van-0005") == "suspended"
         job = Job.get_by_id(1)
@@ -596,3 +599,59 @@ def test_result_with_skipped_reasons_80x24(
 ) -> None:
     assert snap_compare(make_app(pool_db), terminal_size=(80, 24),
                         run_before=_result_with_skipped_reasons)
+
+
+async def test_ctrl_c_while_recording_asks_and_the_footer_says_so(
+    big_db: str, make_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(actions, "ITEMS_PER_TX", 50)
+    gate = threading.Event()
+    recording = ProgressScreen.report_recording
+
+    def held(self: ProgressScreen, done: int, total: int) -> None:
+        recording(self, done, total)
+        if done:
+            gate.wait(10)
+
+    monkeypatch.setattr(ProgressScreen, "report_recording", held)
+    db.open_database(big_db)
+    suspended = Endpoint.select().where(Endpoint.state == "suspended").count()
+    db.database.close()
+    app = make_app(big_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await search(pilot, "state:active")
+        await pilot.press("asterisk", "u")
+        await dialog(pilot, ConfirmScreen)
+        await pilot.press("enter")
+        progress = await dialog(pilot, ProgressScreen)
+        await wait_for(pilot, lambda: progress.query_one(ProgressBar).progress == 50)
+        # The dialog's footer: its own keys, the list's are not active under it.
+        assert progress.query_one(KeyFooter).text().split() == ["esc", "Cancel", "q", "Quit"]
+        await pilot.press("ctrl+c")
+        ask = await dialog(pilot, ConfirmScreen)
+        assert ask.title_text == "Quit while suspend runs?"
+        await pilot.press("escape")  # No: the dialog is back, its keys work
+        assert app.screen is progress and not progress.is_cancelled()
+        await pilot.press("q")
+        await dialog(pilot, ConfirmScreen)
+        await pilot.press("shift+tab", "enter")  # Yes
+        assert progress.is_cancelled()
+        gate.set()
+        await wait_for(pilot, lambda: app._exit, timeout=10)
+    # Cancelled while recording its targets: the job changed nothing.
+    assert Job.get_by_id(1).status == "cancelled"
+    assert Endpoint.select().where(Endpoint.state == "suspended").count() == suspended
+
+
+async def test_ctrl_c_on_the_list_quits_as_q_does(pool_db: str, make_app: Any) -> None:
+    app = make_app(pool_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("space")  # a mark: quitting asks
+        await pilot.press("ctrl+c")
+        ask = await dialog(pilot, ConfirmScreen)
+        assert ask.title_text == "Quit simdeck?"
+        assert any("marks are lost" in line for line in ask.lines)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not app._exit

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from simdeck.core import actions, auth, queries, records
@@ -9,10 +10,12 @@ from simdeck.core.actions import Targets
 from simdeck.core.queries import Filter
 from simdeck.tui.screens.help import HelpScreen
 from simdeck.tui.widgets.detail import DetailPane
+from simdeck.tui.widgets.footer import KeyFooter
 from tests.tui import fleet
 from tests.tui.conftest import (
     endpoints_screen,
     expected,
+    on_endpoint,
     screen_text,
     settle,
     shown_ids,
@@ -170,3 +173,55 @@ async def test_a_filtered_out_row_leaves_the_cursor_on_its_line(
         assert vlist.cursor == 2
         assert vlist.cursor_row == expected(f=Filter(states=("active",)))[2]
         assert gone.id not in shown_ids(app)
+
+
+async def test_a_live_change_arrives_as_one_picture(
+    fleet_db: str, make_app: Any, monkeypatch: Any
+) -> None:
+    # Counting takes a while (as at a million endpoints): the row must wait for it.
+    exact, estimate = queries.counts_by_state, queries.counts_by_state_estimate
+
+    def slow_exact(f: Filter) -> Any:
+        time.sleep(0.3)
+        return exact(f)
+
+    def slow_estimate(f: Filter) -> Any:
+        time.sleep(0.3)
+        return estimate(f)
+
+    monkeypatch.setattr(queries, "counts_by_state", slow_exact)
+    monkeypatch.setattr(queries, "counts_by_state_estimate", slow_estimate)
+    app = make_app(fleet_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await on_endpoint(pilot, "munich-van-0004")
+        screen = endpoints_screen(app)
+        vlist = the_list(app)
+
+        def picture() -> tuple[str, str, str, str]:
+            row = vlist.cursor_row
+            return (row.state if row else "", str(screen.query_one("#counts").render()),
+                    detail_text(app), str(screen.query_one(KeyFooter).text()))
+
+        state, counts, detail, footer = picture()
+        assert state == "active" and "Active 1" in counts and "u Suspend" in footer
+        assert "● Active" in detail
+        actions.run(_actor(), "suspend", Targets.one(vlist.cursor_row.id))
+        seen_old = seen_new = 0
+        for _ in range(400):
+            await pilot.pause(0.01)
+            state, counts, detail, footer = picture()
+            if state == "active":
+                # The old picture, whole: nothing of the change drawn yet.
+                assert "Active 1" in counts and "Suspended 1" not in counts
+                assert "u Suspend" in footer
+                seen_old += 1
+            else:
+                # The new picture, whole: row, counts, detail and offered keys together.
+                assert state == "suspended"
+                assert "Suspended 1" in counts and "Active 1" not in counts
+                assert "‖ Suspended" in detail and "● Active" not in detail
+                assert "u Suspend" not in footer and "u Suspend" not in detail, (footer, detail)
+                seen_new += 1
+                if seen_new > 20:
+                    break
+        assert seen_old and seen_new > 20

@@ -641,9 +641,8 @@ async def test_n_then_enter_creates_nothing(pool_db: str, make_app: Any) -> None
         count = Endpoint.select().count()
         form = await open_new(pilot)
         await pilot.press("enter")
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: "Give a name, a reference or a SIM" in form.problem)
         assert app.screen is form
-        assert "Give a name, a reference or a SIM" in form.problem
         assert app.focused is form.query_one("#name", Input)
         # A group alone does not identify an endpoint either.
         form.query_one("#group", Select).value = "cold-chain"

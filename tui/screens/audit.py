@@ -18,7 +18,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.widgets import Footer, Input, Label, Select, Static
+from textual.widgets import Input, Label, Select, Static
 
 from simdeck.core import queries
 from simdeck.core.errors import InputError, SimdeckError
@@ -30,6 +30,7 @@ from simdeck.tui import keys
 from simdeck.tui.format import clock_time, number, safe, state_label, state_tone
 from simdeck.tui.screens.base import BaseScreen
 from simdeck.tui.text import change, detail_text
+from simdeck.tui.widgets.footer import KeyFooter
 from simdeck.tui.widgets.status import StatusLine, TopBar
 from simdeck.tui.widgets.virtual_list import Cell, Column, VirtualList
 
@@ -336,7 +337,7 @@ class AuditScreen(BaseScreen):
         with VerticalScroll(id="audit-detail"):
             yield Static("", id="audit-detail-text")
         yield StatusLine(id="audit-status")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.show_top()
@@ -379,7 +380,7 @@ class AuditScreen(BaseScreen):
         if shown is None:
             shown = self.size.height >= TALL
         self.set_class(not shown, "-no-detail")
-        self.query_one(Footer).show_command_palette = self.size.width >= 100
+        self.query_one(KeyFooter).palette = self.size.width >= 100
 
     def action_toggle_audit_detail(self) -> None:
         """Show or hide every field of the event under the cursor."""

@@ -18,7 +18,6 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from simdeck.core import views_saved
@@ -26,6 +25,7 @@ from simdeck.core.errors import SimdeckError
 from simdeck.core.queries import SORTS
 from simdeck.core.sanitize import printable
 from simdeck.tui.widgets.endpoint_rows import SORT_LABELS
+from simdeck.tui.widgets.footer import Dialog
 
 if TYPE_CHECKING:
     from simdeck.tui.app import SimdeckApp
@@ -63,7 +63,7 @@ def completions(text: str, views: list[str]) -> list[str]:
     return []
 
 
-class CommandLine(ModalScreen["str | None"]):
+class CommandLine(Dialog["str | None"]):
     """The line at the bottom after ``:``; returns what was typed (None: Esc)."""
 
     BINDINGS: ClassVar = [

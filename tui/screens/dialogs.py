@@ -14,7 +14,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -22,13 +21,14 @@ from simdeck.core.sanitize import printable
 from simdeck.tui.format import number, safe
 from simdeck.tui.sources import SimSource
 from simdeck.tui.widgets.debounce import Debounce
+from simdeck.tui.widgets.footer import Dialog
 from simdeck.tui.widgets.list_keys import KeyedOptionList
 from simdeck.tui.widgets.virtual_list import Cell, Column, VirtualList
 
 CONTINUE = "Are you sure you want to continue?"
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(Dialog[bool]):
     """Yes/No; a dangerous question focuses No; ``typed`` must be typed before Yes."""
 
     BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
@@ -86,7 +86,7 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(False)
 
 
-class GroupPicker(ModalScreen["str | None"]):
+class GroupPicker(Dialog["str | None"]):
     """Assign to group: every Endpoint Group with its endpoint count."""
 
     BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
@@ -130,7 +130,7 @@ class GroupPicker(ModalScreen["str | None"]):
         self.dismiss(None)
 
 
-class ActionsMenu(ModalScreen["str | None"]):
+class ActionsMenu(Dialog["str | None"]):
     """The actions menu: what may be done to the endpoint (or the marks), with their keys.
 
     It lists only what the screen offers (the state and the role allow); choosing one
@@ -195,7 +195,7 @@ def render_sim(row: Any, now: float) -> list[Cell]:
     ]
 
 
-class SimPicker(Debounce, ModalScreen["str | None"]):
+class SimPicker(Debounce, Dialog["str | None"]):
     """Link SIM: the SIMs in Ready to Activate, searchable; returns the chosen ICCID."""
 
     BINDINGS: ClassVar = [

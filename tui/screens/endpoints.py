@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Hashable
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from textual import on, work
@@ -16,7 +17,6 @@ from textual.app import ComposeResult
 from textual.containers import Container
 from textual.message import Message
 from textual.reactive import var
-from textual.widgets import Footer
 
 from simdeck.core import actions, offers, queries
 from simdeck.core.actions import Targets
@@ -37,6 +37,7 @@ from simdeck.tui.sources import EndpointSource, check_search, group_choices, tag
 from simdeck.tui.widgets.detail import DetailPane
 from simdeck.tui.widgets.endpoint_rows import COLUMNS, SORT_LABELS, SORTS, render_endpoint
 from simdeck.tui.widgets.filter_bar import FilterBar
+from simdeck.tui.widgets.footer import KeyFooter
 from simdeck.tui.widgets.list_keys import Chords
 from simdeck.tui.widgets.status import StateCounts, StatusLine, TopBar
 from simdeck.tui.widgets.virtual_list import VirtualList
@@ -66,6 +67,18 @@ FOOTER_WITH_PALETTE = 140
 
 #: Commands about the endpoint under the cursor that are not lifecycle actions.
 ON_A_ROW = frozenset({"actions_menu", "history"})
+
+
+@dataclass(frozen=True)
+class _Together:
+    """What a live refresh reads with the rows, to draw with them."""
+
+    source: Any
+    counts: dict[State, int]
+    detail_id: int | None
+    view: Any
+    marks: Marks
+    states: dict[str, int] | None
 
 
 class EndpointsScreen(Chords, EndpointForms, EndpointActions):
@@ -158,11 +171,12 @@ class EndpointsScreen(Chords, EndpointForms, EndpointActions):
             )
             yield DetailPane(id="detail")
         yield StatusLine(id="status")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         vlist = self.endpoint_list
         vlist.is_marked = lambda row: self.marks.has(row.id, self.filter)
+        vlist.on_together = self._refreshed
         vlist.set_sort_indicator(self.sort, self.descending)
         vlist.focus()
         self._sync_layout()
@@ -202,7 +216,7 @@ class EndpointsScreen(Chords, EndpointForms, EndpointActions):
         self.set_class(not shown, "-no-detail")
         # The palette's key only where every key of the footer still fits beside it (at
         # 120 columns it would cut the last label); ctrl+p works everywhere.
-        self.query_one(Footer).show_command_palette = self.size.width >= FOOTER_WITH_PALETTE
+        self.query_one(KeyFooter).palette = self.size.width >= FOOTER_WITH_PALETTE
 
     def action_toggle_detail(self) -> None:
         """Show or hide the detail pane (remembered per layout)."""
@@ -607,14 +621,61 @@ class EndpointsScreen(Chords, EndpointForms, EndpointActions):
     # --- live refresh -----------------------------------------------------------------
 
     def refresh_data(self) -> None:
-        """Someone changed something: read what is on screen again, cursor kept."""
+        """Someone changed something: read what is on screen again, cursor kept.
+
+        The rows, the count and counts per state, the detail (with the actions it
+        offers) and the marked states are read in one go and drawn in one repaint: the
+        operator never sees a row in its new state beside counts or offered actions of
+        the old one.
+        """
         if not self._started:
             return
-        self.endpoint_list.reload()
-        if self._detail_id is not None:
-            self._load_detail(self._detail_id)
+        detail_id = self._detail_id if self.detail_visible else None
+        marks = self.marks
+        targets = None
+        if marks:
+            targets = (Targets(filter=marks.filter) if marks.filter is not None
+                       else Targets(ids=tuple(sorted(marks.ids))))
+
+        def together(source: Any) -> tuple[int | None, Any]:
+            counts = queries.counts_by_state(source.filter)
+            source.state_counts = counts
+            view = None
+            if detail_id is not None:
+                found = queries.views([detail_id], history=10)
+                view = found[0] if found else None
+            states = actions.target_states(targets) if targets is not None else None
+            return sum(counts.values()), _Together(source, counts, detail_id, view, marks,
+                                                   states)
+
+        if not self.endpoint_list.reload(together=together):
+            if self._detail_id is not None:
+                self._load_detail(self._detail_id)
+            self._count_marked_states()
         self._load_choices()
-        self._count_marked_states()
+
+    def _refreshed(self, read: Any) -> None:
+        """A live refresh's counts, detail and marked states, drawn with its rows."""
+        if not isinstance(read, _Together):
+            return
+        vlist = self.endpoint_list
+        if read.source is vlist.source:
+            self._counts, self._counts_for = read.counts, read.source
+            self._count = vlist.count
+            self._updated = self.app.now()
+            self._show_counts()
+        if read.marks == self.marks and read.states is not None:
+            self._marked_states = read.states
+        row = vlist.cursor_row
+        if read.detail_id is not None and row is not None and row.id == read.detail_id \
+                and read.detail_id == self._detail_id:
+            offered = self.offered(read.view.state) if read.view is not None else []
+            self.query_one(DetailPane).show(
+                read.view, self.app.now(),
+                actions=[(self.app.key_display(c), c.label) for c in offered])
+        self._keys_for = row.state if row is not None else None
+        self._update_status()
+        self.refresh_bindings()
 
     # --- roles ------------------------------------------------------------------------
 

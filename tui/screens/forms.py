@@ -18,7 +18,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from simdeck.core import identifiers as ids
@@ -27,6 +26,7 @@ from simdeck.core.lifecycle import RETENTION_DAYS, State
 from simdeck.core.sanitize import printable
 from simdeck.tui.format import number, safe
 from simdeck.tui.screens.dialogs import SimPicker
+from simdeck.tui.widgets.footer import Dialog
 
 #: What an edit form returns when the operator asks to read the endpoint again.
 RELOAD = "reload"
@@ -141,7 +141,7 @@ class FormFoot(Vertical):
             screen.call_after_refresh(screen.keep_focus_visible)
 
 
-class Form(ModalScreen[Any]):
+class Form(Dialog[Any]):
     """What every form shares: fields, Save/Cancel, core's errors shown in place."""
 
     BINDINGS: ClassVar = [

@@ -14,8 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Footer, Input, Label, Static
+from textual.widgets import Button, DataTable, Input, Label, Static
 
 from simdeck.core import identifiers, offers, queries, records
 from simdeck.core.errors import SimdeckError, ValidationError
@@ -26,6 +25,7 @@ from simdeck.tui import keys
 from simdeck.tui.format import number, plural, safe
 from simdeck.tui.screens.base import BaseScreen
 from simdeck.tui.screens.dialogs import ConfirmScreen
+from simdeck.tui.widgets.footer import Dialog, KeyFooter
 from simdeck.tui.widgets.list_keys import KeyedTable
 from simdeck.tui.widgets.status import TopBar
 
@@ -64,7 +64,7 @@ def check_field(key: str, value: str, taken: frozenset[str] = frozenset()) -> st
     return None
 
 
-class GroupForm(ModalScreen["dict[str, str] | None"]):
+class GroupForm(Dialog["dict[str, str] | None"]):
     """Create or edit an Endpoint Group; each field says under it what is wrong with it."""
 
     BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
@@ -174,7 +174,7 @@ class GroupsScreen(BaseScreen):
         table: DataTable[Any] = KeyedTable(id="groups-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static("", id="groups-hint")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.show_top()

@@ -10,11 +10,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from simdeck.core.queries import TOKEN_FIELDS
 from simdeck.tui import keys
+from simdeck.tui.widgets.footer import Dialog
 
 if TYPE_CHECKING:
     from simdeck.tui.app import SimdeckApp
@@ -30,7 +30,7 @@ SEARCH_HELP = (
 )
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Dialog[None]):
     """All keys the operator may use, by section; any of Escape, q, ? closes it."""
 
     if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.content import Content
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from simdeck.core import jobs as core_jobs
 from simdeck.core import offers
@@ -33,6 +33,7 @@ from simdeck.tui.screens.progress import (
     last_job,
     remember,
 )
+from simdeck.tui.widgets.footer import KeyFooter
 from simdeck.tui.widgets.list_keys import KeyedTable
 from simdeck.tui.widgets.status import TopBar
 
@@ -103,7 +104,7 @@ class JobsScreen(BaseScreen):
         yield Static("Reading jobs…", id="jobs-summary")
         yield KeyedTable(cursor_type="row", zebra_stripes=False, id="jobs-table")
         yield Static("", id="job-detail")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     @property
     def table(self) -> DataTable[Any]:

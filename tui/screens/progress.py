@@ -23,7 +23,6 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.reactive import var
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, ProgressBar, Static
 
 from simdeck.core import jobs as core_jobs
@@ -35,6 +34,7 @@ from simdeck.core.sanitize import csv_cell, printable
 from simdeck.core.store import explain
 from simdeck.tui.format import number, plural
 from simdeck.tui.screens.dialogs import ConfirmScreen
+from simdeck.tui.widgets.footer import Dialog
 
 if TYPE_CHECKING:
     from simdeck.tui.app import SimdeckApp
@@ -144,7 +144,7 @@ class ExportForm(Vertical):
         self.post_message(self.Written(path, count))
 
 
-class ExportScreen(ModalScreen["int | None"]):
+class ExportScreen(Dialog["int | None"]):
     """Export one job's skipped ICCIDs to CSV; returns how many were written."""
 
     if TYPE_CHECKING:
@@ -181,7 +181,7 @@ class ExportScreen(ModalScreen["int | None"]):
         self.dismiss(None)
 
 
-class ProgressScreen(ModalScreen["Result | None"]):
+class ProgressScreen(Dialog["Result | None"]):
     """A bulk job's progress bar with Cancel, then its result; returns the result.
 
     Without a ``job`` it only shows what it is told (``advance``, ``show_result``).
@@ -192,8 +192,11 @@ class ProgressScreen(ModalScreen["Result | None"]):
 
     BINDINGS: ClassVar = [
         Binding("escape", "cancel", "Cancel"),
-        # Before the console's own q: quitting under a running job asks first.
+        Binding("escape", "close", "Close"),
+        # The console's own q and Ctrl+c are not active under a dialog: the dialog takes
+        # them, so quitting under a running job asks first rather than doing nothing.
         Binding("q", "quit_job", "Quit"),
+        Binding("ctrl+c", "quit_job", "Quit", show=False),
     ]
 
     #: True once the job has ended (the result is on screen).
@@ -379,7 +382,22 @@ class ProgressScreen(ModalScreen["Result | None"]):
             dialog.mount(ExportForm(outcome.job, id="result-export"),
                          before=self.query_one("#progress-dialog .dialog-buttons"))
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Esc cancels the job while it runs and closes its result once it has ended: the
+        # footer says which.
+        if action == "cancel":
+            return not self.finished
+        if action == "close":
+            return self.finished
+        return True
+
+    def action_close(self) -> None:
+        """Close the result."""
+        self.dismiss(self.result)
+
     def watch_finished(self, finished: bool) -> None:
+        if self.is_mounted:
+            self.refresh_bindings()
         if not finished or not self.is_mounted:
             return
         self.query_one("#cancel", Button).display = False

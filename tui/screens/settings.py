@@ -13,13 +13,14 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.content import Content
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from simdeck.core import offers, settings
 from simdeck.core.errors import SimdeckError
 from simdeck.tui import keys
 from simdeck.tui.screens.base import BaseScreen
 from simdeck.tui.screens.dialogs import ConfirmScreen
+from simdeck.tui.widgets.footer import KeyFooter
 from simdeck.tui.widgets.status import TopBar
 
 #: What turning a setting on or off means, in the operator's words.
@@ -52,7 +53,7 @@ class SettingsScreen(BaseScreen):
         yield Static("Reading the settings…", id="settings-summary")
         yield DataTable(cursor_type="row", zebra_stripes=False, id="settings-table")
         yield Static("", id="settings-hint")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     @property
     def table(self) -> DataTable[Any]:

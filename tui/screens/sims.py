@@ -22,8 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from simdeck.core import queries
 from simdeck.core.errors import SimdeckError
@@ -36,6 +35,7 @@ from simdeck.tui import keys
 from simdeck.tui.format import TONE_STYLE, clock_time, number, safe, state_tone
 from simdeck.tui.screens.base import BaseScreen
 from simdeck.tui.sources import SimSource
+from simdeck.tui.widgets.footer import Dialog, KeyFooter
 from simdeck.tui.widgets.status import StatusLine, TopBar
 from simdeck.tui.widgets.virtual_list import Cell, Column, VirtualList
 
@@ -149,7 +149,7 @@ INTRO = ("Columns: iccid, imsi (several separated by ;), eid (empty for a plasti
          "is imported.")
 
 
-class ImportDialog(ModalScreen["ImportReport | None"]):
+class ImportDialog(Dialog["ImportReport | None"]):
     """Import SIMs: the file, as endpoints (and their group), dry run; the report.
 
     It stays open to show a dry run's or a refused file's report (the errors numbered
@@ -299,7 +299,7 @@ class SimsScreen(BaseScreen):
         yield VirtualList(COLUMNS, render_sim, empty="No SIM matches", id="sims-list")
         yield Static("", id="sims-detail")
         yield StatusLine(id="sims-status-line")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.show_top()
@@ -337,7 +337,7 @@ class SimsScreen(BaseScreen):
         self.show_top()
         self._show_totals()
         self._update_status()
-        self.query_one(Footer).show_command_palette = self.size.width >= 100
+        self.query_one(KeyFooter).palette = self.size.width >= 100
 
     # --- the filters --------------------------------------------------------------------
 

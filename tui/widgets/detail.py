@@ -18,6 +18,7 @@ from simdeck.tui.format import (
     parse_iso,
     passes_traffic,
     state_label,
+    state_mark,
     state_meaning,
     state_tone,
     when,
@@ -85,7 +86,7 @@ def render_view(
     lines.append(Content.styled(_cut(title, width), "bold"))
     lines.append(
         Content.assemble(
-            (state_label(v.state), tone),
+            (state_mark(v.state), tone),
             ("  ·  passes traffic: ", MUTED),
             (passes_traffic(v.state), ""),
         )
@@ -132,7 +133,7 @@ def render_view(
     field("ID", v.id)
     field("Name", v.name, whole=True)
     field("Reference", v.reference)
-    field("State", state_label(v.state), tone)
+    field("State", state_mark(v.state), tone)
     field("Endpoint Group", v.group)
     field("Tags", " ".join(v.tags))
     field("Static IP", v.static_ip)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from simdeck.core.queries import Row
-from simdeck.tui.format import ago, state_label, state_tone
+from simdeck.tui.format import ago, state_mark, state_tone
 from simdeck.tui.widgets.virtual_list import Cell, Column
 
 #: In this order; ``key`` is the core.queries sort each column stands for.
@@ -15,7 +15,7 @@ COLUMNS: tuple[Column, ...] = (
     # cells (VM-APAC-ETRON-0000527), longer ones cut at the end.
     Column("iccid", "ICCID", 20, min_width=20),
     Column("name", "Name", 22, min_width=21, grow=3),
-    Column("state", "State", 10),
+    Column("state", "State", 12),
     Column("group", "Group", 19, min_width=8, grow=2, drop=2),
     Column("tags", "Tags", 16, min_width=6, grow=1, drop=3, only_from=90),
     Column("last_activity", "Last activity", 15, min_width=10, drop=1, short="Activity"),
@@ -31,7 +31,7 @@ def render_endpoint(row: Row, now: float) -> Sequence[Cell]:
     return (
         row.iccid or ("no SIM", "muted"),
         row.name or ("—", "muted"),
-        (state_label(row.state), state_tone(row.state)),
+        (state_mark(row.state), state_tone(row.state)),
         row.group or ("no group", "muted"),
         row.tags,
         ago(row.last_activity, now) if row.last_activity else ("never", "muted"),

@@ -61,6 +61,10 @@ STRIP_CACHE = 600
 Cell = str | tuple[str, str]
 """A cell: its text, or its text and a tone (``success``, ``warning``, … see the CSS)."""
 
+#: A live refresh's other reads: given the source (on the reader thread), the count
+#: (None: not counted) and what the screen needs with the rows.
+Together = Callable[[Any], tuple["int | None", Any]]
+
 TONES = ("muted", "disabled", "primary", "secondary", "accent", "success", "warning", "error")
 
 
@@ -104,6 +108,8 @@ class _Window:
     anchor_index: int | None = None
     cursor_line: int | None = None
     user_epoch: int = 0
+    #: What a live refresh read with its rows (``reload(together=…)``), else ``_NOTHING``.
+    together: Any = None
 
 
 @runtime_checkable
@@ -140,10 +146,13 @@ class VirtualList(ListKeys, ScrollView, can_focus=True):
         & > .virtual-list--header-sorted {
             text-style: bold; color: $text-accent; background: $panel;
         }
+        /* The cursor of a list without the focus is grey, of the focused one the
+           theme's primary: opaque both (a translucent colour loses its alpha in a
+           component style and drew both alike), and apart at 16 colours too. */
         & > .virtual-list--cursor {
-            background: $block-cursor-blurred-background;
-            color: $block-cursor-blurred-foreground;
-            text-style: $block-cursor-blurred-text-style;
+            background: $panel-lighten-2;
+            color: $foreground;
+            text-style: none;
         }
         &:focus > .virtual-list--cursor {
             background: $block-cursor-background;
@@ -291,6 +300,10 @@ class VirtualList(ListKeys, ScrollView, can_focus=True):
         self._failed = -1
         self._refresh_wanted = False
         self._refresh_timer: Timer | None = None
+        #: What the live refresh under way reads with its rows (``reload``).
+        self._together: Together | None = None
+        #: Given what ``together`` read, in the handler that draws the refreshed rows.
+        self.on_together: Callable[[Any], None] | None = None
         #: True from a failed read until the next one that works.
         self.failing = False
         self._announced: tuple[int, Hashable | None, Any] | None = None
@@ -338,6 +351,7 @@ class VirtualList(ListKeys, ScrollView, can_focus=True):
         self.source = source
         self.generation += 1
         self._refresh_wanted = False
+        self._together = None
         self._stale = True
         self._want_end = False
         self.reader.discard(self._count_slot)
@@ -363,14 +377,23 @@ class VirtualList(ListKeys, ScrollView, can_focus=True):
             self._count_slot, source.count, deliver, priority=COUNTS, interruptible=True
         )
 
-    def reload(self) -> None:
-        """Read the rows on screen again, keeping the cursor on its row (live refresh)."""
+    def reload(self, *, together: Together | None = None) -> bool:
+        """Read the rows on screen again, keeping the cursor on its row (live refresh).
+
+        ``together(source)``, run on the reader thread right after the rows, reads what
+        must change with them (the count, the counts per state, the detail): it returns
+        the count and what ``on_together`` is then given, in the same handler that draws
+        the rows, so the whole picture changes in one repaint. True when the rows are
+        read so; False when they are read afresh (the count and the rest come apart).
+        """
         if self.source is None:
-            return
+            return False
         self._refresh_wanted = True
+        self._together = together
         if self._stale:
+            self._together = None
             self.set_source(self.source)
-            return
+            return False
         top = int(self.scroll_y)
         row = self.cursor_row
         if row is not None and top <= self.cursor < top + self._page_height():
@@ -384,8 +407,13 @@ class VirtualList(ListKeys, ScrollView, can_focus=True):
                 follow=False,
             )
         else:
+            self._together = None
             self._plan(force=True)
-        self.request_count()
+            self.request_count()
+            return False
+        if together is None:
+            self.request_count()
+        return together is not None
 
     def refresh_rows(self) -> None:
         """Draw every row again (marks changed)."""
@@ -536,18 +564,28 @@ class VirtualList(ListKeys, ScrollView, can_focus=True):
     ) -> None:
         """Read the rows around ``anchor_row`` again; keep it ``line`` rows from the top."""
         height = self._page_height()
-        self._request(
-            "refresh",
-            partial(
-                _read_around,
-                anchor_row=anchor_row,
-                anchor_ident=anchor_ident,
-                before_n=max(line, 0) + height,
-                after_n=max(height - line, 0) + height,
-                line=line if follow else None,
-                limit=self._limit(),
-            ),
+        around = partial(
+            _read_around,
+            anchor_row=anchor_row,
+            anchor_ident=anchor_ident,
+            before_n=max(line, 0) + height,
+            after_n=max(height - line, 0) + height,
+            line=line if follow else None,
+            limit=self._limit(),
         )
+        together = self._together
+        if together is None:
+            self._request("refresh", around)
+            return
+
+        def read(source: Any) -> _Window:
+            window = around(source)
+            count, window.together = together(source)
+            if count is not None:
+                window.count = count
+            return window
+
+        self._request("refresh", read)
 
     def _plan(self, *, force: bool = False) -> None:
         """Ask for the page the screen needs next, if any (one request at a time)."""
@@ -618,7 +656,12 @@ class VirtualList(ListKeys, ScrollView, can_focus=True):
             return
         if window.kind == "refresh":
             self._refresh_wanted = False
+        together = window.together if window.kind == "refresh" and self._together else None
+        if together is not None:
+            self._together = None
         self._apply(window, was_stale)
+        if together is not None and self.on_together is not None:
+            self.on_together(together)
 
     def _retry_refresh(self) -> None:
         """A refresh gave way to the operator's own reads; do it when they pause."""
@@ -805,6 +848,9 @@ class VirtualList(ListKeys, ScrollView, can_focus=True):
         super().notify_style_update()
         self._styles.clear()
         self._strips.clear()
+        # Drawn again in the new styles: a focus change restyles the cursor only once
+        # the CSS has seen the new :focus state, after on_focus/on_blur ran.
+        self.refresh()
 
     def _layout(self, width: int) -> list[tuple[Column, int]]:
         """Column widths for ``width`` cells: computed once per width, never per row.
