@@ -22,7 +22,7 @@ import peewee as pw
 from .db import database, is_sqlite
 from .lifecycle import JobStatus
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 def utcnow() -> dt.datetime:
@@ -240,6 +240,24 @@ INDEXES: list[str] = [
     JOB_ITEM_SKIPPED,
 ]
 
+#: Schema 8, SQLite only: the name order with the reference and the tags beside it, so
+#: that a search walking the list sorted by name, or scanning every name and reference
+#: for a short or negated text, reads this index alone and fetches a row only when its
+#: text and tags match.
+SQLITE_SEARCH_INDEXES: list[str] = [
+    "CREATE INDEX IF NOT EXISTS endpoint_name_text ON endpoint (name, id, reference, tags)",
+]
+
+
+def create_search_indexes() -> None:
+    """``SQLITE_SEARCH_INDEXES``, if missing. A bulk load creates them after rebuilding
+    the trigram index: the rebuild reads every row through the narrowest index that has
+    its columns, and this one would hand them over in name order, not in id order (the
+    index would be written as many segments, and slower to search)."""
+    for sql in SQLITE_SEARCH_INDEXES:
+        database.execute_sql(sql)
+
+
 #: The substring index over name and reference (FTS5 trigram); kept by triggers.
 SQLITE_FTS: list[str] = [
     "CREATE VIRTUAL TABLE IF NOT EXISTS endpoint_text USING fts5("
@@ -272,12 +290,15 @@ def create_schema(*, indexes: bool = True) -> None:
     Setting.insert(key="schema_version", value=str(SCHEMA_VERSION)).on_conflict_ignore().execute()
 
 
-def create_indexes() -> None:
-    """Create the secondary indexes and the substring index, if missing."""
+def create_indexes(*, search: bool = True) -> None:
+    """Create the secondary indexes and the substring index, if missing (on SQLite, the
+    covering name index too unless ``search`` is False: see ``create_search_indexes``)."""
     if is_sqlite():
         for sql in INDEXES + SQLITE_FTS:
             database.execute_sql(sql)
         apply_text_settings()
+        if search:
+            create_search_indexes()
         return
     from . import pg
 
@@ -368,11 +389,22 @@ def _v7_postgres_write_indexes() -> None:
     database.execute_sql("ANALYZE endpoint_text")
 
 
+def _v8_search_indexes() -> None:
+    """Version 8, SQLite only: the covering name index searches walk and scan
+    (``SQLITE_SEARCH_INDEXES``), and the trigram index's merge settings
+    (``text_index.SETTINGS``), which a database built before them never stored."""
+    if not is_sqlite():
+        return
+    create_search_indexes()
+    if database.table_exists("endpoint_text"):
+        apply_text_settings()
+
+
 #: version → the function that brings a database from version-1 to version: plain SQL
 #: statements on the bound database, run in one transaction with the version's bump.
 MIGRATIONS: dict[int, Callable[[], None]] = {
     2: _v2_job_item_indexes, 3: _v3_import_rows, 4: _v4_postgres, 5: _v5_saved_views,
-    6: _v6_screen_indexes, 7: _v7_postgres_write_indexes,
+    6: _v6_screen_indexes, 7: _v7_postgres_write_indexes, 8: _v8_search_indexes,
 }
 
 

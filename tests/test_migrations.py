@@ -177,3 +177,32 @@ def test_a_version_4_database_gets_the_audit_logs_action_and_job_indexes(blank: 
     # The job's events and the three endpoints made Suspended before it.
     assert len(suspends) == queries.audit_count(queries.AuditFilter(action="suspend")) == len(
         by_job) + 3
+
+
+def test_a_version_7_database_gets_the_search_index_and_the_merge_settings(blank: str) -> None:
+    db.open_database(blank)
+    models.create_schema()
+    admin = auth.login(user="admin")
+    _fill(admin)
+    if db.is_sqlite():
+        db.database.execute_sql("DROP INDEX endpoint_name_text")
+        db.database.execute_sql("DELETE FROM endpoint_text_config WHERE k IN "
+                                "('automerge', 'crisismerge')")
+    models.Setting.update(value="7").where(models.Setting.key == "schema_version").execute()
+    db.database.close()
+
+    store.open_store(blank)
+
+    assert models.schema_version() == models.SCHEMA_VERSION
+    if db.is_sqlite():
+        names = {n for (n,) in db.database.execute_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()}
+        assert "endpoint_name_text" in names
+        settings = dict(db.database.execute_sql(
+            "SELECT k, v FROM endpoint_text_config").fetchall())
+        assert {k: int(settings[k]) for k in ("automerge", "crisismerge")} == {
+            "automerge": 8, "crisismerge": 32}
+    # The list sorted by name reads the same rows through the new index.
+    rows = queries.page(Filter(search="a"), "name", limit=500)
+    assert [r.name for r in rows] == sorted(r.name for r in rows)
+    assert len(rows) == queries.count(Filter(search="a"))

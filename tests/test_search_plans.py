@@ -94,11 +94,96 @@ def test_a_walk_over_its_budget_gives_way_to_the_sparse_plan_with_the_same_rows(
         # Every probe says dense, and every walk runs out of time at once; the second
         # look then walks on, or orders a driver's matches.
         m.setattr(planner, "crossover", lambda limit, n: 1)
+        m.setattr(planner, "FIRST_WALK", 0.0)
         m.setattr(planner, "WALK_SECONDS", 0.0)
         m.setattr(planner, "STEP_CHECK", 1)
         assert page(f, "name", limit=20) == want, f.search
-        m.setattr(planner, "SPARSE_PER_MATCH", 1.0)
+        m.setattr(planner, "SPARSE_PER_MATCH", 1e6)
         assert page(f, "name", limit=20) == want, f.search
+
+
+#: Every way the second look can go on after a walk ran out of time.
+SECOND_LOOKS = (planner.SCAN, planner.TEXT_SCAN, planner.WALK_ON, planner.WALK_END, 0, 1, 2)
+
+
+@settings(max_examples=120, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32), sort=st.sampled_from([s for s in SORTS if s != "group"]),
+       descending=st.booleans(), second=st.sampled_from(SECOND_LOOKS),
+       where=st.sampled_from(["first", "after", "before", "last"]))
+def test_every_way_after_the_budget_reads_the_rows_the_plain_query_reads(
+    fleet: dict[str, list[str]], seed: int, sort: str, descending: bool, second: int,
+    where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = random.Random(seed)
+    f = Filter(search=random_search(rng, fleet))
+    first = plain(f, sort, limit=7, descending=descending)
+    kw: dict[str, object] = {}
+    if where in ("after", "before"):
+        if not first:
+            return
+        kw = {where: first[-1].key(sort)}
+    elif where == "last":
+        kw = {"last": True}
+    want = plain(f, sort, limit=7, descending=descending, **kw)
+    drivers = [i for i, t in enumerate(terms(f)) if t.driver is not None]
+
+    def forced(found: list[object], *args: object, **kwargs: object) -> int:
+        if second >= 0:
+            usable = [i for i, t in enumerate(found)  # type: ignore[attr-defined]
+                      if t.driver is not None and t.probe is not None]
+            return usable[second % len(usable)] if usable else planner.SCAN
+        if second == planner.WALK_ON and kwargs.get("walk_on") is False:
+            return planner.WALK_END  # a walk that ran out again is not resumed
+        return second
+
+    with monkeypatch.context() as m:
+        m.setattr(planner, "crossover", lambda limit, n: 1)
+        m.setattr(planner, "FIRST_WALK", 0.0)
+        m.setattr(planner, "WALK_SECONDS", 0.0)
+        m.setattr(planner, "STEP_CHECK", 1)
+        m.setattr(planner, "_after_budget", forced)
+        got = page(f, sort, limit=7, descending=descending, **kw)  # type: ignore[arg-type]
+    assert got == want, (f.search, sort, second, where, drivers)
+
+
+@pytest.mark.parametrize("search", [
+    "tag:model:id4 tag:model:e-tron", "tag:model:id4 -tag:pilot", "-894 eid:8",
+    "-iccid:8944 state:hold", "8944 tag:model:id4", "894450030 -zz", "-8", "-tag:x tag:y",
+])
+@pytest.mark.parametrize("sort", ["iccid", "name", "id"])
+def test_hand_picked_shapes_read_the_rows_the_plain_query_reads(
+    fleet: dict[str, list[str]], search: str, sort: str
+) -> None:
+    f = Filter(search=search)
+    for descending in (False, True):
+        want = plain(f, sort, limit=30, descending=descending)
+        assert page(f, sort, limit=30, descending=descending) == want
+        assert len(want) == min(30, count(f))
+
+
+def test_tags_common_alone_but_rare_together_are_counted_as_one_condition(
+    fleet: dict[str, list[str]]
+) -> None:
+    found = planner._tag_sets(terms(Filter(search="tag:model:id4 tag:model:e-tron state:idle")))
+    assert len(found) == 2 and found[0].tag is None and found[0].driver is not None
+    assert planner.probe(found[0], 1000) == 0
+    chosen = planner.choose_plan(found, 50)
+    assert chosen.kind == "sparse" and chosen.driver == 0
+
+
+def test_a_negated_iccid_prefix_drives_as_the_ranges_around_it(
+    fleet: dict[str, list[str]]
+) -> None:
+    (negated,) = terms(Filter(search="-8944"))
+    assert negated.driver is not None and negated.probe is not None
+    # Only the endpoints without a SIM (ICCID '') fall outside the demo's prefix.
+    without_sim = Endpoint.select().where(Endpoint.iccid == "").count()
+    assert planner.probe(negated, 10_000) == without_sim > 0
+    # Beside a condition that needs a SIM, the empty ICCID is left out too.
+    with_eid = terms(Filter(search="-8944 eid:8"))
+    assert planner.probe(with_eid[0], 10_000) == 0
+    assert planner.choose_plan(with_eid, 50).kind == "sparse"
 
 
 def test_the_planner_walks_dense_searches_and_orders_sparse_ones(

@@ -165,10 +165,12 @@ class _SqliteBuild:
             self._load_rest(fleet, "main.endpoint")
         say("indexes")
         with database.atomic():
-            models.create_indexes()
+            models.create_indexes(search=False)
         say("search index")
         with database.atomic():
             _fts_rebuild(conn, "main")
+            # After the rebuild, which would read the rows through it, in name order.
+            models.create_search_indexes()
         self._analyze()
         return fleet.by_state()
 
@@ -209,6 +211,7 @@ class _SqliteBuild:
                 # The target gets the same indexes first, so that the copy fills them; the
                 # search table's triggers only after it (a table with triggers is copied
                 # row by row, firing them).
+                # (Not the covering name index: it is sorted once, after the copy.)
                 for sql in models.INDEXES:
                     if " ON endpoint " in sql:
                         conn.execute(sql)
@@ -343,6 +346,8 @@ def _worker_main(arguments: str) -> None:
         for sql in args["ddl"]:
             conn.execute(sql)
         _insert_endpoints(conn, fleet, lambda _message: None)
+        # Not the covering name index: the trigram index's rebuild would read the rows
+        # through it, in name order, and write many segments (ids must come in order).
         for sql in models.INDEXES:
             if " ON endpoint " in sql:
                 conn.execute(sql)

@@ -139,17 +139,27 @@ SORT_INDEX = {
     "last_activity": "endpoint_last_activity",
 }
 
-#: A dense walk that has not filled its page after this long stops, and the planner looks
-#: again (``_after_budget``): its matches are rarer, or further along, than it thought.
-WALK_SECONDS = 0.06
+#: The covering name index (name, id, reference, tags; SQLite schema 7): a walk in name
+#: order, or a scan of every name, tests text and tag conditions on it alone.
+TEXT_INDEX = "endpoint_name_text"
+SORT_INDEX["name"] = TEXT_INDEX
+
+#: A dense walk that has not filled its page after FIRST_WALK stops, and the planner
+#: looks again (``_after_budget``): its matches are rarer, or further along, than it
+#: thought. A walk the second look resumes stops after WALK_SECONDS.
+FIRST_WALK = 0.008
+#: PostgreSQL's first walk (a statement timeout: planning and the round trip count too).
+PG_FIRST_WALK = 0.06
+WALK_SECONDS = 0.05
 #: How often (in SQLite virtual machine steps) the walk looks at the clock.
 STEP_CHECK = 2000
-#: The driver counts the second look probes up to, and what one match costs the sparse
-#: plan (read, tested, ordered), in seconds.
-SECOND_PROBE = 250_000
-SPARSE_PER_MATCH = 1.5e-6
+#: What one match costs the sparse plan (read, tested, ordered), and one entry of the
+#: covering name index a text scan reads and tests, as shares of what testing one row of
+#: the sample cost (the machine's speed now).
+SPARSE_PER_MATCH = 1.0
+TEXT_SCAN_PER_ROW = 0.12
 #: Rows of the sample the second look tests, in runs of ids spread over the table.
-DENSITY_SAMPLE = 4_000
+DENSITY_SAMPLE = 1_600
 
 
 @dataclass(frozen=True)
@@ -251,45 +261,108 @@ def _walk(query: pw.Select, seconds: float) -> list[tuple[Any, ...]]:
         conn.set_progress_handler(None, 0)
 
 
-def _density(tests: pw.Expression) -> tuple[float, float]:
-    """The share of rows that pass ``tests``, and the seconds testing one row takes, from
-    DENSITY_SAMPLE rows in 16 runs of ids spread over the table."""
+@dataclass(frozen=True)
+class Sample:
+    """What a sample of the table says: the share of rows that pass every test, the
+    seconds testing one row takes, each condition's share (term index → share), the share
+    that passes the text tests (the name and reference alone), and the seconds a walk of
+    the sort order would take to fill the page (``walk``: from where the sample's first
+    match stands along the order, inf when the sample has none ahead)."""
+
+    share: float
+    per_row: float
+    terms: dict[int, float]
+    text: float
+    walk: float
+
+
+def _sum(cond: pw.Expression | None) -> pw.Node:
+    return pw.fn.SUM(pw.Case(None, [(cond, 1)], 0)) if cond is not None else pw.Value(0)
+
+
+def _sample(found: list[Term], tests: pw.Expression, text: pw.Expression | None, sort: str,
+            key: Key | None, reverse: bool, limit: int) -> Sample:
+    """DENSITY_SAMPLE rows in 16 runs of ids spread over the table, each tested once for
+    every condition together, for each condition alone (its row form: no set of matches
+    is built) and for the text tests; then, where along the sort order (its
+    first column) the sample's first match ahead of ``key`` stands, and how many of the
+    sample's rows come before it."""
     top = table_size()
     runs = 16
     size = max(1, DENSITY_SAMPLE // runs)
     step = max(1, top // runs)
     spans = [(k * step + 1, k * step + size) for k in range(runs)]
-    matched = pw.fn.SUM(pw.Case(None, [(tests, 1)], 0))
-    hits = rows = 0
+    col = SORT_COLUMNS[sort][0]
+    ahead: pw.Expression | None = None
+    if key is not None:
+        ahead = col <= key[0] if reverse else col >= key[0]
+    first_match = pw.fn.MAX if reverse else pw.fn.MIN
+    matched = tests if ahead is None else tests & ahead
+    columns = [pw.fn.COUNT(1), _sum(tests), _sum(text),
+               first_match(pw.Case(None, [(matched, col)], None)),
+               *[_sum(t.row_test) for t in found]]
+    sums = [0] * len(columns)
+    firsts = []
     start = time.perf_counter()
     for low, high in spans:
-        h, n = (Endpoint.select(matched, pw.fn.COUNT(1))
-                .where(Endpoint.id.between(low, high)).tuples())[0]
-        hits += int(h or 0)
-        rows += int(n or 0)
-    took = time.perf_counter() - start
-    return (hits / rows if rows else 0.0), (took / rows if rows else 0.0)
+        got = Endpoint.select(*columns).where(Endpoint.id.between(low, high)).tuples()[0]
+        sums = [total + int(v or 0) if k != 3 else 0
+                for k, (total, v) in enumerate(zip(sums, got, strict=True))]
+        if got[3] is not None:
+            firsts.append(got[3])
+    rows = sums[0]
+    if not rows:
+        return Sample(0.0, 0.0, dict.fromkeys(range(len(found)), 0.0), 0.0, math.inf)
+    walk = math.inf
+    per_row = (time.perf_counter() - start) / rows
+    if firsts:
+        # The rows the walk passes before the matches start, each tested (on the covering
+        # name index, an entry whose text fails costs a fraction of a row), then the page
+        # at the density found.
+        first = max(firsts) if reverse else min(firsts)
+        before = col > first if reverse else col < first
+        if ahead is not None:
+            before = before & ahead
+        cost = (pw.Case(None, [(text, 1.0)], TEXT_SCAN_PER_ROW)
+                if sort == "name" and text is not None else pw.Value(1.0))
+        weight = pw.fn.SUM(pw.Case(None, [(before, cost)], 0.0))
+        passes = sum(float(Endpoint.select(weight).where(Endpoint.id.between(low, high))
+                           .scalar() or 0.0) for low, high in spans)
+        walk = (passes * top / rows + limit * rows / max(1, sums[1])) * per_row
+    return Sample(sums[1] / rows, per_row, {i: sums[4 + i] / rows for i in range(len(found))},
+                  sums[2] / rows, walk)
 
 
-#: What the second look chooses: order a driver's matches, walk on, or scan the table.
+#: What the second look chooses besides a driver's matches: walk on, scan the table, or
+#: scan the covering name index for the text tests.
 SCAN = -1
 WALK_ON = -2
+TEXT_SCAN = -3
+WALK_END = -4
 
 
-def _after_budget(found: list[Term], tests: pw.Expression, limit: int) -> int:
+def _after_budget(found: list[Term], seen: Sample, text: pw.Expression | None,
+                  sort: str, cross: int, *, walk_on: bool = True) -> int:
     """A dense walk ran out of time: the driver whose matches to order (sparse), WALK_ON
-    to walk on to the end, or SCAN to test every row of the table in its own order and
-    order what passes. The sample says what share of rows match and what testing one
-    costs. Matches it says are common, that the walk did not find, are bunched further
-    along the order: walking on is out. Of the rest, the cheapest: ordering the fewest
-    matches, scanning the table, or (matches merely rare) walking on."""
+    to walk on, TEXT_SCAN to read the covering name index for the text tests and order
+    what passes, or SCAN to test every row of the table. The sample ``seen`` says what
+    share of rows match each condition and all of them, what testing a row costs and
+    how far along the order the matches start; the cheapest way wins (walking on only
+    when ``walk_on``)."""
     drivers = [i for i, t in enumerate(found) if t.driver is not None and t.probe is not None]
-    counted = [(probe(found[i], SECOND_PROBE) * SPARSE_PER_MATCH, i) for i in drivers]
-    share, per_row = _density(tests)
-    counted.append((table_size() * per_row, SCAN))
-    walk = limit / share * per_row if share > 0 else math.inf
-    if WALK_SECONDS < walk < math.inf:
-        counted.append((walk - WALK_SECONDS, WALK_ON))
+    n = table_size()
+    per_row = seen.per_row
+    # The probes counted each driver to the crossover, and found it denser.
+    counted = [(max(cross, seen.terms[i] * n) * per_row * SPARSE_PER_MATCH, i)
+               for i in drivers]
+    counted.append((n * per_row, SCAN))
+    if text is not None and sort != "name":
+        counted.append((n * per_row * TEXT_SCAN_PER_ROW + seen.text * n * per_row, TEXT_SCAN))
+    if walk_on and seen.walk < math.inf:
+        counted.append((seen.walk, WALK_ON))
+    if sort == "name" and text is not None:
+        # Walking to the end of the covering name index is the text scan, in order.
+        counted.append((n * per_row * TEXT_SCAN_PER_ROW + seen.text * n * per_row, WALK_END))
     return min(counted)[1]
 
 
@@ -309,20 +382,114 @@ def _keyset(query: pw.Select, sort: str, key: Key | None, reverse: bool,
     return query.order_by(*[c.desc() if reverse else c.asc() for c in cols])
 
 
+def _rarest_first(found: list[Term], seen: Sample, sort: str) -> pw.Expression:
+    """Every condition's row test, the text tests first, each part rarest first."""
+    order = sorted(range(len(found)), key=lambda i: (not found[i].on_name_index, seen.terms[i]))
+    tests = all_of([found[i].row_test for i in order])
+    assert tests is not None
+    if sort == "iccid" and any(t.needs_sim for t in found):
+        tests = tests & (Endpoint.iccid > "")
+    return tests
+
+
+def _split_iccid_word(found: list[Term], f: Filter, sort: str, key: Key | None, limit: int,
+                      reverse: bool, cross: int) -> list[tuple[Any, ...]] | None:
+    """Sorted by ICCID, a free word of digits whose ICCID prefix is common and whose text
+    is rare: the page of the prefix's range, walked in ICCID order, merged with the text's
+    few other matches, ordered. (Walking every row would first pass the endpoints without
+    a SIM, which sort first.) None when that does not apply, or the range's walk runs out
+    of time."""
+    if sort != "iccid" or not is_sqlite():
+        return None
+    word = next((k for k, t in enumerate(found) if t.either is not None), None)
+    if word is None:
+        return None
+    either = found[word].either
+    assert either is not None
+    prefix, text = either
+    if text.driver is None or text.probe is None or probe(text, cross) >= cross:
+        return None
+    others = [t.row_test for k, t in enumerate(found) if k != word]
+    base = Endpoint.select(*_ROW_COLUMNS)
+    in_range = all_of([prefix.row_test, *others])
+    assert in_range is not None
+    ranged = _indexed_by(_keyset(base.where(in_range), sort, key, reverse), sort, f)
+    try:
+        near = _walk(ranged.limit(limit), FIRST_WALK)
+    except _OverBudget:
+        return None
+    rest = all_of([text.driver, ~prefix.row_test, *others])
+    far = list(_keyset(base.where(rest), sort, key, reverse, plain_order=True)
+               .limit(limit).tuples())
+    # A row: id, iccid, …; the ICCID order is (iccid, id).
+    both = sorted(near + far, key=lambda r: (r[1], r[0]), reverse=reverse)
+    return both[:limit]
+
+
+#: The most distinct tag lists ``_tag_lists`` reads before it gives up.
+TAG_LISTS = 2_000
+
+
+def _tag_lists() -> list[str] | None:
+    """Every distinct value of the endpoints' tags column (a fleet has few: one per kind
+    of vehicle), skipping along its index; None when there are more than TAG_LISTS."""
+    found: list[str] = []
+    sql = "SELECT tags FROM endpoint INDEXED BY endpoint_tags WHERE tags > ? ORDER BY tags LIMIT 1"
+    last = ""
+    first = database.execute_sql("SELECT 1 FROM endpoint INDEXED BY endpoint_tags "
+                                 "WHERE tags = '' LIMIT 1").fetchone()
+    if first is not None:
+        found.append("")
+    while len(found) <= TAG_LISTS:
+        got = database.execute_sql(sql, (last,)).fetchone()
+        if got is None:
+            return found
+        last = got[0]
+        found.append(last)
+    return None
+
+
+def _tag_sets(found: list[Term]) -> list[Term]:
+    """Two or more tag tokens (``tag:a tag:b -tag:c``) as one condition: the tag lists
+    that hold every wanted tag and none of the others, an index range each, so that tags
+    common alone but rare together are counted, and drive, at once."""
+    tagged = [t for t in found if t.tag is not None]
+    if len(tagged) < 2 or not is_sqlite():
+        return found
+    lists = _tag_lists()
+    if lists is None:
+        return found
+    wanted = [t.tag for t in tagged if t.tag is not None]
+    allowed = [tags for tags in lists
+               if all((f" {tag} " in f" {tags} ") != negated for tag, negated in wanted)]
+    cond = Endpoint.tags.in_(allowed) if allowed else NOTHING
+    probe_sql = Endpoint.select(pw.SQL("1")).where(cond).sql()
+    both = Term(cond, cond, cond, (str(probe_sql[0]), tuple(probe_sql[1])),
+                on_name_index=True)
+    return [both, *[t for t in found if t.tag is None]]
+
+
 def _planned_page(f: Filter, sort: str, key: Key | None, limit: int, reverse: bool,
                   groups: dict[int, str], forced: str) -> list[Row]:
     found = terms(f)
+    if forced != "plain":
+        found = _tag_sets(found)
     chosen = choose_plan(found, limit, forced=forced)
     base = Endpoint.select(*_ROW_COLUMNS)
     if chosen.kind == "plain":
         cond = all_of([t.where for t in found])
         query = base.where(cond) if cond is not None else base
         return _rows(_keyset(query, sort, key, reverse).limit(limit).tuples(), groups)
-    tests = all_of([t.row_test for t in found])
+    # The text tests first: on the covering name index they are tested before the row
+    # is read, and the row only for the entries that pass.
+    # (PostgreSQL has no covering name index: its scans read the table.)
+    text = all_of([t.row_test for t in found if t.on_name_index]) if is_sqlite() else None
+    tests = all_of([t.row_test for t in found if t.on_name_index]
+                   + [t.row_test for t in found if not t.on_name_index])
     if sort == "iccid" and tests is not None and any(t.needs_sim for t in found):
         # Endpoints without a SIM sort first by ICCID (''), and cannot match: the walk
         # starts after them.
-        tests = (Endpoint.iccid > "") & tests
+        tests = tests & (Endpoint.iccid > "")
     if chosen.kind in ("dense", "filtered"):
         query = _keyset(base.where(tests) if tests is not None else base, sort, key, reverse)
         if chosen.kind == "filtered" and all(t.covered for t in found):
@@ -331,20 +498,39 @@ def _planned_page(f: Filter, sort: str, key: Key | None, limit: int, reverse: bo
         walk = _indexed_by(query, sort, f).limit(limit)
         if forced in ("dense", "sparse"):
             return _rows(_walk_on(walk), groups)
+        split = _split_iccid_word(found, f, sort, key, limit, reverse, chosen.crossover)
+        if split is not None:
+            return _rows(split, groups)
         try:
-            return _rows(_walk(walk, WALK_SECONDS), groups)
+            return _rows(_walk(walk, FIRST_WALK if is_sqlite() else PG_FIRST_WALK), groups)
         except _OverBudget:
             assert tests is not None
-            second = _after_budget(found, tests, limit)
+            cross = chosen.crossover or crossover(limit, table_size())
+            seen = _sample(found, tests, text, sort, key, reverse, limit)
+            second = _after_budget(found, seen, text, sort, cross)
             if second == WALK_ON:
-                return _rows(_walk_on(walk), groups)
-            if second == SCAN:
+                try:
+                    # Twice the time the sample says, and a little: else it was wrong.
+                    return _rows(_walk(walk, 2 * seen.walk + WALK_SECONDS), groups)
+                except _OverBudget:
+                    second = _after_budget(found, seen, text, sort, cross, walk_on=False)
+            # From here on every row is tested: the rarest condition first, so that a
+            # row fails at its first test (the text tests still before the others).
+            tests = _rarest_first(found, seen, sort)
+            if second == WALK_END:
+                query = _keyset(base.where(tests), sort, key, reverse)
+                return _rows(_indexed_by(query, sort, f).limit(limit).tuples(), groups)
+            if second in (SCAN, TEXT_SCAN):
+                hint = f"INDEXED BY {TEXT_INDEX}" if second == TEXT_SCAN else "NOT INDEXED"
                 scan = _keyset(base.where(tests), sort, key, reverse, plain_order=True)
                 if not is_sqlite():
                     return _rows(pg_plan.scan(scan.limit(limit)), groups)
-                scan = scan.from_(pw.NodeList((Endpoint, pw.SQL("NOT INDEXED"))))
+                scan = scan.from_(pw.NodeList((Endpoint, pw.SQL(hint))))
                 return _rows(scan.limit(limit).tuples(), groups)
-            chosen = Plan("sparse", second, chosen.crossover)
+            # Its matches tested for the other conditions, the rarest first.
+            order = sorted(range(len(found)), key=lambda i: seen.terms[i])
+            found = [found[i] for i in order]
+            chosen = Plan("sparse", order.index(second), chosen.crossover)
     assert chosen.driver is not None
     driver = found[chosen.driver].driver
     assert driver is not None

@@ -232,6 +232,14 @@ class Term:
     covered: bool = False
     #: True when only an endpoint with a SIM (an ICCID) can match.
     needs_sim: bool = False
+    #: True when ``row_test`` reads the name, the reference, the tags and the id alone:
+    #: the covering name index (SQLite) tests it without reading the row.
+    on_name_index: bool = False
+    #: A free word of digits: its ICCID prefix and its text, each a term of its own (the
+    #: word matches either).
+    either: tuple[Term, Term] | None = None
+    #: A tag token: the tag, and whether it is negated.
+    tag: tuple[str, bool] | None = None
 
 
 def _sql(query: pw.Query) -> tuple[str, tuple[Any, ...]]:
@@ -247,7 +255,7 @@ def _fts_probe(text: str) -> tuple[str, tuple[Any, ...]]:
 def _text_term(text: str, column: pw.Field | None = None) -> Term:
     """Name or reference (or only ``column``) contains ``text``."""
     if not text.isprintable():
-        return Term(NOTHING, NOTHING)
+        return Term(NOTHING, NOTHING, on_name_index=True)
     if column is None:
         scan = _contains(Endpoint.name, text) | _contains(Endpoint.reference, text)
     else:
@@ -255,13 +263,13 @@ def _text_term(text: str, column: pw.Field | None = None) -> Term:
     if not is_sqlite():
         return _pg_text_term(scan, text, column)
     if len(text) < 3:
-        return Term(scan, scan)
+        return Term(scan, scan, on_name_index=True)
     indexed = _text_match(text)
     where = indexed if column is None else indexed & scan
     # LIKE folds the case of ASCII letters only, the trigram index of every letter: a
     # text with other letters is tested through the index, row by row too.
     row_test = scan if text.isascii() else where
-    return Term(where, row_test, where, _fts_probe(text))
+    return Term(where, row_test, where, _fts_probe(text), on_name_index=True)
 
 
 def _pg_text_term(scan: pw.Expression, text: str, column: pw.Field | None) -> Term:
@@ -303,11 +311,13 @@ def token_term(tok: Token) -> Term:
         padded = pw.NodeList((pw.Value(" "), pw.SQL("||"), Endpoint.tags, pw.SQL("||"),
                               pw.Value(" ")), glue=" ")
         if is_sqlite():
-            row_test = pw.fn.instr(padded, " " + tag + " ") > 0
+            # The tag anywhere first (no string built): most rows fail there.
+            row_test = (pw.fn.instr(Endpoint.tags, tag) > 0) & (
+                pw.fn.instr(padded, " " + tag + " ") > 0)
         else:
             row_test = pw.fn.strpos(padded, " " + tag + " ") > 0
         probe = _sql(EndpointTag.select(pw.SQL("1")).where(EndpointTag.tag == tag))
-        return Term(cond, row_test, cond, probe)
+        return Term(cond, row_test, cond, probe, on_name_index=True, tag=(tag, False))
     if fld == "imsi":
         rng = _prefix_range(Imsi.imsi, _digits(value))
         if rng is NOTHING:
@@ -347,8 +357,44 @@ def token_term(tok: Token) -> Term:
         if text.driver is None or text.probe is None or iccid.probe is None:
             return Term(where, row_test)
         probe = (iccid.probe[0] + " UNION ALL " + text.probe[0], iccid.probe[1] + text.probe[1])
-        return Term(where, row_test, where, probe)
+        return Term(where, row_test, where, probe, either=(iccid, text))
     return text
+
+
+def _outside_range(column: pw.Field, prefix: str, *, set_only: bool) -> pw.Expression:
+    """``column`` does not start with ``prefix`` (a printable one), as two index ranges;
+    ``set_only`` leaves out the empty value (an endpoint without a SIM has ICCID '')."""
+    low = (column > "") & (column < prefix) if set_only else column < prefix
+    if prefix[-1] == chr(0x10FFFF):
+        return low
+    return low | (column >= prefix[:-1] + chr(ord(prefix[-1]) + 1))
+
+
+def _iccid_prefix(tok: Token) -> str | None:
+    """The ICCID prefix a token names (``iccid:…``, or a free word of digits)."""
+    if tok.field == "iccid":
+        return _digits(tok.value).rstrip("Ff") or tok.value
+    digits = _digits(tok.value)
+    if tok.field is None and digits.isdigit() and digits.isascii():
+        return digits
+    return None
+
+
+def negated_term(tok: Token, *, sim_only: bool = False) -> Term:
+    """The forms of a negated token: tested on each row (NOT EXISTS, NOT LIKE), its
+    matches never built as a set (PostgreSQL's NOT IN over a large subquery that does not
+    fit in memory runs the subquery again for every row). A negated ICCID prefix also
+    drives, as the two ranges of the ICCID index around it (``sim_only``: another
+    condition needs a SIM, so the empty ICCID is left out of them)."""
+    term = token_term(tok)
+    test = ~term.row_test
+    prefix = _iccid_prefix(tok)
+    if prefix is None or not prefix.isprintable() or not is_sqlite():
+        return Term(test, test, covered=term.covered, on_name_index=term.on_name_index,
+                    tag=(term.tag[0], True) if term.tag else None)
+    outside = _outside_range(Endpoint.iccid, prefix, set_only=sim_only)
+    driver = outside & test
+    return Term(test, test, driver, _sql(Endpoint.select(pw.SQL("1")).where(outside)))
 
 
 def terms(f: Filter) -> list[Term]:
@@ -363,14 +409,11 @@ def terms(f: Filter) -> list[Term]:
         out.append(token_term(Token("tag", f.tag)))
     if f.terminated_before:
         out.append(_indexed_term(Endpoint.terminated_at <= f.terminated_before))
-    for tok in tokenize(f.search):
-        term = token_term(tok)
-        if tok.negated:
-            # A negation is tested on each row (NOT EXISTS, NOT LIKE): its matches are
-            # never built as a set (PostgreSQL's NOT IN over a large subquery that does
-            # not fit in memory runs the subquery again for every row).
-            term = Term(~term.row_test, ~term.row_test, covered=term.covered)
-        out.append(term)
+    tokens = tokenize(f.search)
+    positive = [token_term(tok) if not tok.negated else None for tok in tokens]
+    sim_only = any(t is not None and t.needs_sim for t in positive)
+    for tok, term in zip(tokens, positive, strict=True):
+        out.append(term if term is not None else negated_term(tok, sim_only=sim_only))
     return out
 
 
