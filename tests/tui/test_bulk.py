@@ -215,6 +215,8 @@ async def test_export_from_the_result_writes_the_csv(pool_db: str, make_app: Any
             f'{iccid_of("munich-van-0005")},"Suspended: suspend is allowed only from '
             'Active, Idle, Detached"',
         ]
+        # Written whole and renamed in place: no temporary file is left beside it.
+        assert list(Path(".").glob(".skipped-job-1.csv.*")) == []
 
 
 async def test_export_to_a_path_the_operator_typed(
@@ -246,9 +248,8 @@ async def test_a_bad_export_path_says_why_and_writes_nothing(
         path.value = str(bad)
         await pilot.click("#export")
         await wait_for(pilot, lambda: "cannot write" in text_of(result))
-        assert f"File: cannot write {bad}: No such file or directory. Nothing was written." in (
-            text_of(result)
-        )
+        assert (f"File: cannot write {bad}: the folder {bad.parent} does not exist. "
+                "Nothing was written.") in text_of(result)
         path.value = "  "
         path.focus()
         await pilot.press("enter")

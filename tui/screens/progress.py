@@ -9,7 +9,6 @@ and stays resumable from the Jobs screen. ``ExportForm`` writes a job's skipped 
 
 from __future__ import annotations
 
-import csv
 import threading
 import weakref
 from collections.abc import Callable
@@ -25,12 +24,12 @@ from textual.message import Message
 from textual.reactive import var
 from textual.widgets import Button, Input, ProgressBar, Static
 
+from simdeck.core import export, store
 from simdeck.core import jobs as core_jobs
-from simdeck.core import store
 from simdeck.core.actions import Cancelled, Progress, Result
-from simdeck.core.errors import SimdeckError
+from simdeck.core.errors import InputError, NotFound, SimdeckError
 from simdeck.core.lifecycle import ACTIONS
-from simdeck.core.sanitize import csv_cell, printable
+from simdeck.core.sanitize import printable
 from simdeck.core.store import explain
 from simdeck.tui.format import number, plural
 from simdeck.tui.screens.dialogs import ConfirmScreen
@@ -66,15 +65,12 @@ def label(action: str) -> str:
 
 
 def write_skipped(job_id: int, path: str) -> int:
-    """Write the ICCIDs job ``job_id`` skipped, with the reason, as CSV; returns how many."""
-    rows = core_jobs.job_skipped(job_id)
-    # newline="" as the csv module asks; the file is created only once the rows are read.
-    with Path(path).expanduser().open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["iccid", "reason"])
-        # A cell that would be read as a formula is quoted, as on the command line.
-        writer.writerows([csv_cell(printable(cell)) for cell in row] for row in rows)
-    return len(rows)
+    """Write the ICCIDs job ``job_id`` skipped, with the reason, as CSV; returns how many.
+
+    The same file as ``simdeck jobs skipped``, written as every export is: to a temporary
+    file beside it, then renamed, so an interrupted write leaves no half-written file."""
+    core_jobs.get_job(job_id)
+    return export.write_file(export.skipped(job_id), "csv", Path(path).expanduser())
 
 
 def default_path(job_id: int) -> str:
@@ -132,6 +128,13 @@ class ExportForm(Vertical):
         except OSError as exc:
             why = exc.strerror or str(exc)
             self.show(f"File: cannot write {path}: {why}. Nothing was written.", problem=True)
+            return
+        except NotFound as exc:
+            self.show(exc.message, problem=True)
+            return
+        except InputError as exc:
+            # The file's own problem (a missing folder, a folder named so, no room).
+            self.show(f"File: {exc.message}. Nothing was written.", problem=True)
             return
         except SimdeckError as exc:
             self.show(exc.message, problem=True)
