@@ -22,7 +22,7 @@ import peewee as pw
 from .db import database, is_sqlite
 from .lifecycle import JobStatus
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 def utcnow() -> dt.datetime:
@@ -240,12 +240,45 @@ INDEXES: list[str] = [
     JOB_ITEM_SKIPPED,
 ]
 
+#: Schema 9, SQLite only: every distinct trigram (three characters, ASCII letters in
+#: lower case) of the names and references, so that a text of one or two characters is
+#: looked up as the trigrams that hold it (core/queries/filters.py) instead of testing
+#: every name. Kept by triggers on insert and on a text edit; a trigram no longer used
+#: stays (the list only needs to hold every one in use). The trigrams of a text are
+#: read from its first TRIGRAM_SPAN positions: a longer one is an odd text.
+TRIGRAM_SPAN = 256
+_POSITIONS = "'[" + ",".join(str(k) for k in range(1, TRIGRAM_SPAN + 1)) + "]'"
+#: A name or reference with no trigram (fewer than three characters), or with some past
+#: TRIGRAM_SPAN: the endpoints ``endpoint_odd_text`` lists.
+ODD_TEXT = (f"length(name) NOT BETWEEN 3 AND {TRIGRAM_SPAN + 2} OR length(reference) IN (1, 2)"
+            f" OR length(reference) > {TRIGRAM_SPAN + 2}")
+_NEW_TRIGRAMS = (
+    "INSERT OR IGNORE INTO endpoint_trigram (term)"
+    f" SELECT lower(substr(new.name, p.value, 3)) FROM json_each({_POSITIONS}) AS p"
+    " WHERE p.value <= length(new.name) - 2"
+    f" UNION SELECT lower(substr(new.reference, p.value, 3)) FROM json_each({_POSITIONS}) AS p"
+    " WHERE p.value <= length(new.reference) - 2;"
+)
+SQLITE_TRIGRAMS: list[str] = [
+    "CREATE TABLE IF NOT EXISTS endpoint_trigram (term TEXT PRIMARY KEY) WITHOUT ROWID",
+    "CREATE TRIGGER IF NOT EXISTS endpoint_trigram_ai AFTER INSERT ON endpoint BEGIN "
+    + _NEW_TRIGRAMS + " END",
+    "CREATE TRIGGER IF NOT EXISTS endpoint_trigram_au AFTER UPDATE OF name, reference"
+    " ON endpoint BEGIN " + _NEW_TRIGRAMS + " END",
+]
+
+
 #: Schema 8, SQLite only: the name order with the reference and the tags beside it, so
 #: that a search walking the list sorted by name, or scanning every name and reference
 #: for a short or negated text, reads this index alone and fetches a row only when its
 #: text and tags match.
 SQLITE_SEARCH_INDEXES: list[str] = [
     "CREATE INDEX IF NOT EXISTS endpoint_name_text ON endpoint (name, id, reference, tags)",
+    # Schema 9: an EID or IMSI condition tested on each endpoint reads these alone.
+    "CREATE INDEX IF NOT EXISTS sim_endpoint_eid ON sim (endpoint_id, eid)",
+    "CREATE INDEX IF NOT EXISTS imsi_sim_imsi ON imsi (sim_id, imsi)",
+    # Schema 9: the few endpoints whose name or reference the trigram list cannot cover.
+    f"CREATE INDEX IF NOT EXISTS endpoint_odd_text ON endpoint (id) WHERE {ODD_TEXT}",
 ]
 
 
@@ -294,7 +327,7 @@ def create_indexes(*, search: bool = True) -> None:
     """Create the secondary indexes and the substring index, if missing (on SQLite, the
     covering name index too unless ``search`` is False: see ``create_search_indexes``)."""
     if is_sqlite():
-        for sql in INDEXES + SQLITE_FTS:
+        for sql in INDEXES + SQLITE_FTS + SQLITE_TRIGRAMS:
             database.execute_sql(sql)
         apply_text_settings()
         if search:
@@ -400,11 +433,27 @@ def _v8_search_indexes() -> None:
         apply_text_settings()
 
 
+def _v9_short_text_search() -> None:
+    """Version 9, SQLite only: the trigram list of short texts (``SQLITE_TRIGRAMS``), filled
+    from the trigram index, and the odd texts' and the SIM side's search indexes
+    (``SQLITE_SEARCH_INDEXES``)."""
+    if not is_sqlite():
+        return
+    from . import text_index
+
+    for sql in SQLITE_TRIGRAMS:
+        database.execute_sql(sql)
+    if database.table_exists("endpoint_text"):
+        text_index.fill_trigrams(database.connection())
+    create_search_indexes()
+
+
 #: version → the function that brings a database from version-1 to version: plain SQL
 #: statements on the bound database, run in one transaction with the version's bump.
 MIGRATIONS: dict[int, Callable[[], None]] = {
     2: _v2_job_item_indexes, 3: _v3_import_rows, 4: _v4_postgres, 5: _v5_saved_views,
     6: _v6_screen_indexes, 7: _v7_postgres_write_indexes, 8: _v8_search_indexes,
+    9: _v9_short_text_search,
 }
 
 

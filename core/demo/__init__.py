@@ -83,6 +83,8 @@ def discard() -> None:
         database.drop_tables(list(reversed(models.TABLES)), safe=True, cascade=not is_sqlite())
         # SQLite's FTS5 table, or PostgreSQL's copy of names and references (core/pg.py).
         database.execute_sql("DROP TABLE IF EXISTS endpoint_text")
+        # SQLite's list of the trigrams in use (models.SQLITE_TRIGRAMS).
+        database.execute_sql("DROP TABLE IF EXISTS endpoint_trigram")
 
 
 def _set_marker(value: str) -> None:

@@ -217,7 +217,8 @@ class _SqliteBuild:
                         conn.execute(sql)
                 conn.execute("INSERT INTO main.endpoint SELECT * FROM demo_endpoints.endpoint")
                 conn.execute(models.SQLITE_FTS[0])
-                for table in _FTS_SHADOWS:
+                conn.execute(models.SQLITE_TRIGRAMS[0])
+                for table in (*_FTS_SHADOWS, text_index.TRIGRAMS):
                     conn.execute(f"DELETE FROM main.{table}")
                     conn.execute(f"INSERT INTO main.{table} SELECT * FROM demo_endpoints.{table}")
                 models.create_indexes()
@@ -296,6 +297,7 @@ def _fts_rebuild(conn: sqlite3.Connection, schema: str) -> None:
     conn.execute(f"INSERT INTO {table}(endpoint_text) VALUES ('rebuild')")
     conn.execute(f"INSERT INTO {table}(endpoint_text, rank) VALUES ('hashsize', ?)",
                  (_FTS_HASHSIZE_DEFAULT,))
+    text_index.fill_trigrams(conn, schema)
 
 
 class _Worker:

@@ -18,7 +18,7 @@ from .. import identifiers as ids
 from ..db import bound, is_sqlite
 from ..errors import ValidationError
 from ..lifecycle import STATES, State
-from ..models import Endpoint, EndpointGroup, EndpointTag, Imsi, Sim
+from ..models import ODD_TEXT, Endpoint, EndpointGroup, EndpointTag, Imsi, Sim
 from . import pg_plan
 
 TOKEN_FIELDS = ("state", "group", "tag", "imsi", "eid", "imei", "ip", "iccid", "name", "ref")
@@ -252,6 +252,26 @@ def _fts_probe(text: str) -> tuple[str, tuple[Any, ...]]:
     return "SELECT 1 FROM endpoint_text WHERE endpoint_text MATCH ?", (phrase,)
 
 
+def _short_text_ids(text: str) -> tuple[str, tuple[Any, ...]] | None:
+    """SQLite: the ids of the endpoints whose name or reference may hold ``text`` (one or
+    two ASCII characters; None for any other): those holding one of the trigrams that
+    contain it (``endpoint_trigram`` lists them; a MATCH of them OR'd), and the few whose
+    texts have no trigram or too many (``endpoint_odd_text``). A superset, tested by
+    ``LIKE`` after; no trigram holds a text nothing matches, so it is found empty at once.
+    (No trigram: a phrase of fewer than three characters, which matches nothing.)"""
+    if not text.isascii() or not text.isprintable():
+        return None
+    quoted = '"' + text.replace('"', '""') + '"'
+    sql = (
+        "SELECT rowid FROM endpoint_text WHERE endpoint_text MATCH (SELECT coalesce("
+        "group_concat('\"' || replace(term, '\"', '\"\"') || '\"', ' OR '), ?) "
+        "FROM endpoint_trigram WHERE term LIKE ? ESCAPE '\\') "
+        "UNION ALL SELECT odd.id FROM endpoint AS odd INDEXED BY endpoint_odd_text "
+        f"WHERE {ODD_TEXT}"
+    )
+    return sql, (quoted, _like_pattern(text))
+
+
 def _text_term(text: str, column: pw.Field | None = None) -> Term:
     """Name or reference (or only ``column``) contains ``text``."""
     if not text.isprintable():
@@ -263,7 +283,12 @@ def _text_term(text: str, column: pw.Field | None = None) -> Term:
     if not is_sqlite():
         return _pg_text_term(scan, text, column)
     if len(text) < 3:
-        return Term(scan, scan, on_name_index=True)
+        short = _short_text_ids(text)
+        if short is None:
+            return Term(scan, scan, on_name_index=True)
+        sql, params = short
+        driver = Endpoint.id.in_(pw.SQL(f"({sql})", params)) & scan
+        return Term(scan, scan, driver, short, on_name_index=True)
     indexed = _text_match(text)
     where = indexed if column is None else indexed & scan
     # LIKE folds the case of ASCII letters only, the trigram index of every letter: a
@@ -357,7 +382,8 @@ def token_term(tok: Token) -> Term:
         if text.driver is None or text.probe is None or iccid.probe is None:
             return Term(where, row_test)
         probe = (iccid.probe[0] + " UNION ALL " + text.probe[0], iccid.probe[1] + text.probe[1])
-        return Term(where, row_test, where, probe, either=(iccid, text))
+        assert iccid.driver is not None
+        return Term(where, row_test, iccid.driver | text.driver, probe, either=(iccid, text))
     return text
 
 
