@@ -150,6 +150,12 @@ def test_every_way_after_the_budget_reads_the_rows_the_plain_query_reads(
 @pytest.mark.parametrize("search", [
     "tag:model:id4 tag:model:e-tron", "tag:model:id4 -tag:pilot", "-894 eid:8",
     "-iccid:8944 state:hold", "8944 tag:model:id4", "894450030 -zz", "-8", "-tag:x tag:y",
+    # Texts of one or two characters: through the trigram list, or nothing to find.
+    "x", "X", "ab", "AB", "zz", "-zz", "qj", "f 89", "e state:idle", "name:x", "ref:-1",
+    "%", "_", '"', "é", "É", "8", "89", "-x", "pt -state:active", "ü", "a b",
+    # EID tokens together: one range of the EID index, or none.
+    "eid:8 -eid:89049", "eid:89 -eid:8", "-eid:8 eid:8904 -eid:89049", "eid:8904 eid:89",
+    "eid:8904 eid:8905", "tag:pilot -eid:8904903200 eid:8", "-eid:89 -eid:8",
 ])
 @pytest.mark.parametrize("sort", ["iccid", "name", "id"])
 def test_hand_picked_shapes_read_the_rows_the_plain_query_reads(
@@ -227,3 +233,51 @@ def test_a_dense_text_search_is_estimated_from_a_sample_and_flagged(
     assert abs(first.total - sum(exact.values())) <= 0.25 * sum(exact.values())
     # Conditions the state and group indexes count are never estimated.
     assert not counts_by_state_estimate(Filter(search="state:idle -state:active")).approximate
+
+
+@settings(max_examples=80, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32), sort=st.sampled_from(["iccid", "name", "id"]),
+       negated=st.booleans(), field=st.sampled_from(["", "", "name:", "ref:"]),
+       other=st.sampled_from(["", "state:idle", "-state:active", "tag:pilot", "eid:8"]))
+def test_texts_of_one_or_two_characters_read_the_rows_the_plain_query_reads(
+    fleet: dict[str, list[str]], seed: int, sort: str, negated: bool, field: str, other: str
+) -> None:
+    rng = random.Random(seed)
+    word = rng.choice(fleet["name"] + fleet["ref"] + list(ODD_NAMES))
+    size = rng.randint(1, min(2, len(word)))
+    start = rng.randint(0, len(word) - size)
+    text = word[start:start + size]
+    if rng.random() < 0.3:
+        text = text.swapcase()
+    token = f'"{text}"' if " " in text else text
+    f = Filter(search=" ".join(t for t in (("-" if negated else "") + field + token, other) if t))
+    want = plain(f, sort, limit=40)
+    for plan in ("dense", "sparse", "auto"):
+        assert page(f, sort, limit=40, plan=plan) == want, (f.search, sort, plan)
+    assert counts_by_state(f) == counts_by_state(f) and sum(
+        counts_by_state(f).values()) == len(plain(f, "id", limit=10_000))
+
+
+def test_a_short_text_is_found_in_names_written_after_the_build_and_in_odd_lengths(
+    fleet: dict[str, list[str]]
+) -> None:
+    actor = auth.Actor("admin", Role.ADMIN)
+    assert page(Filter(search="qj"), "name") == []
+    chosen = planner.choose_plan(terms(Filter(search="qj")), 50)
+    # Only the endpoints whose texts have no trigram ("ab", "x") are candidates.
+    assert chosen.kind == "sparse" and dict(chosen.matches)[0] == 2
+    made = records.create_endpoint(actor, name="Unit-QJ7", reference="r-short", tags="odd")
+    shortest = records.create_endpoint(actor, name="k", reference="", tags="odd")
+    # Renamed: its new trigrams are listed by the trigger on a text edit.
+    renamed = Endpoint.get(Endpoint.name == ODD_NAMES[0])
+    Endpoint.update(name="Élan-wy").where(Endpoint.id == renamed.id).execute()
+    # Longer than any name the console accepts: past the trigram list's reach.
+    long_id = Endpoint.get(Endpoint.name == ODD_NAMES[1]).id
+    Endpoint.update(reference="-" * 300 + "vq").where(Endpoint.id == long_id).execute()
+    for search, wanted in (("qj", made.id), ("QJ", made.id), ("k", shortest.id),
+                           ("wy", renamed.id), ("ref:VQ", long_id)):
+        f = Filter(search=search)
+        for plan in ("sparse", "auto", "dense"):
+            assert wanted in {r.id for r in page(f, "id", limit=1000, plan=plan)}, search
+            assert page(f, "name", plan=plan) == plain(f, "name"), (search, plan)

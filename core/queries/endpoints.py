@@ -20,7 +20,7 @@ import peewee as pw
 from ..db import bound, database, is_sqlite
 from ..errors import ValidationError
 from ..lifecycle import STATES, State
-from ..models import Endpoint
+from ..models import Endpoint, Sim
 from . import pg_plan
 from .filters import (
     NOTHING,
@@ -276,6 +276,13 @@ class Sample:
     walk: float
 
 
+def _any_of(conds: list[pw.Expression]) -> pw.Expression:
+    out = conds[0]
+    for c in conds[1:]:
+        out = out | c
+    return out
+
+
 def _sum(cond: pw.Expression | None) -> pw.Node:
     return pw.fn.SUM(pw.Case(None, [(cond, 1)], 0)) if cond is not None else pw.Value(0)
 
@@ -301,15 +308,13 @@ def _sample(found: list[Term], tests: pw.Expression, text: pw.Expression | None,
     columns = [pw.fn.COUNT(1), _sum(tests), _sum(text),
                first_match(pw.Case(None, [(matched, col)], None)),
                *[_sum(t.row_test) for t in found]]
-    sums = [0] * len(columns)
-    firsts = []
+    # The runs in one statement (its SQL built once: building it costs more than testing
+    # a run of rows).
+    in_runs = _any_of([Endpoint.id.between(low, high) for low, high in spans])
     start = time.perf_counter()
-    for low, high in spans:
-        got = Endpoint.select(*columns).where(Endpoint.id.between(low, high)).tuples()[0]
-        sums = [total + int(v or 0) if k != 3 else 0
-                for k, (total, v) in enumerate(zip(sums, got, strict=True))]
-        if got[3] is not None:
-            firsts.append(got[3])
+    got = Endpoint.select(*columns).where(in_runs).tuples()[0]
+    sums = [int(v or 0) if k != 3 else 0 for k, v in enumerate(got)]
+    firsts = [got[3]] if got[3] is not None else []
     rows = sums[0]
     if not rows:
         return Sample(0.0, 0.0, dict.fromkeys(range(len(found)), 0.0), 0.0, math.inf)
@@ -326,8 +331,7 @@ def _sample(found: list[Term], tests: pw.Expression, text: pw.Expression | None,
         cost = (pw.Case(None, [(text, 1.0)], TEXT_SCAN_PER_ROW)
                 if sort == "name" and text is not None else pw.Value(1.0))
         weight = pw.fn.SUM(pw.Case(None, [(before, cost)], 0.0))
-        passes = sum(float(Endpoint.select(weight).where(Endpoint.id.between(low, high))
-                           .scalar() or 0.0) for low, high in spans)
+        passes = float(Endpoint.select(weight).where(in_runs).scalar() or 0.0)
         walk = (passes * top / rows + limit * rows / max(1, sums[1])) * per_row
     return Sample(sums[1] / rows, per_row, {i: sums[4 + i] / rows for i in range(len(found))},
                   sums[2] / rows, walk)
@@ -469,11 +473,61 @@ def _tag_sets(found: list[Term]) -> list[Term]:
     return [both, *[t for t in found if t.tag is None]]
 
 
+def _prefix_end(prefix: str) -> str | None:
+    """The first string after every one that starts with ``prefix`` (None: no end)."""
+    if prefix[-1] == chr(0x10FFFF):
+        return None
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def _eid_ranges(wanted: list[tuple[str, bool]]) -> list[tuple[str, str | None]]:
+    """The EIDs that start with every prefix wanted and with none of the negated ones,
+    as ranges [low, high) (high None: no end); none when the wanted prefixes disagree."""
+    positive = sorted((p for p, negated in wanted if not negated), key=len)
+    longest = positive[-1]
+    if any(not longest.startswith(p) for p in positive):
+        return []
+    ranges: list[tuple[str, str | None]] = [(longest, _prefix_end(longest))]
+    for prefix, negated in wanted:
+        if not negated:
+            continue
+        cut, end = prefix, _prefix_end(prefix)
+        left: list[tuple[str, str | None]] = []
+        for low, high in ranges:  # [low, high) less [cut, end)
+            if low < cut:
+                left.append((low, cut if high is None or cut < high else high))
+            if end is not None and (high is None or end < high):
+                left.append((max(low, end), high))
+        ranges = left
+    return ranges
+
+
+def _eid_sets(found: list[Term]) -> list[Term]:
+    """Two or more ``eid:`` tokens, one of them not negated (``eid:8 -eid:8904903200``),
+    as one condition: an endpoint has one SIM, so they ask for its EID in the ranges
+    the prefixes leave, which the EID index counts and yields at once (each alone may
+    match most SIMs while together they match few)."""
+    eids = [t for t in found if t.eid is not None]
+    if len(eids) < 2 or all(t.eid is not None and t.eid[1] for t in eids) or not is_sqlite():
+        return found
+    if any(t.eid is not None and not t.eid[0].isprintable() for t in eids):
+        return found
+    ranges = _eid_ranges([t.eid for t in eids if t.eid is not None])
+    in_ranges = [((Sim.eid >= low) & (Sim.eid < high)) if high is not None else Sim.eid >= low
+                 for low, high in ranges]
+    sims = _any_of(in_ranges) if in_ranges else NOTHING
+    cond = Endpoint.id.in_(Sim.select(Sim.endpoint).where(sims & Sim.endpoint.is_null(False)))
+    row_test = pw.fn.EXISTS(Sim.select(pw.SQL("1")).where((Sim.endpoint == Endpoint.id) & sims))
+    probe_sql = Sim.select(pw.SQL("1")).where(sims).sql()
+    both = Term(cond, row_test, cond, (str(probe_sql[0]), tuple(probe_sql[1])), needs_sim=True)
+    return [both, *[t for t in found if t.eid is None]]
+
+
 def _planned_page(f: Filter, sort: str, key: Key | None, limit: int, reverse: bool,
                   groups: dict[int, str], forced: str) -> list[Row]:
     found = terms(f)
     if forced != "plain":
-        found = _tag_sets(found)
+        found = _eid_sets(_tag_sets(found))
     chosen = choose_plan(found, limit, forced=forced)
     base = Endpoint.select(*_ROW_COLUMNS)
     if chosen.kind == "plain":

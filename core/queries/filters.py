@@ -240,6 +240,8 @@ class Term:
     either: tuple[Term, Term] | None = None
     #: A tag token: the tag, and whether it is negated.
     tag: tuple[str, bool] | None = None
+    #: An ``eid:`` token: its prefix, and whether it is negated.
+    eid: tuple[str, bool] | None = None
 
 
 def _sql(query: pw.Query) -> tuple[str, tuple[Any, ...]]:
@@ -361,7 +363,7 @@ def token_term(tok: Token) -> Term:
         row_test = pw.fn.EXISTS(
             Sim.select(pw.SQL("1")).where((Sim.endpoint == Endpoint.id) & rng))
         return Term(cond, row_test, cond, _sql(Sim.select(pw.SQL("1")).where(rng)),
-                    needs_sim=True)
+                    needs_sim=True, eid=(_digits(value), False))
     if fld == "imei":
         return _prefix_term(Endpoint.imei_lock, re.sub(r"[\s\-/]", "", value))
     if fld == "ip":
@@ -417,7 +419,8 @@ def negated_term(tok: Token, *, sim_only: bool = False) -> Term:
     prefix = _iccid_prefix(tok)
     if prefix is None or not prefix.isprintable() or not is_sqlite():
         return Term(test, test, covered=term.covered, on_name_index=term.on_name_index,
-                    tag=(term.tag[0], True) if term.tag else None)
+                    tag=(term.tag[0], True) if term.tag else None,
+                    eid=(term.eid[0], True) if term.eid else None)
     outside = _outside_range(Endpoint.iccid, prefix, set_only=sim_only)
     driver = outside & test
     return Term(test, test, driver, _sql(Endpoint.select(pw.SQL("1")).where(outside)))
