@@ -206,3 +206,37 @@ def test_a_version_7_database_gets_the_search_index_and_the_merge_settings(blank
     rows = queries.page(Filter(search="a"), "name", limit=500)
     assert [r.name for r in rows] == sorted(r.name for r in rows)
     assert len(rows) == queries.count(Filter(search="a"))
+
+
+def test_a_version_8_database_gets_the_trigram_list_and_finds_short_texts(blank: str) -> None:
+    db.open_database(blank)
+    models.create_schema()
+    admin = auth.login(user="admin")
+    _fill(admin)
+    if db.is_sqlite():
+        for name in ("endpoint_trigram_ai", "endpoint_trigram_au"):
+            db.database.execute_sql(f"DROP TRIGGER {name}")
+        db.database.execute_sql("DROP TABLE endpoint_trigram")
+        for name in ("sim_endpoint_eid", "imsi_sim_imsi", "endpoint_odd_text"):
+            db.database.execute_sql(f"DROP INDEX {name}")
+    models.Setting.update(value="8").where(models.Setting.key == "schema_version").execute()
+    db.database.close()
+
+    store.open_store(blank)
+
+    assert models.schema_version() == models.SCHEMA_VERSION
+    if db.is_sqlite():
+        names = {n for (n,) in db.database.execute_sql(
+            "SELECT name FROM sqlite_master WHERE type IN ('index', 'trigger')").fetchall()}
+        assert {"sim_endpoint_eid", "imsi_sim_imsi", "endpoint_odd_text",
+                "endpoint_trigram_ai", "endpoint_trigram_au"} <= names
+        listed = {t for (t,) in db.database.execute_sql(
+            "SELECT term FROM endpoint_trigram").fetchall()}
+        names_now = [n for (n,) in models.Endpoint.select(models.Endpoint.name).tuples()]
+        assert {n[k:k + 3].lower() for n in names_now for k in range(len(n) - 2)} <= listed
+    # A text of two characters finds every endpoint whose name holds it, as before.
+    some = models.Endpoint.select(models.Endpoint.name).first().name
+    text = some[1:3].swapcase()
+    found = queries.page(Filter(search=text), "name", limit=1000)
+    assert found == queries.page(Filter(search=text), "name", limit=1000, plan="plain")
+    assert found and len(found) == queries.count(Filter(search=text))
