@@ -274,6 +274,9 @@ class Sample:
     terms: dict[int, float]
     text: float
     walk: float
+    #: For a free text (``Term.text_columns``): the share found in the name, and in the
+    #: reference (term index → shares).
+    columns: dict[int, tuple[float, float]] | None = None
 
 
 def _any_of(conds: list[pw.Expression]) -> pw.Expression:
@@ -308,6 +311,10 @@ def _sample(found: list[Term], tests: pw.Expression, text: pw.Expression | None,
     columns = [pw.fn.COUNT(1), _sum(tests), _sum(text),
                first_match(pw.Case(None, [(matched, col)], None)),
                *[_sum(t.row_test) for t in found]]
+    texts = [i for i, t in enumerate(found) if t.text_columns is not None]
+    for i in texts:
+        on_name, on_reference, _ = found[i].text_columns  # type: ignore[misc]
+        columns += [_sum(on_name), _sum(on_reference)]
     # The runs in one statement (its SQL built once: building it costs more than testing
     # a run of rows).
     in_runs = _any_of([Endpoint.id.between(low, high) for low, high in spans])
@@ -333,8 +340,11 @@ def _sample(found: list[Term], tests: pw.Expression, text: pw.Expression | None,
         weight = pw.fn.SUM(pw.Case(None, [(before, cost)], 0.0))
         passes = float(Endpoint.select(weight).where(in_runs).scalar() or 0.0)
         walk = (passes * top / rows + limit * rows / max(1, sums[1])) * per_row
+    at = 4 + len(found)
+    by_column = {i: (sums[at + 2 * k] / rows, sums[at + 2 * k + 1] / rows)
+                 for k, i in enumerate(texts)}
     return Sample(sums[1] / rows, per_row, {i: sums[4 + i] / rows for i in range(len(found))},
-                  sums[2] / rows, walk)
+                  sums[2] / rows, walk, by_column)
 
 
 #: What the second look chooses besides a driver's matches: walk on, scan the table, or
@@ -386,10 +396,22 @@ def _keyset(query: pw.Select, sort: str, key: Key | None, reverse: bool,
     return query.order_by(*[c.desc() if reverse else c.asc() for c in cols])
 
 
+def _column_first(term: Term, shares: tuple[float, float] | None) -> pw.Expression:
+    """A free text's test with the reference tested first when the sample found the text
+    there more often than in the name: a row then passes (or, negated, fails) at the
+    first test."""
+    if term.text_columns is None or shares is None or shares[1] <= shares[0]:
+        return term.row_test
+    on_name, on_reference, negated = term.text_columns
+    test = on_reference | on_name
+    return ~test if negated else test
+
+
 def _rarest_first(found: list[Term], seen: Sample, sort: str) -> pw.Expression:
     """Every condition's row test, the text tests first, each part rarest first."""
     order = sorted(range(len(found)), key=lambda i: (not found[i].on_name_index, seen.terms[i]))
-    tests = all_of([found[i].row_test for i in order])
+    tests = all_of([_column_first(found[i], seen.columns.get(i) if seen.columns else None)
+                    for i in order])
     assert tests is not None
     if sort == "iccid" and any(t.needs_sim for t in found):
         tests = tests & (Endpoint.iccid > "")

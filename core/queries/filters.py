@@ -242,6 +242,10 @@ class Term:
     tag: tuple[str, bool] | None = None
     #: An ``eid:`` token: its prefix, and whether it is negated.
     eid: tuple[str, bool] | None = None
+    #: A free text tested by ``LIKE``: its test on the name, on the reference, and whether
+    #: it is negated (``row_test`` is the first or the second, or neither when negated);
+    #: the planner may test the reference first.
+    text_columns: tuple[pw.Expression, pw.Expression, bool] | None = None
 
 
 def _sql(query: pw.Query) -> tuple[str, tuple[Any, ...]]:
@@ -278,8 +282,11 @@ def _text_term(text: str, column: pw.Field | None = None) -> Term:
     """Name or reference (or only ``column``) contains ``text``."""
     if not text.isprintable():
         return Term(NOTHING, NOTHING, on_name_index=True)
+    columns = None
     if column is None:
-        scan = _contains(Endpoint.name, text) | _contains(Endpoint.reference, text)
+        on_name, on_reference = _contains(Endpoint.name, text), _contains(Endpoint.reference, text)
+        scan = on_name | on_reference
+        columns = (on_name, on_reference, False)
     else:
         scan = _contains(column, text)
     if not is_sqlite():
@@ -287,16 +294,17 @@ def _text_term(text: str, column: pw.Field | None = None) -> Term:
     if len(text) < 3:
         short = _short_text_ids(text)
         if short is None:
-            return Term(scan, scan, on_name_index=True)
+            return Term(scan, scan, on_name_index=True, text_columns=columns)
         sql, params = short
         driver = Endpoint.id.in_(pw.SQL(f"({sql})", params)) & scan
-        return Term(scan, scan, driver, short, on_name_index=True)
+        return Term(scan, scan, driver, short, on_name_index=True, text_columns=columns)
     indexed = _text_match(text)
     where = indexed if column is None else indexed & scan
     # LIKE folds the case of ASCII letters only, the trigram index of every letter: a
     # text with other letters is tested through the index, row by row too.
-    row_test = scan if text.isascii() else where
-    return Term(where, row_test, where, _fts_probe(text), on_name_index=True)
+    if not text.isascii():
+        return Term(where, where, where, _fts_probe(text), on_name_index=True)
+    return Term(where, scan, where, _fts_probe(text), on_name_index=True, text_columns=columns)
 
 
 def _pg_text_term(scan: pw.Expression, text: str, column: pw.Field | None) -> Term:
@@ -418,9 +426,11 @@ def negated_term(tok: Token, *, sim_only: bool = False) -> Term:
     test = ~term.row_test
     prefix = _iccid_prefix(tok)
     if prefix is None or not prefix.isprintable() or not is_sqlite():
+        columns = term.text_columns
         return Term(test, test, covered=term.covered, on_name_index=term.on_name_index,
                     tag=(term.tag[0], True) if term.tag else None,
-                    eid=(term.eid[0], True) if term.eid else None)
+                    eid=(term.eid[0], True) if term.eid else None,
+                    text_columns=(columns[0], columns[1], True) if columns else None)
     outside = _outside_range(Endpoint.iccid, prefix, set_only=sim_only)
     driver = outside & test
     return Term(test, test, driver, _sql(Endpoint.select(pw.SQL("1")).where(outside)))
