@@ -274,10 +274,14 @@ SQLITE_TRIGRAMS: list[str] = [
 #: text and tags match.
 SQLITE_SEARCH_INDEXES: list[str] = [
     "CREATE INDEX IF NOT EXISTS endpoint_name_text ON endpoint (name, id, reference, tags)",
-    # Schema 9: an EID or IMSI condition tested on each endpoint reads these alone.
+]
+
+#: Schema 9, SQLite only, created with ``INDEXES`` (a bulk load keeps them as rows arrive):
+#: an EID or IMSI condition tested on each endpoint reads the first two alone; the third
+#: lists the few endpoints whose name or reference the trigram list cannot cover.
+SQLITE_INDEXES: list[str] = [
     "CREATE INDEX IF NOT EXISTS sim_endpoint_eid ON sim (endpoint_id, eid)",
     "CREATE INDEX IF NOT EXISTS imsi_sim_imsi ON imsi (sim_id, imsi)",
-    # Schema 9: the few endpoints whose name or reference the trigram list cannot cover.
     f"CREATE INDEX IF NOT EXISTS endpoint_odd_text ON endpoint (id) WHERE {ODD_TEXT}",
 ]
 
@@ -327,7 +331,7 @@ def create_indexes(*, search: bool = True) -> None:
     """Create the secondary indexes and the substring index, if missing (on SQLite, the
     covering name index too unless ``search`` is False: see ``create_search_indexes``)."""
     if is_sqlite():
-        for sql in INDEXES + SQLITE_FTS + SQLITE_TRIGRAMS:
+        for sql in INDEXES + SQLITE_INDEXES + SQLITE_FTS + SQLITE_TRIGRAMS:
             database.execute_sql(sql)
         apply_text_settings()
         if search:
@@ -436,16 +440,15 @@ def _v8_search_indexes() -> None:
 def _v9_short_text_search() -> None:
     """Version 9, SQLite only: the trigram list of short texts (``SQLITE_TRIGRAMS``), filled
     from the trigram index, and the odd texts' and the SIM side's search indexes
-    (``SQLITE_SEARCH_INDEXES``)."""
+    (``SQLITE_INDEXES``)."""
     if not is_sqlite():
         return
     from . import text_index
 
-    for sql in SQLITE_TRIGRAMS:
+    for sql in SQLITE_TRIGRAMS + SQLITE_INDEXES:
         database.execute_sql(sql)
     if database.table_exists("endpoint_text"):
         text_index.fill_trigrams(database.connection())
-    create_search_indexes()
 
 
 #: version → the function that brings a database from version-1 to version: plain SQL

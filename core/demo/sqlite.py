@@ -212,7 +212,7 @@ class _SqliteBuild:
                 # search table's triggers only after it (a table with triggers is copied
                 # row by row, firing them).
                 # (Not the covering name index: it is sorted once, after the copy.)
-                for sql in models.INDEXES:
+                for sql in models.INDEXES + models.SQLITE_INDEXES:
                     if " ON endpoint " in sql:
                         conn.execute(sql)
                 conn.execute("INSERT INTO main.endpoint SELECT * FROM demo_endpoints.endpoint")
@@ -238,7 +238,7 @@ class _SqliteBuild:
             fleet.operator_rows())
         # The secondary indexes of the tables loaded here cost less kept as rows arrive
         # in their order than sorted afterwards.
-        for sql in models.INDEXES:
+        for sql in models.INDEXES + models.SQLITE_INDEXES:
             if " ON endpoint " not in sql:
                 conn.execute(sql)
         say("SIMs")
@@ -350,7 +350,7 @@ def _worker_main(arguments: str) -> None:
         _insert_endpoints(conn, fleet, lambda _message: None)
         # Not the covering name index: the trigram index's rebuild would read the rows
         # through it, in name order, and write many segments (ids must come in order).
-        for sql in models.INDEXES:
+        for sql in models.INDEXES + models.SQLITE_INDEXES:
             if " ON endpoint " in sql:
                 conn.execute(sql)
         conn.execute(models.SQLITE_FTS[0])
