@@ -50,7 +50,9 @@ def fleet_words(rng: random.Random, picks: int = 200) -> dict[str, list[str]]:
         "name": [n for n, _, _ in rows if n],
         "ref": [r for _, r, _ in rows if r],
         "iccid": [i for _, _, i in rows if i],
-        "imsi": [i for (i,) in Imsi.select(Imsi.imsi).where(Imsi.sim.in_(sims)).tuples()],
+        # In a stated order: the set must not change with the indexes the database has.
+        "imsi": [i for (i,) in Imsi.select(Imsi.imsi).where(Imsi.sim.in_(sims))
+                 .order_by(Imsi.sim, Imsi.position).tuples()],
         "eid": [e for (e,) in Sim.select(Sim.eid).where(Sim.id.in_(sims)
                                                         & Sim.eid.is_null(False)).tuples()],
         "tag": sorted({t for (t,) in EndpointTag.select(EndpointTag.tag)
