@@ -418,6 +418,12 @@ def _rarest_first(found: list[Term], seen: Sample, sort: str) -> pw.Expression:
     return tests
 
 
+def _word_prefix(term: Term) -> str:
+    """The ICCID prefix of a free word of digits (``Term.either``): its range's low end."""
+    assert term.either is not None and term.either[0].probe is not None
+    return str(term.either[0].probe[1][0])
+
+
 def _split_iccid_word(found: list[Term], f: Filter, sort: str, key: Key | None, limit: int,
                       reverse: bool, cross: int) -> list[tuple[Any, ...]] | None:
     """Sorted by ICCID, a free word of digits whose ICCID prefix is common and whose text
@@ -427,13 +433,17 @@ def _split_iccid_word(found: list[Term], f: Filter, sort: str, key: Key | None, 
     of time."""
     if sort != "iccid" or not is_sqlite():
         return None
-    word = next((k for k, t in enumerate(found) if t.either is not None), None)
-    if word is None:
-        return None
-    either = found[word].either
-    assert either is not None
-    prefix, text = either
-    if text.driver is None or text.probe is None or probe(text, cross) >= cross:
+    # The longest word first (the rarest, and the cheapest to probe): the first whose
+    # text is rare splits.
+    words = sorted((k for k, t in enumerate(found) if t.either is not None),
+                   key=lambda k: -len(_word_prefix(found[k])))
+    for word in words:
+        either = found[word].either
+        assert either is not None
+        prefix, text = either
+        if text.driver is not None and text.probe is not None and probe(text, cross) < cross:
+            break
+    else:
         return None
     others = [t.row_test for k, t in enumerate(found) if k != word]
     base = Endpoint.select(*_ROW_COLUMNS)
