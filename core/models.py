@@ -247,18 +247,23 @@ INDEXES: list[str] = [
 #: stays (the list only needs to hold every one in use). The trigrams of a text are
 #: read from its first TRIGRAM_SPAN positions: a longer one is an odd text.
 TRIGRAM_SPAN = 256
-_POSITIONS = "'[" + ",".join(str(k) for k in range(1, TRIGRAM_SPAN + 1)) + "]'"
+#: The positions 1 … TRIGRAM_SPAN as a JSON list, each written in four characters
+#: ("  1,  2, …, 256"): a trigger takes the first ``4 × (length − 2) − 1`` of them, the
+#: positions of one text's trigrams, and reads no more of the list than that.
+_POSITIONS = "'" + ",".join(f"{k:>3}" for k in range(1, TRIGRAM_SPAN + 1)) + "'"
 #: A name or reference with no trigram (fewer than three characters), or with some past
 #: TRIGRAM_SPAN: the endpoints ``endpoint_odd_text`` lists.
 ODD_TEXT = (f"length(name) NOT BETWEEN 3 AND {TRIGRAM_SPAN + 2} OR length(reference) IN (1, 2)"
             f" OR length(reference) > {TRIGRAM_SPAN + 2}")
-_NEW_TRIGRAMS = (
-    "INSERT OR IGNORE INTO endpoint_trigram (term)"
-    f" SELECT lower(substr(new.name, p.value, 3)) FROM json_each({_POSITIONS}) AS p"
-    " WHERE p.value <= length(new.name) - 2"
-    f" UNION SELECT lower(substr(new.reference, p.value, 3)) FROM json_each({_POSITIONS}) AS p"
-    " WHERE p.value <= length(new.reference) - 2;"
-)
+
+
+def _trigrams_of(column: str) -> str:
+    return (f"SELECT lower(substr(new.{column}, p.value, 3)) FROM json_each('[' || "
+            f"substr({_POSITIONS}, 1, 4 * (length(new.{column}) - 2) - 1) || ']') AS p")
+
+
+_NEW_TRIGRAMS = ("INSERT OR IGNORE INTO endpoint_trigram (term) " + _trigrams_of("name")
+                 + " UNION ALL " + _trigrams_of("reference") + ";")
 SQLITE_TRIGRAMS: list[str] = [
     "CREATE TABLE IF NOT EXISTS endpoint_trigram (term TEXT PRIMARY KEY) WITHOUT ROWID",
     "CREATE TRIGGER IF NOT EXISTS endpoint_trigram_ai AFTER INSERT ON endpoint BEGIN "

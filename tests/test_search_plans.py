@@ -269,6 +269,7 @@ def test_a_short_text_is_found_in_names_written_after_the_build_and_in_odd_lengt
     assert chosen.kind == "sparse" and dict(chosen.matches)[0] == 2
     made = records.create_endpoint(actor, name="Unit-QJ7", reference="r-short", tags="odd")
     shortest = records.create_endpoint(actor, name="k", reference="", tags="odd")
+    three = records.create_endpoint(actor, name="Qzv", reference="jx-", tags="odd")
     # Renamed: its new trigrams are listed by the trigger on a text edit.
     renamed = Endpoint.get(Endpoint.name == ODD_NAMES[0])
     Endpoint.update(name="Élan-wy").where(Endpoint.id == renamed.id).execute()
@@ -276,7 +277,8 @@ def test_a_short_text_is_found_in_names_written_after_the_build_and_in_odd_lengt
     long_id = Endpoint.get(Endpoint.name == ODD_NAMES[1]).id
     Endpoint.update(reference="-" * 300 + "vq").where(Endpoint.id == long_id).execute()
     for search, wanted in (("qj", made.id), ("QJ", made.id), ("k", shortest.id),
-                           ("wy", renamed.id), ("ref:VQ", long_id)):
+                           ("wy", renamed.id), ("ref:VQ", long_id), ("ZV", three.id),
+                           ("x-", three.id)):
         f = Filter(search=search)
         for plan in ("sparse", "auto", "dense"):
             assert wanted in {r.id for r in page(f, "id", limit=1000, plan=plan)}, search
