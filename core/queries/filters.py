@@ -242,9 +242,9 @@ class Term:
     tag: tuple[str, bool] | None = None
     #: An ``eid:`` token: its prefix, and whether it is negated.
     eid: tuple[str, bool] | None = None
-    #: A free text tested by ``LIKE``: its test on the name, on the reference, and whether
-    #: it is negated (``row_test`` is the first or the second, or neither when negated);
-    #: the planner may test the reference first.
+    #: A free text tested by ``LIKE``: its test on the name, its test on the reference,
+    #: and whether it is negated (``row_test`` is the two OR'd, or that negated); the
+    #: planner may test the reference first.
     text_columns: tuple[pw.Expression, pw.Expression, bool] | None = None
 
 
