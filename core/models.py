@@ -251,10 +251,10 @@ TRIGRAM_SPAN = 256
 #: ("  1,  2, …, 256"): a trigger takes the first ``4 × (length − 2) − 1`` of them, the
 #: positions of one text's trigrams, and reads no more of the list than that.
 _POSITIONS = "'" + ",".join(f"{k:>3}" for k in range(1, TRIGRAM_SPAN + 1)) + "'"
-#: A name or reference with no trigram (fewer than three characters), or with some past
-#: TRIGRAM_SPAN: the endpoints ``endpoint_odd_text`` lists.
-ODD_TEXT = (f"length(name) NOT BETWEEN 3 AND {TRIGRAM_SPAN + 2} OR length(reference) IN (1, 2)"
-            f" OR length(reference) > {TRIGRAM_SPAN + 2}")
+#: A name or reference of one or two characters (no trigram), or with some past
+#: TRIGRAM_SPAN: the endpoints ``endpoint_odd_text`` lists (an empty one holds no text).
+ODD_TEXT = (f"length(name) IN (1, 2) OR length(name) > {TRIGRAM_SPAN + 2}"
+            f" OR length(reference) IN (1, 2) OR length(reference) > {TRIGRAM_SPAN + 2}")
 
 
 def _trigrams_of(column: str) -> str:

@@ -264,8 +264,10 @@ def test_a_short_text_is_found_in_names_written_after_the_build_and_in_odd_lengt
 ) -> None:
     actor = auth.Actor("admin", Role.ADMIN)
     assert page(Filter(search="qj"), "name") == []
+    records.create_endpoint(actor, name="", reference="", tags="odd")
     chosen = planner.choose_plan(terms(Filter(search="qj")), 50)
-    # Only the endpoints whose texts have no trigram ("ab", "x") are candidates.
+    # Only the endpoints whose texts have no trigram ("ab", "x") are candidates; an empty
+    # name or reference holds nothing.
     assert chosen.kind == "sparse" and dict(chosen.matches)[0] == 2
     made = records.create_endpoint(actor, name="Unit-QJ7", reference="r-short", tags="odd")
     shortest = records.create_endpoint(actor, name="k", reference="", tags="odd")
