@@ -438,6 +438,8 @@ class VirtualList(ListKeys, ScrollView, can_focus=True):
 
     def set_sort_indicator(self, key: str, descending: bool) -> None:
         """Show which column the list is sorted by, and which way."""
+        if (key, descending) == (self.sort_key, self.sort_descending):
+            return  # a new filter: nothing to draw until its rows come
         self.sort_key, self.sort_descending = key, descending
         self.refresh_lines(int(self.scroll_y), 1)
         self.refresh()
@@ -860,9 +862,16 @@ class VirtualList(ListKeys, ScrollView, can_focus=True):
         message.stop()
         if message.generation != self.generation:
             return
+        cursor, read_to = self.cursor, self._base + len(self._rows)
         self._set_count(message.count)
-        self._update_virtual_size()
-        self.refresh()
+        # Drawn again only when the lines change: the line after the rows read (a
+        # placeholder until counted), the empty list's message, the clamped cursor.
+        # Rows on screen stay as they are: the scrollbar alone shows the count.
+        redraw = (message.count == 0 or self.cursor != cursor
+                  or int(self.scroll_y) + self._page_height() > read_to)
+        self._update_virtual_size(lines_unchanged=not redraw)
+        if redraw:
+            self.refresh()
         self._plan()
 
     def _set_count(self, count: int, *, announce: bool = True) -> None:
@@ -892,11 +901,20 @@ class VirtualList(ListKeys, ScrollView, can_focus=True):
 
     # --- geometry ---------------------------------------------------------------------
 
-    def _update_virtual_size(self) -> None:
+    def _update_virtual_size(self, *, lines_unchanged: bool = False) -> None:
         rows = self._extent()
         if self._count is None and not self._at_end:
             rows += 1
-        self.virtual_size = Size(self.size.width, rows + 1)
+        size = Size(self.size.width, rows + 1)
+        if size == self.virtual_size:
+            return
+        if (lines_unchanged and self.show_vertical_scrollbar
+                and size.height > self.container_size.height):
+            # Only the scrollbar changes (the count came): no layout, no line redrawn.
+            self.set_reactive(VirtualList.virtual_size, size)
+            self._scroll_update(size)
+            return
+        self.virtual_size = size
 
     def on_resize(self, event: events.Resize) -> None:
         self._layout_width = -1
