@@ -185,6 +185,8 @@ def probe(term: Term, cap: int) -> int:
     smaller of the two)."""
     assert term.probe is not None
     sql, params = term.probe
+    if term.probe_seconds is not None and not is_sqlite():
+        return pg_plan.count_within(sql, params, cap, term.probe_seconds)
     cursor = database.execute_sql(f"SELECT count(*) FROM ({sql} LIMIT {int(cap)}) AS probe",
                                   params)
     return int(cursor.fetchone()[0])
@@ -434,9 +436,12 @@ def _tag_lists() -> list[str] | None:
     """Every distinct value of the endpoints' tags column (a fleet has few: one per kind
     of vehicle), skipping along its index; None when there are more than TAG_LISTS."""
     found: list[str] = []
-    sql = "SELECT tags FROM endpoint INDEXED BY endpoint_tags WHERE tags > ? ORDER BY tags LIMIT 1"
+    # PostgreSQL reads the (tags, id) index for these by itself.
+    hint = "INDEXED BY endpoint_tags " if is_sqlite() else ""
+    sql = (f"SELECT tags FROM endpoint {hint}WHERE tags > {database.param} "
+           "ORDER BY tags LIMIT 1")
     last = ""
-    first = database.execute_sql("SELECT 1 FROM endpoint INDEXED BY endpoint_tags "
+    first = database.execute_sql(f"SELECT 1 FROM endpoint {hint}"
                                  "WHERE tags = '' LIMIT 1").fetchone()
     if first is not None:
         found.append("")
@@ -454,7 +459,7 @@ def _tag_sets(found: list[Term]) -> list[Term]:
     that hold every wanted tag and none of the others, an index range each, so that tags
     common alone but rare together are counted, and drive, at once."""
     tagged = [t for t in found if t.tag is not None]
-    if len(tagged) < 2 or not is_sqlite():
+    if len(tagged) < 2:
         return found
     lists = _tag_lists()
     if lists is None:

@@ -240,6 +240,9 @@ class Term:
     either: tuple[Term, Term] | None = None
     #: A tag token: the tag, and whether it is negated.
     tag: tuple[str, bool] | None = None
+    #: PostgreSQL: the probe's time limit, past which the condition counts as dense (an
+    #: index whose dense entries cost more to count than a walk to find).
+    probe_seconds: float | None = None
 
 
 def _sql(query: pw.Query) -> tuple[str, tuple[Any, ...]]:
@@ -272,6 +275,10 @@ def _text_term(text: str, column: pw.Field | None = None) -> Term:
     return Term(where, row_test, where, _fts_probe(text), on_name_index=True)
 
 
+#: How long the probe of a two-character text may count before it is taken as dense.
+PAIRS_PROBE_SECONDS = 0.01
+
+
 def _pg_text_term(scan: pw.Expression, text: str, column: pw.Field | None) -> Term:
     """PostgreSQL: the ids pg_trgm's indexes over ``endpoint_text`` hold (three characters
     or more), as a driver and a probe. The test of one row is the ``ILIKE`` over
@@ -279,6 +286,14 @@ def _pg_text_term(scan: pw.Expression, text: str, column: pw.Field | None) -> Te
     columns = [Endpoint.name, Endpoint.reference] if column is None else [column]
     tests = [_contains(pg_plan.unindexed(c), text) for c in columns]
     row_test = tests[0] if len(tests) == 1 else tests[0] | tests[1]
+    if pg_plan.pairs_driven(text):
+        # Two characters: the index of doubled characters yields a superset of the rows,
+        # each then tested. Counting a common pair's rows costs more than walking to
+        # them: the probe gives up after PAIRS_PROBE_SECONDS.
+        pattern = _like_pattern(pg_plan.pairs(text))
+        driver = Endpoint.id.in_(pg_plan.pairs_ids(pattern)) & row_test
+        return Term(scan, row_test, driver, pg_plan.pairs_probe(pattern),
+                    probe_seconds=PAIRS_PROBE_SECONDS)
     if not pg_plan.trigram_driven(text):
         return Term(scan, row_test)
     which = None if column is None else column.column_name
@@ -389,7 +404,7 @@ def negated_term(tok: Token, *, sim_only: bool = False) -> Term:
     term = token_term(tok)
     test = ~term.row_test
     prefix = _iccid_prefix(tok)
-    if prefix is None or not prefix.isprintable() or not is_sqlite():
+    if prefix is None or not prefix.isprintable():
         return Term(test, test, covered=term.covered, on_name_index=term.on_name_index,
                     tag=(term.tag[0], True) if term.tag else None)
     outside = _outside_range(Endpoint.iccid, prefix, set_only=sim_only)
