@@ -137,6 +137,14 @@ class OverBudget(Exception):
     """A walk ran past its statement timeout."""
 
 
+def _timed_out(exc: Exception) -> bool:
+    """True when ``exc`` is the server stopping a statement: its timeout, or a cancel
+    (a statement timeout of a millisecond or two can reach the server as the cancel of
+    the statement after it, which PostgreSQL then reports as a user's request)."""
+    text = str(exc)
+    return "statement timeout" in text or "canceling statement due to user request" in text
+
+
 def _run(query: pw.Select, settings: dict[str, str], timeout_ms: int | None
          ) -> list[tuple[Any, ...]]:
     names = list(settings) + (["statement_timeout"] if timeout_ms is not None else [])
@@ -165,7 +173,7 @@ def walk(query: pw.Select, seconds: float | None = None,
     try:
         return _run(query, WALK_SETTINGS, timeout)
     except pw.OperationalError as exc:
-        if timeout is not None and "statement timeout" in str(exc):
+        if timeout is not None and _timed_out(exc):
             raise over() from None
         raise
 
@@ -177,7 +185,7 @@ def count_within(sql: str, params: tuple[Any, ...], cap: int, seconds: float) ->
     try:
         rows = _run_sql(counted, params, max(1, int(seconds * 1000)))
     except pw.OperationalError as exc:
-        if "statement timeout" in str(exc):
+        if _timed_out(exc):
             return cap
         raise
     return int(rows[0][0])
