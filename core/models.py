@@ -403,9 +403,8 @@ def _v8_search_indexes() -> None:
 def _v10_postgres_search_indexes() -> None:
     """Version 10, PostgreSQL only: the ICCID and name sort indexes cover what a search
     tests (``pg.COVERED``: a walk reads no row), and the index of doubled characters
-    finds a text of two characters (``pg.TEXT_INDEXES``). Run ``VACUUM endpoint``
-    afterwards (outside a transaction) so that walks read the index alone at once;
-    autovacuum does it in time."""
+    finds a text of two characters (``pg.TEXT_INDEXES``). ``migrate`` then runs
+    ``VACUUM endpoint`` (outside the transaction) so that walks read the index alone."""
     if is_sqlite():
         return
     from . import pg
@@ -434,3 +433,7 @@ def migrate() -> None:
             Setting.insert(key="schema_version", value=str(version)).on_conflict(
                 conflict_target=[Setting.key], update={Setting.value: str(version)}
             ).execute()
+    if not is_sqlite() and current < 10 <= SCHEMA_VERSION and not database.in_transaction():
+        # Version 10's covering indexes answer a walk alone once the visibility map is
+        # set: a VACUUM, which no transaction may hold.
+        database.execute_sql("VACUUM endpoint")

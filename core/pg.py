@@ -60,8 +60,10 @@ COVERED = "reference, state, group_id, tags, last_activity"
 
 #: One index per keyset sort of core.queries (``ORDER BY <columns>, id``).
 SORT_INDEXES: list[str] = [
-    f"CREATE INDEX IF NOT EXISTS endpoint_iccid_id ON endpoint (iccid, id) INCLUDE (name, {COVERED})",
-    f"CREATE INDEX IF NOT EXISTS endpoint_name_id ON endpoint (name, id) INCLUDE (iccid, {COVERED})",
+    "CREATE INDEX IF NOT EXISTS endpoint_iccid_id ON endpoint (iccid, id)"
+    f" INCLUDE (name, {COVERED})",
+    "CREATE INDEX IF NOT EXISTS endpoint_name_id ON endpoint (name, id)"
+    f" INCLUDE (iccid, {COVERED})",
     "CREATE INDEX IF NOT EXISTS endpoint_state_iccid_id ON endpoint (state, iccid, id)",
     "CREATE INDEX IF NOT EXISTS endpoint_tags_id ON endpoint (tags, id)",
     "CREATE INDEX IF NOT EXISTS endpoint_last_activity_id ON endpoint (last_activity, id)",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -326,7 +327,8 @@ def _upper(prefix: str) -> str | None:
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
-def _ranges_outside(column: pw.Field, prefix: str, excluded: list[str]) -> pw.Expression:
+def _ranges_outside(column: pw.Field, prefix: str, excluded: Sequence[str]
+                    ) -> pw.Expression:
     """``column`` starts with ``prefix`` and with none of ``excluded``, as index ranges
     (an OR of ``>= low AND < high``): the ranges of the prefix less those of the others."""
     def below(a: str, b: str | None) -> bool:  # a < b, None being past every value
@@ -357,7 +359,7 @@ def _ranges_outside(column: pw.Field, prefix: str, excluded: list[str]) -> pw.Ex
     return out
 
 
-def token_term(tok: Token, excluded: list[str] = ()) -> Term:  # type: ignore[assignment]
+def token_term(tok: Token, excluded: Sequence[str] = ()) -> Term:
     """The forms of one search token, not negated (``Term``); ``excluded``: the prefixes of
     the same field (``imsi:``, ``eid:``) negated elsewhere in the search, which its driver
     leaves out of its index ranges (an ``eid:8 -eid:8904903`` drives on what is left)."""

@@ -15,9 +15,9 @@ from simdeck.core import auth, db, demo, records
 from simdeck.core.lifecycle import Role
 from simdeck.core.models import Endpoint, EndpointTag, Imsi, Sim
 from simdeck.core.queries import Filter, page, pg_plan
-from tests.conftest import _drop_pg_database, _fresh_pg_database
 from simdeck.core.queries import endpoints as planner
 from simdeck.core.queries.filters import terms
+from tests.conftest import _drop_pg_database, _fresh_pg_database
 from tests.test_search_plans import (  # noqa: F401 - collected here, on PostgreSQL
     NOW,
     ODD_NAMES,
