@@ -74,9 +74,11 @@ def trigram_driven(text: str) -> bool:
 
 def pairs_driven(text: str) -> bool:
     """True when the index of doubled characters can yield the rows holding ``text``: two
-    letters or digits (``ab`` doubled, ``aabb``, holds the trigrams ``aab`` and ``abb``;
-    a character pg_trgm skips, such as ``-``, would leave none)."""
-    return len(text) == 2 and text.isalnum() and _PAIRS_INDEX in _text_indexes()
+    ASCII letters or digits (``ab`` doubled, ``aabb``, holds the trigrams ``aab`` and
+    ``abb``; a character pg_trgm skips, such as ``-``, or a letter it may skip under the
+    server's locale, would leave none, and its index scan would read every entry)."""
+    return (len(text) == 2 and text.isascii() and text.isalnum()
+            and _PAIRS_INDEX in _text_indexes())
 
 
 def pairs(text: str) -> str:
