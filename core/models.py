@@ -22,7 +22,7 @@ import peewee as pw
 from .db import database, is_sqlite
 from .lifecycle import JobStatus
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 
 def utcnow() -> dt.datetime:
@@ -456,12 +456,26 @@ def _v9_short_text_search() -> None:
         text_index.fill_trigrams(database.connection())
 
 
+def _v10_postgres_search_indexes() -> None:
+    """Version 10, PostgreSQL only: the ICCID and name sort indexes cover what a search
+    tests (``pg.COVERED``: a walk reads no row), and the index of doubled characters
+    finds a text of two characters (``pg.TEXT_INDEXES``). ``migrate`` then runs
+    ``VACUUM endpoint`` (outside the transaction) so that walks read the index alone."""
+    if is_sqlite():
+        return
+    from . import pg
+
+    pg.cover_sort_indexes()
+    pg.create_text_indexes()
+
+
 #: version → the function that brings a database from version-1 to version: plain SQL
 #: statements on the bound database, run in one transaction with the version's bump.
 MIGRATIONS: dict[int, Callable[[], None]] = {
     2: _v2_job_item_indexes, 3: _v3_import_rows, 4: _v4_postgres, 5: _v5_saved_views,
     6: _v6_screen_indexes, 7: _v7_postgres_write_indexes, 8: _v8_search_indexes,
     9: _v9_short_text_search,
+    10: _v10_postgres_search_indexes,
 }
 
 
@@ -476,3 +490,7 @@ def migrate() -> None:
             Setting.insert(key="schema_version", value=str(version)).on_conflict(
                 conflict_target=[Setting.key], update={Setting.value: str(version)}
             ).execute()
+    if not is_sqlite() and current < 10 <= SCHEMA_VERSION and not database.in_transaction():
+        # Version 10's covering indexes answer a walk alone once the visibility map is
+        # set: a VACUUM, which no transaction may hold.
+        database.execute_sql("VACUUM endpoint")

@@ -192,6 +192,12 @@ def is_interrupted(exc: BaseException) -> bool:
     )
 
 
+def read_lightly() -> None:
+    """For a thread that only reads pages for a screen: its SQLite connections keep a
+    smaller page cache and spill sorts to a temporary file (``db.LIGHT_PRAGMAS``)."""
+    _db.read_lightly()
+
+
 def close_connection() -> None:
     """Close this thread's connection, if it is open; a failure to close is not reported."""
     try:

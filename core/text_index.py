@@ -20,13 +20,21 @@ completely in the known format, on a connection of its own (FTS5 caches the stru
 per connection and reloads it when another connection commits).
 
 ``tidy`` is the maintenance a quiet moment can afford: ``optimize`` (one segment), then
-the lift.
+the lift. ``tidy_store`` is that for an operator (``simdeck db tidy``, from cron at a
+quiet hour): admins only, SQLite only, and it refuses rather than waits long when
+another writer holds the database.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import time
 from dataclasses import dataclass
+
+from .auth import Actor
+from .db import describe, is_postgres, sqlite_path
+from .errors import Busy, Refused
+from .lifecycle import Role
 
 #: The index's merge settings, kept in its ``_config`` table: merge small segments in
 #: steps of eight, and at once only when a level holds 32 of them.
@@ -127,11 +135,11 @@ def structure(conn: sqlite3.Connection, table: str = TABLE) -> Structure | None:
     return decode(bytes(row[0])) if row and row[0] is not None else None
 
 
-def lift(path: str, table: str = TABLE) -> bool:
+def lift(path: str, table: str = TABLE, *, timeout: float = 5.0) -> bool:
     """Move the segments of an index built or optimized in bulk (all on one level, none
     being merged) to ``LIFT_LEVEL``; True when it did. Opens its own connection to
     ``path``."""
-    conn = sqlite3.connect(path, isolation_level=None, timeout=5)
+    conn = sqlite3.connect(path, isolation_level=None, timeout=timeout)
     try:
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -164,6 +172,92 @@ def tidy(path: str, table: str = TABLE) -> bool:
     finally:
         conn.close()
     return lift(path, table)
+
+
+@dataclass(frozen=True)
+class Tidied:
+    """What ``tidy_store`` found and did."""
+
+    database: str
+    #: Segments and the levels holding them before (None: a structure not known here).
+    segments: int | None
+    levels: int | None
+    #: True when the index was already one lifted segment: nothing was written.
+    already: bool
+    lifted: bool
+    seconds: float
+
+    def message(self) -> str:
+        """One line for the operator."""
+        if self.already:
+            return (f"The search index of {self.database} is already tidy (one segment, out "
+                    f"of the merges' reach): nothing to do ({self.seconds:.1f} s).")
+        before = (f"{self.segments} segment{'s' if self.segments != 1 else ''} on "
+                  f"{self.levels} level{'s' if self.levels != 1 else ''}"
+                  if self.segments is not None else "its segments")
+        after = ("lifted out of the merges' reach" if self.lifted
+                 else "not lifted (its structure is not one this version knows)")
+        return (f"Tidied the search index of {self.database}: {before} merged into one, "
+                f"{after}, in {self.seconds:.1f} s.")
+
+
+def _used(found: Structure) -> list[int]:
+    return [i for i, segs in enumerate(found.levels) if segs]
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def tidy_store(actor: Actor, url: str, *, wait: float = 5.0, table: str = TABLE) -> Tidied:
+    """Merge the trigram index into one segment and lift it (``tidy``), for an admin.
+
+    Refused on PostgreSQL (its trigram indexes need nothing of the kind). Waits at most
+    ``wait`` seconds for the write lock, then refuses with nothing changed; once it has
+    the lock it holds it for the merge (seconds at a million endpoints)."""
+    actor.require(Role.ADMIN, "tidy the search index")
+    shown = describe(url)
+    if is_postgres(url):
+        raise Refused("nothing to tidy on PostgreSQL: its trigram indexes (pg_trgm) are kept "
+                      "by PostgreSQL itself (autovacuum); simdeck db tidy is for SQLite")
+    path = str(sqlite_path(url))
+    busy = (f"the database {shown} is busy: another writer (an operator's change, a bulk "
+            "job, an import) holds it; nothing was changed, run it again at a quieter "
+            "moment or wait longer with --wait SECONDS")
+    started = time.monotonic()
+    conn = sqlite3.connect(path, isolation_level=None, timeout=wait)
+    try:
+        found = structure(conn, table)
+        if (found is not None and _used(found) == [LIFT_LEVEL] and found.segments == 1
+                and not any(found.merging)):
+            return Tidied(shown, 1, 1, True, False, time.monotonic() - started)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if _is_busy(exc):
+                raise Busy(busy) from None
+            raise
+        try:
+            conn.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    finally:
+        conn.close()
+    try:
+        lifted = lift(path, table, timeout=wait)
+    except sqlite3.OperationalError as exc:
+        if not _is_busy(exc):
+            raise
+        raise Busy(f"the search index of {shown} was merged into one segment, but another "
+                   "writer took the database before it could be lifted out of the merges' "
+                   "reach; run it again at a quieter moment") from None
+    segments = found.segments if found is not None else None
+    levels = len(_used(found)) if found is not None else None
+    return Tidied(shown, segments, levels, False, lifted, time.monotonic() - started)
 
 
 #: The list of the index's distinct trigrams (models.SQLITE_TRIGRAMS).

@@ -208,6 +208,39 @@ def test_a_version_7_database_gets_the_search_index_and_the_merge_settings(blank
     assert len(rows) == queries.count(Filter(search="a"))
 
 
+def test_a_version_8_database_gets_postgresql_s_covering_and_pair_indexes(blank: str) -> None:
+    db.open_database(blank)
+    models.create_schema()
+    admin = auth.login(user="admin")
+    _fill(admin)
+    if not db.is_sqlite():
+        # Schema 8's sort indexes, without the covered columns, and no pair index.
+        for name, column in (("endpoint_iccid_id", "iccid"), ("endpoint_name_id", "name")):
+            db.database.execute_sql(f"DROP INDEX {name}")
+            db.database.execute_sql(f"CREATE INDEX {name} ON endpoint ({column}, id)")
+        db.database.execute_sql("DROP INDEX IF EXISTS endpoint_text_pairs")
+    models.Setting.update(value="8").where(models.Setting.key == "schema_version").execute()
+    db.database.close()
+
+    store.open_store(blank)
+
+    assert models.schema_version() == models.SCHEMA_VERSION
+    if not db.is_sqlite():
+        found = dict(db.database.execute_sql(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN "
+            "('endpoint_iccid_id', 'endpoint_name_id', 'endpoint_text_pairs')").fetchall())
+        assert "INCLUDE (name, reference, state" in found["endpoint_iccid_id"]
+        assert "INCLUDE (iccid, reference, state" in found["endpoint_name_id"]
+        assert "simdeck_pairs" in found["endpoint_text_pairs"]
+    # A two-character search reads the rows the plain query reads.
+    names = [str(n) for (n,) in models.Endpoint.select(models.Endpoint.name).tuples()]
+    pair = next(n[k:k + 2] for n in names for k in range(len(n) - 1) if n[k:k + 2].isalnum())
+    for text in (pair, pair.swapcase(), "a"):
+        rows = queries.page(Filter(search=text), "name", limit=500)
+        assert rows == queries.page(Filter(search=text), "name", limit=500, plan="plain")
+        assert len(rows) == queries.count(Filter(search=text))
+
+
 def test_a_version_8_database_gets_the_trigram_list_and_finds_short_texts(blank: str) -> None:
     db.open_database(blank)
     models.create_schema()

@@ -4,16 +4,20 @@ reach of the merges an operator's edit sets off, with every search still right."
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
-from simdeck.core import db, demo, models, records, text_index
+from simdeck.core import auth, db, demo, models, records, text_index
 from simdeck.core.auth import Actor
 from simdeck.core.lifecycle import Role
 from simdeck.core.queries import Filter, page
+from simdeck.tui import cli
 
 NOW = dt.datetime(2025, 11, 21, 4, 40)
 ADMIN = Actor("admin", Role.ADMIN)
@@ -112,3 +116,102 @@ def test_the_record_round_trips_and_an_unknown_one_is_left_alone(built: str) -> 
     finally:
         conn.close()
     assert models.schema_version() == models.SCHEMA_VERSION
+
+
+# --- simdeck db tidy -------------------------------------------------------------------
+
+
+def tidy(path: str, *args: str) -> Result:
+    result = CliRunner().invoke(cli.main, ["--db", path, "db", "tidy", *args])
+    assert "Traceback" not in result.output
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
+
+
+def searches(path: str) -> dict[str, list[int]]:
+    """What a few searches find, in the list's order (ids)."""
+    db.open_database(path)
+    try:
+        return {text: [r.id for r in page(Filter(search=text), "name", limit=500)]
+                for text in ("VM-EU", "tidy-0", "tidy-05", "WVW", "8944", "ETRON")}
+    finally:
+        db.database.close()
+
+
+@pytest.fixture
+def as_admin(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(auth, "os_user", lambda: "admin")
+
+
+def test_db_tidy_leaves_many_edits_in_one_lifted_segment_and_every_search_the_same(
+    built: str, as_admin: None
+) -> None:
+    for k in range(60):
+        # Each its own transaction, as an operator's edits are: a segment each.
+        records.edit_endpoint(ADMIN, 1 + k % 40, name=f"tidy-{k:03d}")
+    db.database.close()
+    messy = levels(built)
+    assert len(messy) > 1 and text_index.LIFT_LEVEL in messy
+    found = searches(built)
+    assert found["tidy-05"] and found["VM-EU"]
+    segments = sum(len(s) for s in messy.values())
+
+    result = tidy(built)
+    assert result.exit_code == 0, result.output
+    assert re.fullmatch(
+        rf"Tidied the search index of {re.escape(built)}: {segments} segments on "
+        rf"{len(messy)} levels merged into one, lifted out of the merges' reach, in "
+        r"\d+\.\d s\.\n", result.stdout), result.stdout
+    after = levels(built)
+    assert list(after) == [text_index.LIFT_LEVEL] and len(after[text_index.LIFT_LEVEL]) == 1
+    integrity(built)
+    assert searches(built) == found
+
+    again = tidy(built, "--format", "json")
+    assert again.exit_code == 0
+    assert json.loads(again.stdout) | {"seconds": 0} == {
+        "database": built, "segments_before": 1, "levels_before": 1, "already_tidy": True,
+        "lifted": False, "seconds": 0}
+    assert levels(built) == after
+
+
+def test_db_tidy_refuses_while_another_writer_holds_the_database(
+    built: str, as_admin: None
+) -> None:
+    records.edit_endpoint(ADMIN, 1, name="tidy-locked")
+    db.database.close()
+    before = levels(built)
+    writer = sqlite3.connect(built, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("UPDATE endpoint SET name = 'held' WHERE id = 2")
+        result = tidy(built, "--wait", "0.2")
+        assert result.exit_code == 1
+        assert result.stdout == ""
+        assert result.stderr.startswith(f"simdeck: the database {built} is busy: another "
+                                        "writer")
+        assert "nothing was changed" in result.stderr and len(result.stderr.splitlines()) == 1
+        writer.execute("ROLLBACK")
+    finally:
+        writer.close()
+    assert levels(built) == before
+    integrity(built)
+    # Once the writer is gone it runs.
+    assert tidy(built).exit_code == 0
+    assert list(levels(built)) == [text_index.LIFT_LEVEL]
+
+
+def test_db_tidy_is_for_admins(built: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    db.open_database(built)
+    try:
+        auth.add_operator(ADMIN, "olga", "operator")
+    finally:
+        db.database.close()
+    monkeypatch.setattr(auth, "os_user", lambda: "olga")
+    records_before = levels(built)
+    result = tidy(built)
+    assert result.exit_code == 3
+    assert result.stderr == ("simdeck: cannot tidy the search index: olga has the operator "
+                             "role, and this needs admin or above\n")
+    assert levels(built) == records_before

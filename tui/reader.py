@@ -162,6 +162,7 @@ class Reader:
             return None
 
     def _run(self) -> None:
+        store.read_lightly()
         try:
             while True:
                 job = self._take()

@@ -128,6 +128,9 @@ def build_demo(
             postgres.load(fleet, say)
             by_state = fleet.by_state()
             _set_marker(BUILT)
+        # The visibility map, outside the build's transaction: a search's walk of the
+        # covering sort indexes then reads no row (core/pg.py, COVERED).
+        database.execute_sql("VACUUM endpoint")
     say("done")
     sims = endpoints - by_state[State.HOLD.value]
     pool = max(POOL_MIN, round(endpoints * POOL_SHARE))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -246,6 +247,9 @@ class Term:
     #: and whether it is negated (``row_test`` is the two OR'd, or that negated); the
     #: planner may test the reference first.
     text_columns: tuple[pw.Expression, pw.Expression, bool] | None = None
+    #: PostgreSQL: the probe's time limit, past which the condition counts as dense (an
+    #: index whose dense entries cost more to count than a walk to find).
+    probe_seconds: float | None = None
 
 
 def _sql(query: pw.Query) -> tuple[str, tuple[Any, ...]]:
@@ -307,6 +311,12 @@ def _text_term(text: str, column: pw.Field | None = None) -> Term:
     return Term(where, scan, where, _fts_probe(text), on_name_index=True, text_columns=columns)
 
 
+#: How long the probe of a two-character text may count before it is taken as dense.
+PAIRS_PROBE_SECONDS = 0.01
+#: How long the probe of a longer text may count (its trigrams' rows, then each tested).
+TRIGRAM_PROBE_SECONDS = 0.015
+
+
 def _pg_text_term(scan: pw.Expression, text: str, column: pw.Field | None) -> Term:
     """PostgreSQL: the ids pg_trgm's indexes over ``endpoint_text`` hold (three characters
     or more), as a driver and a probe. The test of one row is the ``ILIKE`` over
@@ -314,12 +324,23 @@ def _pg_text_term(scan: pw.Expression, text: str, column: pw.Field | None) -> Te
     columns = [Endpoint.name, Endpoint.reference] if column is None else [column]
     tests = [_contains(pg_plan.unindexed(c), text) for c in columns]
     row_test = tests[0] if len(tests) == 1 else tests[0] | tests[1]
+    if pg_plan.pairs_driven(text):
+        # Two characters: the index of doubled characters yields a superset of the rows,
+        # each then tested. Counting a common pair's rows costs more than walking to
+        # them: the probe gives up after PAIRS_PROBE_SECONDS.
+        pattern = _like_pattern(pg_plan.pairs(text))
+        driver = Endpoint.id.in_(pg_plan.pairs_ids(pattern)) & row_test
+        return Term(scan, row_test, driver, pg_plan.pairs_probe(pattern),
+                    probe_seconds=PAIRS_PROBE_SECONDS)
     if not pg_plan.trigram_driven(text):
         return Term(scan, row_test)
     which = None if column is None else column.column_name
     ids = pg_plan.text_ids(_like_pattern(text), which)
     driver = Endpoint.id.in_(ids)
-    return Term(driver, row_test, driver, pg_plan.text_probe(_like_pattern(text), which))
+    # A text whose trigrams are common (``Z-05``: `` 05``) costs its probe the whole of
+    # their rows: past TRIGRAM_PROBE_SECONDS it counts as dense.
+    return Term(driver, row_test, driver, pg_plan.text_probe(_like_pattern(text), which),
+                probe_seconds=TRIGRAM_PROBE_SECONDS)
 
 
 def _prefix_term(column: pw.Field, prefix: str, indexed: bool = True) -> Term:
@@ -334,8 +355,49 @@ def _indexed_term(cond: pw.Expression, covered: bool = False) -> Term:
     return Term(cond, cond, cond, _sql(Endpoint.select(pw.SQL("1")).where(cond)), covered)
 
 
-def token_term(tok: Token) -> Term:
-    """The forms of one search token, not negated (``Term``)."""
+def _upper(prefix: str) -> str | None:
+    """The first value after every one that starts with ``prefix`` (None: no end)."""
+    if prefix[-1] == chr(0x10FFFF):
+        return None
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def _ranges_outside(column: pw.Field, prefix: str, excluded: Sequence[str]
+                    ) -> pw.Expression:
+    """``column`` starts with ``prefix`` and with none of ``excluded``, as index ranges
+    (an OR of ``>= low AND < high``): the ranges of the prefix less those of the others."""
+    def below(a: str, b: str | None) -> bool:  # a < b, None being past every value
+        return b is None or a < b
+
+    spans: list[tuple[str, str | None]] = [(prefix, _upper(prefix))]
+    for other in excluded:
+        cut_low, cut_high = other, _upper(other)
+        kept: list[tuple[str, str | None]] = []
+        for low, high in spans:
+            left_high = cut_low if below(cut_low, high) else high
+            if below(low, left_high) and left_high is not None:
+                kept.append((low, left_high))
+            elif left_high is None:
+                kept.append((low, None))
+            if cut_high is not None:
+                right_low = max(low, cut_high)
+                if below(right_low, high):
+                    kept.append((right_low, high))
+        spans = kept
+    if not spans:
+        return NOTHING
+    parts = [(column >= lo) & (column < hi) if hi is not None else column >= lo
+             for lo, hi in spans]
+    out = parts[0]
+    for part in parts[1:]:
+        out = out | part
+    return out
+
+
+def token_term(tok: Token, excluded: Sequence[str] = ()) -> Term:
+    """The forms of one search token, not negated (``Term``); ``excluded``: the prefixes of
+    the same field (``imsi:``, ``eid:``) negated elsewhere in the search, which its driver
+    leaves out of its index ranges (an ``eid:8 -eid:8904903`` drives on what is left)."""
     fld, value = tok.field, tok.value
     if fld in ("state", "group"):
         return _indexed_term(_token_condition(tok), covered=True)
@@ -361,6 +423,11 @@ def token_term(tok: Token) -> Term:
         row_test = pw.fn.EXISTS(
             Sim.select(pw.SQL("1")).join(Imsi, on=(Imsi.sim == Sim.id))
             .where((Sim.endpoint == Endpoint.id) & rng))
+        if excluded:
+            left = _ranges_outside(Imsi.imsi, _digits(value), excluded)
+            driver = _sim_endpoints(Sim.id.in_(Imsi.select(Imsi.sim).where(left))) & row_test
+            return Term(cond, row_test, driver, _sql(Imsi.select(pw.SQL("1")).where(left)),
+                        needs_sim=True)
         return Term(cond, row_test, cond, _sql(Imsi.select(pw.SQL("1")).where(rng)),
                     needs_sim=True)
     if fld == "eid":
@@ -370,6 +437,10 @@ def token_term(tok: Token) -> Term:
         cond = _token_condition(tok)
         row_test = pw.fn.EXISTS(
             Sim.select(pw.SQL("1")).where((Sim.endpoint == Endpoint.id) & rng))
+        if excluded:
+            left = _ranges_outside(Sim.eid, _digits(value), excluded)
+            return Term(cond, row_test, _sim_endpoints(left) & row_test,
+                        _sql(Sim.select(pw.SQL("1")).where(left)), needs_sim=True)
         return Term(cond, row_test, cond, _sql(Sim.select(pw.SQL("1")).where(rng)),
                     needs_sim=True, eid=(_digits(value), False))
     if fld == "imei":
@@ -393,7 +464,12 @@ def token_term(tok: Token) -> Term:
             return Term(where, row_test)
         probe = (iccid.probe[0] + " UNION ALL " + text.probe[0], iccid.probe[1] + text.probe[1])
         assert iccid.driver is not None
-        return Term(where, row_test, iccid.driver | text.driver, probe, either=(iccid, text))
+        driver = iccid.driver | text.driver
+        if not is_sqlite():
+            # PostgreSQL reads an OR of two indexes' matches by neither: one set of ids.
+            driver = Endpoint.id.in_(Endpoint.select(Endpoint.id).where(iccid.where)
+                                     | Endpoint.select(Endpoint.id).where(text.driver))
+        return Term(where, row_test, driver, probe, either=(iccid, text))
     return text
 
 
@@ -425,7 +501,7 @@ def negated_term(tok: Token, *, sim_only: bool = False) -> Term:
     term = token_term(tok)
     test = ~term.row_test
     prefix = _iccid_prefix(tok)
-    if prefix is None or not prefix.isprintable() or not is_sqlite():
+    if prefix is None or not prefix.isprintable():
         columns = term.text_columns
         return Term(test, test, covered=term.covered, on_name_index=term.on_name_index,
                     tag=(term.tag[0], True) if term.tag else None,
@@ -449,7 +525,11 @@ def terms(f: Filter) -> list[Term]:
     if f.terminated_before:
         out.append(_indexed_term(Endpoint.terminated_at <= f.terminated_before))
     tokens = tokenize(f.search)
-    positive = [token_term(tok) if not tok.negated else None for tok in tokens]
+    negated = {fld: [p for t in tokens if t.negated and t.field == fld
+                     and (p := _digits(t.value)) and p.isprintable()]
+               for fld in ("imsi", "eid")}
+    positive = [token_term(tok, negated.get(tok.field or "", [])) if not tok.negated
+                else None for tok in tokens]
     sim_only = any(t is not None and t.needs_sim for t in positive)
     for tok, term in zip(tokens, positive, strict=True):
         out.append(term if term is not None else negated_term(tok, sim_only=sim_only))

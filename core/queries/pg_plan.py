@@ -26,6 +26,7 @@ from typing import Any
 
 import peewee as pw
 
+from .. import pg
 from ..db import database
 
 #: Planner settings of a walk of the sort index: no other way to read the page is cheap.
@@ -37,31 +38,66 @@ SCAN_SETTINGS = {"enable_indexscan": "off", "enable_indexonlyscan": "off",
 MATCHES_SETTINGS = {"enable_seqscan": "off"}
 
 _TRIGRAM_INDEXES = ("endpoint_text_name_trgm", "endpoint_text_reference_trgm")
+#: The index of names and references with every character doubled (core/pg.py).
+_PAIRS_INDEX = "endpoint_text_pairs"
 #: How long a look at the catalog for the trigram indexes is trusted (a demo built in
 #: this process creates them after its load).
 LOOK_SECONDS = 5.0
-_has_trigrams: dict[int, tuple[float, bool]] = {}
+_seen_indexes: dict[int, tuple[float, frozenset[str]]] = {}
+
+
+def _text_indexes() -> frozenset[str]:
+    """Which of ``endpoint_text``'s indexes exist (looked up at most every LOOK_SECONDS
+    per connection)."""
+    key = id(database.connection())
+    now = time.monotonic()
+    seen = _seen_indexes.get(key)
+    if seen is None or now - seen[0] > LOOK_SECONDS:
+        found = database.execute_sql(
+            "SELECT relname FROM pg_class WHERE relname = ANY(%s) AND relkind = 'i'",
+            ([*_TRIGRAM_INDEXES, _PAIRS_INDEX],)).fetchall()
+        seen = (now, frozenset(str(name) for (name,) in found))
+        _seen_indexes[key] = seen
+    return seen[1]
 
 
 def has_trigram_indexes() -> bool:
-    """True when pg_trgm's indexes over ``endpoint_text`` exist (looked up at most every
-    LOOK_SECONDS per connection)."""
-    key = id(database.connection())
-    now = time.monotonic()
-    seen = _has_trigrams.get(key)
-    if seen is None or now - seen[0] > LOOK_SECONDS:
-        found = database.execute_sql(
-            "SELECT count(*) FROM pg_class WHERE relname = ANY(%s) AND relkind = 'i'",
-            (list(_TRIGRAM_INDEXES),)).fetchone()[0]
-        seen = (now, int(found) == len(_TRIGRAM_INDEXES))
-        _has_trigrams[key] = seen
-    return seen[1]
+    """True when pg_trgm's indexes over ``endpoint_text`` exist."""
+    return set(_TRIGRAM_INDEXES) <= _text_indexes()
 
 
 def trigram_driven(text: str) -> bool:
     """True when pg_trgm's index can yield the rows holding ``text``: three characters or
     more (a shorter text holds no trigram, and its index scan reads every entry)."""
     return len(text) >= 3 and has_trigram_indexes()
+
+
+def pairs_driven(text: str) -> bool:
+    """True when the index of doubled characters can yield the rows holding ``text``: two
+    ASCII letters or digits (``ab`` doubled, ``aabb``, holds the trigrams ``aab`` and
+    ``abb``; a character pg_trgm skips, such as ``-``, or a letter it may skip under the
+    server's locale, would leave none, and its index scan would read every entry)."""
+    return (len(text) == 2 and text.isascii() and text.isalnum()
+            and _PAIRS_INDEX in _text_indexes())
+
+
+def pairs(text: str) -> str:
+    """``text`` with every character doubled, as ``simdeck_pairs`` writes it."""
+    return "".join(c + c for c in text)
+
+
+def pairs_ids(pattern: str) -> pw.SQL:
+    """The ids of the endpoints whose doubled name or reference is ``ILIKE`` ``pattern``
+    (``%aabb%`` for ``ab``): a superset of those holding ``ab``, from one index."""
+    return pw.SQL(f"(SELECT id FROM endpoint_text WHERE {_PAIRS_WHERE})", (pattern,))
+
+
+def pairs_probe(pattern: str) -> tuple[str, tuple[Any, ...]]:
+    """``pairs_ids``'s rows as a probe."""
+    return f"SELECT 1 FROM endpoint_text WHERE {_PAIRS_WHERE}", (pattern,)
+
+
+_PAIRS_WHERE = f"{pg.PAIRS} ILIKE %s ESCAPE '\\'"
 
 
 def _text_where(column: str | None) -> str:
@@ -103,6 +139,14 @@ class OverBudget(Exception):
     """A walk ran past its statement timeout."""
 
 
+def _timed_out(exc: Exception) -> bool:
+    """True when ``exc`` is the server stopping a statement: its timeout, or a cancel
+    (a statement timeout of a millisecond or two can reach the server as the cancel of
+    the statement after it, which PostgreSQL then reports as a user's request)."""
+    text = str(exc)
+    return "statement timeout" in text or "canceling statement due to user request" in text
+
+
 def _run(query: pw.Select, settings: dict[str, str], timeout_ms: int | None
          ) -> list[tuple[Any, ...]]:
     names = list(settings) + (["statement_timeout"] if timeout_ms is not None else [])
@@ -131,9 +175,32 @@ def walk(query: pw.Select, seconds: float | None = None,
     try:
         return _run(query, WALK_SETTINGS, timeout)
     except pw.OperationalError as exc:
-        if timeout is not None and "statement timeout" in str(exc):
+        if timeout is not None and _timed_out(exc):
             raise over() from None
         raise
+
+
+def count_within(sql: str, params: tuple[Any, ...], cap: int, seconds: float) -> int:
+    """``SELECT count(*)`` of ``sql``'s rows, up to ``cap``; ``cap`` when the count runs
+    past ``seconds`` (a condition that dense is walked, not counted)."""
+    counted = f"SELECT count(*) FROM ({sql} LIMIT {int(cap)}) AS probe"
+    try:
+        rows = _run_sql(counted, params, max(1, int(seconds * 1000)))
+    except pw.OperationalError as exc:
+        if _timed_out(exc):
+            return cap
+        raise
+    return int(rows[0][0])
+
+
+def _run_sql(sql: str, params: tuple[Any, ...], timeout_ms: int) -> list[tuple[Any, ...]]:
+    with database.atomic():
+        before = database.execute_sql("SELECT current_setting('statement_timeout')"
+                                      ).fetchone()[0]
+        _set(["statement_timeout"], [str(timeout_ms)])
+        rows = list(database.execute_sql(sql, params).fetchall())
+        _set(["statement_timeout"], [str(before)])
+    return rows
 
 
 def scan(query: pw.Select) -> list[tuple[Any, ...]]:

@@ -3,9 +3,10 @@
 Builds a fresh 1,000,000-endpoint demo database (or reuses one with --reuse), then
 measures the exports (each beside the floor: the store's own export of the same query;
 with --pg URL on PostgreSQL too; --only-exports stops there), the read rows (console
-and store), then the rows that write. Prints one line per row — target, median
-measured, the naive way or the floor where targets.md names one, and the ratio — and
-with --markdown writes the same table for docs/performance.md.
+and store; --only-console the console's alone), then the rows that write. Prints one
+line per row — target, median measured, the naive way or the floor where targets.md
+names one, and the ratio — and with --markdown writes the same table for
+docs/performance.md.
 """
 
 from __future__ import annotations
@@ -73,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only-bulk", action="store_true",
                         help="only the bulk rows and another operator's wait during one; with "
                         "--pg on a copy of that PostgreSQL database alone (pg_copy)")
+    parser.add_argument("--only-console", action="store_true",
+                        help="only the console rows (start, cursor, paging, End, filter "
+                        "keystrokes, memory), each beside Textual's DataTable")
     parser.add_argument("--only-screens", action="store_true",
                         help="only what each screen reads before it shows (screen_rows.py)")
     args = parser.parse_args(argv)
@@ -105,6 +109,12 @@ def main(argv: list[str] | None = None) -> int:
 
         step("each screen's reads, on a copy with 1,000,000 audit events")
         figures += screen_rows.all_rows(path, tmp)
+        return report(figures, args.markdown, tmp, started)
+    if args.only_console:
+        from . import console_rows
+
+        step("console rows (list, cursor, paging, filter, memory, DataTable)")
+        figures += console_rows.all_rows(path, tmp)
         return report(figures, args.markdown, tmp, started)
     if args.only_search:
         from . import search_rows

@@ -96,3 +96,30 @@ async def test_counts_of_a_bigger_fleet_stay_on_one_line_at_120_columns(
         assert "Suspended 1,154" in text and "Terminated 971" in text and "20k" in text
         assert "\n" not in text and len(text) <= counts.size.width - 2
         assert counts.size.height == 1
+
+
+async def test_estimated_counts_of_a_big_fleet_stay_on_one_line_and_the_list_keeps_its_size(
+    fleet_db: str, make_app: Any
+) -> None:
+    """An estimate (marked ≈) of four-digit counts in every state at 120 columns: rounded
+    to thousands rather than folded onto a second line, which pushed the list down a
+    line while the exact count ran and back up when it came."""
+    from simdeck.core.lifecycle import STATES
+
+    app = make_app(fleet_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        counts = endpoints_screen(app).query_one(StateCounts)
+        lines = the_list(app).size.height
+        many = dict(zip(STATES, (1982, 3059, 1990, 23456, 9926, 5006, 3076, 2518),
+                        strict=True))
+        counts.show(many, total=None, approximate=True)
+        await pilot.pause()
+        text = counts_text(app)
+        assert text.startswith("≈ Hold 2k") and "Terminated 3k" in text and "≈51k" in text
+        assert counts.size.height == 1 and "\n" not in text
+        assert the_list(app).size.height == lines
+        counts.show(many, total=51013)
+        await pilot.pause()
+        assert "Hold 1,982" in counts_text(app) and counts.size.height == 1
+        assert the_list(app).size.height == lines

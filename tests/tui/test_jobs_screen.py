@@ -280,3 +280,31 @@ def test_jobs_120x36(snap_compare: Any, jobs_db: str, make_app: Any) -> None:
 def test_jobs_80x24(snap_compare: Any, jobs_db: str, make_app: Any) -> None:
     assert snap_compare(make_app(jobs_db), terminal_size=(80, 24), run_before=_jobs)
 
+
+
+async def test_a_failed_read_is_said_in_words_and_ctrl_l_reads_again(
+    jobs_db: str, make_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from simdeck.core import jobs as core_jobs
+
+    app = make_app(jobs_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_jobs(pilot)
+        assert screen.table.row_count == 3
+        real = core_jobs.list_jobs
+
+        def locked(limit: int = 100) -> list[dict[str, Any]]:
+            raise sqlite3.OperationalError("database is locked")
+
+        monkeypatch.setattr(core_jobs, "list_jobs", locked)
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: screen.problem is not None)
+        assert "is busy (another operator is writing)" in str(screen.problem)
+        assert "Cannot read" in notes(app) and "Traceback" not in notes(app)
+        assert screen.table.row_count == 3  # what was shown stays
+        monkeypatch.setattr(core_jobs, "list_jobs", real)
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: screen.problem is None)
+        assert screen.table.row_count == 3

@@ -125,3 +125,34 @@ async def test_rows_gone_before_the_window_are_found_out_at_the_top() -> None:
         assert vlist.cursor_row == source.values[source.values.index(previous) - step]
         top = int(vlist.scroll_y)
         assert vlist.visible_rows() == source.values[top : top + len(vlist.visible_rows())]
+
+
+async def test_end_draws_the_last_page_read_ahead_and_a_change_reads_it_again() -> None:
+    source = ListSource(list(range(0, 20_000, 2)))
+    app = ListApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        vlist = app.query_one(VirtualList)
+        vlist.focus()
+        vlist.set_source(source)
+        # Once counted, the last page is read in the background, while the operator reads.
+        await wait_for(pilot, lambda: vlist.count == 10_000 and "last" in source.calls
+                       and app.reader.idle)
+        await pilot.pause()
+        source.calls.clear()
+        vlist.action_last()
+        # At once, with no read: the last rows are on screen, the cursor on the last one.
+        assert not vlist.reading and source.calls == []
+        assert vlist.cursor_row == 19_998 and vlist.visible_rows()[-1] == 19_998
+        bottom = vlist.size.height - 1
+        assert vlist.render_line(bottom).text.split() == ["19998", str(19_998 ** 2)]
+        await pilot.press("home")
+        await wait_for(pilot, lambda: vlist.cursor_row == 0 and not vlist.reading)
+        # Another operator adds rows at the end: the refresh forgets the page read ahead,
+        # and End shows the new last row, not the old one.
+        source.values += [20_000, 20_002]
+        vlist.reload()
+        await wait_for(pilot, lambda: vlist.count == 10_002 and app.reader.idle)
+        await pilot.press("end")
+        await wait_for(pilot, lambda: vlist.cursor_row == 20_002 and not vlist.reading)
+        assert vlist.visible_rows()[-2:] == [20_000, 20_002]
+        assert vlist.render_line(bottom).text.split() == ["20002", str(20_002 ** 2)]

@@ -19,6 +19,7 @@ from simdeck.tui.cli import (  # noqa: F401
     settings,
     sims,
     support,
+    upkeep,
     users,
 )
 from simdeck.tui.cli.root import main

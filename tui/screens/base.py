@@ -105,6 +105,22 @@ class BaseScreen(Debounce, Screen[None]):
                 raise error from None
             raise
 
+    def read_and_show(self, fn: Callable[[], T], show: Callable[[T], None]) -> None:
+        """Read ``fn`` on the reader thread, then ``show`` its result: how a table screen
+        (Groups, Jobs, Settings) reads what it lists. A newer read replaces one still
+        waiting; a failure is said in words (``report_problem``) until a read works again."""
+
+        async def run() -> None:
+            try:
+                found = await self.read(fn)
+            except Exception as exc:  # the reader's error, in words, never a traceback
+                self.report_problem(explain(exc, self.app.database_name))
+                return
+            self.problem = None
+            show(found)
+
+        self.run_worker(run(), exclusive=True, group=f"{type(self).__name__}-read")
+
     def refused(self, title: str, error: SimdeckError) -> None:
         """Say why core refused, in its words."""
         self.notify(error.message, title=title, severity="error", timeout=8)

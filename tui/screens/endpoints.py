@@ -269,8 +269,10 @@ class EndpointsScreen(Chords, EndpointForms, EndpointActions):
     def watch_filter(self) -> None:
         if not self.is_mounted:
             return
-        # Marks held as a filter are drawn against the filter shown.
-        self.endpoint_list.refresh_rows()
+        if self.marks.filter is not None:
+            # Marks held as a filter are drawn against the filter shown (the rendered
+            # rows are kept by whether they are marked: only drawn again, not rendered).
+            self.endpoint_list.refresh()
         if self._started:
             self._apply_source()
 

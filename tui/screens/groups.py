@@ -20,7 +20,6 @@ from simdeck.core import identifiers, offers, queries, records
 from simdeck.core.errors import SimdeckError, ValidationError
 from simdeck.core.queries import Filter
 from simdeck.core.sanitize import printable
-from simdeck.core.store import explain
 from simdeck.tui import keys
 from simdeck.tui.format import number, plural, safe
 from simdeck.tui.screens.base import BaseScreen
@@ -198,16 +197,12 @@ class GroupsScreen(BaseScreen):
 
     # --- reading ----------------------------------------------------------------------
 
-    @work(exclusive=True, group="groups-read")
-    async def _load(self) -> None:
-        try:
-            groups = await self.read(queries.groups_with_counts)
-        except Exception as exc:  # shown in words, never a traceback
-            self.report_problem(explain(exc, self.app.database_name))
-            return
+    def _load(self) -> None:
+        self.read_and_show(queries.groups_with_counts, self._show)
+
+    def _show(self, groups: list[dict[str, Any]]) -> None:
         self.groups = groups
         self._loaded = True
-        self.problem = None
         self._fill()
 
     @property

@@ -129,13 +129,10 @@ class JobsScreen(BaseScreen):
         """Read the jobs again now."""
         self.refresh_data()
 
-    @work(exclusive=True, group="jobs-read")
-    async def _load(self) -> None:
-        try:
-            jobs = await self.read(core_jobs.list_jobs)
-        except Exception as exc:  # the reader's error, in words
-            self.report_problem(str(exc))
-            return
+    def _load(self) -> None:
+        self.read_and_show(core_jobs.list_jobs, self._show)
+
+    def _show(self, jobs: list[dict[str, Any]]) -> None:
         self.jobs = list(jobs)
         self._loaded = True
         self._fill()

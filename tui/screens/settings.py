@@ -81,13 +81,10 @@ class SettingsScreen(BaseScreen):
         """Read the settings again now."""
         self.refresh_data()
 
-    @work(exclusive=True, group="settings-read")
-    async def _load(self) -> None:
-        try:
-            found = await self.read(settings.all_settings)
-        except Exception as exc:  # the reader's error, in words
-            self.report_problem(str(exc))
-            return
+    def _load(self) -> None:
+        self.read_and_show(settings.all_settings, self._show)
+
+    def _show(self, found: list[dict[str, Any]]) -> None:
         self.settings = list(found)
         self._fill()
 

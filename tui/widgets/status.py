@@ -118,6 +118,16 @@ def compact(n: int) -> str:
     return f"{n / 1_000_000:.1f}M"
 
 
+def rough(n: int) -> str:
+    """An estimate in at most four characters: ``1,982`` → ``2k`` (never more precise
+    than it is)."""
+    if n < 1000:
+        return number(n)
+    if n < 1_000_000:
+        return f"{round(n / 1000)}k"
+    return f"{n / 1_000_000:.1f}M"
+
+
 class StateCounts(Static):
     """How many endpoints of the current filter are in each state; a click filters by it."""
 
@@ -148,8 +158,10 @@ class StateCounts(Static):
             # An estimate is never shown to the unit (it is not that precise), and is
             # marked once at the start of the line and on the total.
             lead = [("≈ ", "bold $text-warning")]
+            # The last forms round to thousands: the estimate's line is no longer than
+            # the exact one's (a line that wrapped moved the list down and back up).
             forms = [(compact, " endpoints, estimated"), (compact, " endpoints"),
-                     (compact, ""), (compact, "")]
+                     (compact, ""), (rough, ""), (rough, "")]
         for form, (fmt, suffix) in enumerate(forms):
             # The last form, for the narrowest lines, also closes the gaps to one space.
             gap = " " if form == len(forms) - 1 else "  "

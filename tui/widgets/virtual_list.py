@@ -30,7 +30,7 @@ the cursor re-renders two rows and scrolling one.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
@@ -47,7 +47,7 @@ from textual.timer import Timer
 
 from simdeck.core.sanitize import printable
 from simdeck.tui import keys
-from simdeck.tui.reader import COUNTS, URGENT, Reader
+from simdeck.tui.reader import BACKGROUND, COUNTS, URGENT, Reader
 from simdeck.tui.widgets.list_keys import CHORD_G, ListKeys
 
 #: Rows read per page, and the most rows the window keeps.
@@ -256,6 +256,13 @@ class VirtualList(ListKeys, ScrollView, can_focus=True):
             self.generation = generation
             self.count = count
 
+    class _TailRead(Message):
+        def __init__(self, generation: int, epoch: int, window: _Window) -> None:
+            super().__init__()
+            self.generation = generation
+            self.epoch = epoch
+            self.window = window
+
     class _Error(Message):
         def __init__(self, ticket: int, generation: int, error: BaseException) -> None:
             super().__init__()
@@ -313,6 +320,13 @@ class VirtualList(ListKeys, ScrollView, can_focus=True):
         self._styles: dict[str, Style] = {}
         self._slot = f"vlist-{id_of(self)}"
         self._count_slot = self._slot + "-count"
+        self._tail_slot = self._slot + "-tail"
+        #: The last page, read ahead once the count is known, so End is pure drawing.
+        self._tail: _Window | None = None
+        #: What the tail was read for: (generation, ``_data_epoch``); None when not asked.
+        self._tail_for: tuple[int, int] | None = None
+        #: Moves on whenever rows may have changed (a new source, a live refresh).
+        self._data_epoch = 0
 
     # --- what the owner calls ---------------------------------------------------------
 
@@ -354,6 +368,7 @@ class VirtualList(ListKeys, ScrollView, can_focus=True):
         self._together = None
         self._stale = True
         self._want_end = False
+        self._forget_tail()
         self.reader.discard(self._count_slot)
         if anchor is not None and old is not None:
             self._request_refresh(anchor_row=anchor, anchor_ident=old.ident(anchor), line=line)
@@ -390,6 +405,7 @@ class VirtualList(ListKeys, ScrollView, can_focus=True):
             return False
         self._refresh_wanted = True
         self._together = together
+        self._forget_tail()
         if self._stale:
             self._together = None
             self.set_source(self.source)
@@ -422,6 +438,8 @@ class VirtualList(ListKeys, ScrollView, can_focus=True):
 
     def set_sort_indicator(self, key: str, descending: bool) -> None:
         """Show which column the list is sorted by, and which way."""
+        if (key, descending) == (self.sort_key, self.sort_descending):
+            return  # a new filter: nothing to draw until its rows come
         self.sort_key, self.sort_descending = key, descending
         self.refresh_lines(int(self.scroll_y), 1)
         self.refresh()
@@ -617,6 +635,66 @@ class VirtualList(ListKeys, ScrollView, can_focus=True):
             want = max(limit, bottom - end + margin)
             last_key = self.source.key(self._rows[-1])
             self._request("after", partial(_read_after, key=last_key, base=end, limit=want))
+        else:
+            self._read_tail_ahead()
+
+    # --- the last page, read ahead ----------------------------------------------------
+
+    def _read_tail_ahead(self) -> None:
+        """Read the last page in the background (once per query and change), so that End
+        draws it at once instead of waiting for it."""
+        count, source = self._count, self.source
+        if source is None or self._stale or count is None or self._at_end:
+            return
+        want = (self.generation, self._data_epoch)
+        if self._tail_for == want or count <= self._limit():
+            return
+        self._tail_for, self._tail = want, None
+        generation, epoch = want
+
+        def deliver(result: Any, error: BaseException | None) -> None:
+            if error is None:
+                self.post_message(self._TailRead(generation, epoch, result))
+
+        self.reader.submit(
+            self._tail_slot, partial(_read_last, source, limit=self._limit(), count=count),
+            deliver, priority=BACKGROUND, interruptible=True,
+        )
+
+    def on_virtual_list__tail_read(self, message: _TailRead) -> None:
+        message.stop()
+        if (message.generation, message.epoch) == self._tail_for == (
+            self.generation, self._data_epoch
+        ):
+            self._tail = message.window
+            # Drawn now, while the operator reads: End then only shows these strips.
+            self.call_later(self._draw_ahead, message.window)
+
+    def _draw_ahead(self, window: _Window) -> None:
+        if window is not self._tail or not self.is_mounted:
+            return
+        base = self._styles.get("")
+        if base is None:
+            base = self._styles[""] = self.rich_style
+        width, rows = self.size.width, window.rows
+        for offset in range(max(0, len(rows) - self._page_height()), len(rows)):
+            self._strip(rows[offset], offset == len(rows) - 1, width, base)
+
+    def _use_tail(self, count: int) -> bool:
+        """Show the last page read ahead, if it is still the last page of ``count`` rows."""
+        tail = self._tail
+        if (tail is None or tail.count != count
+                or self._tail_for != (self.generation, self._data_epoch)):
+            return False
+        self._apply(replace(tail, rows=list(tail.rows)), False)
+        return True
+
+    def _forget_tail(self) -> None:
+        """The rows may have changed: the last page read ahead is read again when needed."""
+        self._data_epoch += 1
+        self._tail = None
+        self._tail_for = None
+        self.reader.discard(self._tail_slot)
 
     def _jump(self, top: int) -> None:
         count = self._count
@@ -627,7 +705,8 @@ class VirtualList(ListKeys, ScrollView, can_focus=True):
         elif count is None:
             return
         elif top + height >= count - limit // 2:
-            self._request("last", partial(_read_last, limit=limit, count=count))
+            if not self._use_tail(count):
+                self._request("last", partial(_read_last, limit=limit, count=count))
         else:
             self._request(
                 "seek", partial(_read_seek, start=max(0, top - height), limit=limit, count=count)
@@ -783,9 +862,16 @@ class VirtualList(ListKeys, ScrollView, can_focus=True):
         message.stop()
         if message.generation != self.generation:
             return
+        cursor, read_to = self.cursor, self._base + len(self._rows)
         self._set_count(message.count)
-        self._update_virtual_size()
-        self.refresh()
+        # Drawn again only when the lines change: the line after the rows read (a
+        # placeholder until counted), the empty list's message, the clamped cursor.
+        # Rows on screen stay as they are: the scrollbar alone shows the count.
+        redraw = (message.count == 0 or self.cursor != cursor
+                  or int(self.scroll_y) + self._page_height() > read_to)
+        self._update_virtual_size(lines_unchanged=not redraw)
+        if redraw:
+            self.refresh()
         self._plan()
 
     def _set_count(self, count: int, *, announce: bool = True) -> None:
@@ -815,11 +901,20 @@ class VirtualList(ListKeys, ScrollView, can_focus=True):
 
     # --- geometry ---------------------------------------------------------------------
 
-    def _update_virtual_size(self) -> None:
+    def _update_virtual_size(self, *, lines_unchanged: bool = False) -> None:
         rows = self._extent()
         if self._count is None and not self._at_end:
             rows += 1
-        self.virtual_size = Size(self.size.width, rows + 1)
+        size = Size(self.size.width, rows + 1)
+        if size == self.virtual_size:
+            return
+        if (lines_unchanged and self.show_vertical_scrollbar
+                and size.height > self.container_size.height):
+            # Only the scrollbar changes (the count came): no layout, no line redrawn.
+            self.set_reactive(VirtualList.virtual_size, size)
+            self._scroll_update(size)
+            return
+        self.virtual_size = size
 
     def on_resize(self, event: events.Resize) -> None:
         self._layout_width = -1
@@ -932,15 +1027,18 @@ class VirtualList(ListKeys, ScrollView, can_focus=True):
         row = self._row_at(index)
         if row is None:
             return self._placeholder(width, base, index)
-        cursor = index == self.cursor
+        return self._strip(row, index == self.cursor, width, base)
+
+    def _strip(self, row: Any, cursor: bool, width: int, base: Style) -> Strip:
+        """The row drawn, from the cache when it was drawn before (by its values, wherever
+        it was on screen: a far jump back finds its rows drawn)."""
         marked = self.show_marks and self.is_marked(row)
         now = self.clock() if self.clock else 0.0
         key = (row, cursor, marked, width, int(now // 30))
         strip = self._strips.get(key)
-        if strip is not None:
-            return strip
-        strip = self._render_row(row, cursor, marked, width, base, now)
-        self._strips.set(key, strip)
+        if strip is None:
+            strip = self._render_row(row, cursor, marked, width, base, now)
+            self._strips.set(key, strip)
         return strip
 
     def _render_row(
