@@ -19,8 +19,8 @@ levels, each a list of segments). The lift is done only when the record is read 
 completely in the known format, on a connection of its own (FTS5 caches the structure
 per connection and reloads it when another connection commits).
 
-``tidy`` is the maintenance a quiet moment can afford: ``optimize`` (one segment), then
-the lift. ``tidy_store`` is that for an operator (``simdeck db tidy``, from cron at a
+``tidy_store`` is the maintenance a quiet moment can afford: ``optimize`` (one
+segment), then the lift, for an admin (``simdeck db tidy``, from cron at a
 quiet hour): admins only, SQLite only, and it refuses rather than waits long when
 another writer holds the database.
 """
@@ -163,17 +163,6 @@ def lift(path: str, table: str = TABLE, *, timeout: float = 5.0) -> bool:
         conn.close()
 
 
-def tidy(path: str, table: str = TABLE) -> bool:
-    """At a quiet moment: merge the whole index into one segment, then lift it. Holds the
-    write lock for the merge (seconds at a million endpoints)."""
-    conn = sqlite3.connect(path, isolation_level=None, timeout=30)
-    try:
-        conn.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
-    finally:
-        conn.close()
-    return lift(path, table)
-
-
 @dataclass(frozen=True)
 class Tidied:
     """What ``tidy_store`` found and did."""
@@ -211,7 +200,7 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
 
 
 def tidy_store(actor: Actor, url: str, *, wait: float = 5.0, table: str = TABLE) -> Tidied:
-    """Merge the trigram index into one segment and lift it (``tidy``), for an admin.
+    """Merge the trigram index into one segment (``optimize``) and lift it, for an admin.
 
     Refused on PostgreSQL (its trigram indexes need nothing of the kind). Waits at most
     ``wait`` seconds for the write lock, then refuses with nothing changed; once it has
