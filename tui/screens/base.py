@@ -17,7 +17,7 @@ from textual import events, getters, on
 from textual.reactive import var
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input
-from textual.worker import WorkerFailed
+from textual.worker import Worker, WorkerFailed
 
 from simdeck.core import db, offers
 from simdeck.core.auth import Actor
@@ -105,7 +105,7 @@ class BaseScreen(Debounce, Screen[None]):
                 raise error from None
             raise
 
-    def read_and_show(self, fn: Callable[[], T], show: Callable[[T], None]) -> None:
+    def read_and_show(self, fn: Callable[[], T], show: Callable[[T], None]) -> Worker[None]:
         """Read ``fn`` on the reader thread, then ``show`` its result: how a table screen
         (Groups, Jobs, Settings) reads what it lists. A newer read replaces one still
         waiting; a failure is said in words (``report_problem``) until a read works again."""
@@ -119,7 +119,8 @@ class BaseScreen(Debounce, Screen[None]):
             self.problem = None
             show(found)
 
-        self.run_worker(run(), exclusive=True, group=f"{type(self).__name__}-read")
+        # The function, not a coroutine: a read replaced before it starts is never begun.
+        return self.run_worker(run, exclusive=True, group=f"{type(self).__name__}-read")
 
     def refused(self, title: str, error: SimdeckError) -> None:
         """Say why core refused, in its words."""
