@@ -265,3 +265,34 @@ async def test_gg_typed_in_one_burst(big_db: str, make_app: Any) -> None:
         for _ in range(2):
             app.post_message(events.Key("g", "g"))
         await wait_for(pilot, lambda: the_list(app).cursor == 0)
+
+
+async def test_a_search_typed_in_one_burst_is_searched(fleet_db: str, make_app: Any) -> None:
+    """``/st`` queued at once (typed fast, or over a slow link): every letter reaches the
+    search box, none runs as a key of the list (``s`` sorts, ``t`` terminates)."""
+    app = make_app(fleet_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        for key, character in [("slash", "/"), ("s", "s"), ("t", "t")]:
+            app.post_message(events.Key(key, character))
+        box = app.screen.query_one("#filter-search", Input)
+        await wait_for(pilot, lambda: box.value == "st")
+        assert app.focused is box
+        assert endpoints_screen(app).sort == "name"
+        assert app.screen is endpoints_screen(app)  # no dialog opened
+
+
+async def test_a_filter_typed_in_one_burst_on_the_sims_and_audit_screens(
+    fleet_db: str, make_app: Any
+) -> None:
+    app = make_app(fleet_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        for screen_key, box_id in (("2", "#sims-search"), ("4", "#audit-endpoint")):
+            await pilot.press("escape", screen_key)  # out of the box, to the screen
+            await pilot.pause(0.3)
+            for key, character in [("slash", "/"), ("8", "8"), ("9", "9")]:
+                app.post_message(events.Key(key, character))
+            box = app.screen.query_one(box_id, Input)
+            await wait_for(pilot, lambda box=box: box.value == "89")
+            assert app.focused is box

@@ -305,6 +305,7 @@ class AuditScreen(BaseScreen):
     """The audit trail, newest first, filtered by endpoint, actor, action and time."""
 
     TITLE_TEXT = "Audit"
+    SLASH_ACTION = "focus_audit_filters"
     AUTO_FOCUS = "#audit-list"
     BINDINGS: ClassVar = keys.bindings(keys.AUDIT)
     COMMAND_SCOPES: ClassVar = (keys.AUDIT, keys.LIST)

@@ -48,6 +48,10 @@ class BaseScreen(Debounce, Screen[None]):
     #: The title the top bar shows.
     TITLE_TEXT = ""
 
+    #: The action ``/`` runs here (into the screen's search or filter box), taken as it is
+    #: typed, as ``:`` is: see ``_burst_keys``.
+    SLASH_ACTION: str | None = None
+
     #: What went wrong with the last read (None when it worked); the status line shows it.
     problem: var[str | None] = var(None, init=False)
 
@@ -201,20 +205,35 @@ class BaseScreen(Debounce, Screen[None]):
     # --- keys -------------------------------------------------------------------------
 
     @on(events.Key)
-    def _command_line_keys(self, event: events.Key) -> None:
+    def _burst_keys(self, event: events.Key) -> None:
         # Keys reach this screen in the order typed, while bindings run later, at the app:
         # ``:`` opens the command line here, so ``:sims`` typed in one burst is ``:sims``,
-        # and what is typed before the line is up is sent on to it.
+        # and what is typed before the line is up is sent on to it. ``/`` puts the cursor
+        # in the search box here, so ``/st`` in one burst searches ``st``: a letter that
+        # reaches the screen while a box has the cursor was sent to the list before the box
+        # got it (a box keeps every letter it is sent), and is sent on to the box.
         top = self.app.screen
         if isinstance(top, CommandLine) and top is not self:
             if top.take(event):
                 event.stop()
                 event.prevent_default()
             return
-        if event.character == ":" and not isinstance(self.focused, Input):
+        box = self.focused
+        if isinstance(box, Input):
+            if event.is_printable:
+                event.stop()
+                event.prevent_default()
+                box.post_message(events.Key(event.key, event.character))
+            return
+        if event.character == ":":
             event.stop()
             event.prevent_default()
             self.app.action_command_line()
+        elif (event.character == "/" and self.SLASH_ACTION is not None
+              and self.check_action(self.SLASH_ACTION, ()) is not False):
+            event.stop()
+            event.prevent_default()
+            getattr(self, f"action_{self.SLASH_ACTION}")()
 
     # --- roles ------------------------------------------------------------------------
 

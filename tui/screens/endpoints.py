@@ -92,6 +92,7 @@ class EndpointsScreen(Chords, EndpointForms, EndpointActions):
     COMMAND_SCOPES: ClassVar = (keys.ENDPOINTS, keys.LIST)
     AUTO_FOCUS = "#endpoints"
     TITLE_TEXT = "Endpoints"
+    SLASH_ACTION = "focus_search"
     BINDINGS: ClassVar = keys.bindings(keys.ENDPOINTS)
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW, "-wide"), (WIDE, "-huge")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (SHORT, "-tall")]

@@ -276,6 +276,7 @@ class SimsScreen(BaseScreen):
     """Every SIM: the pool and the linked ones, searchable, filtered by status."""
 
     TITLE_TEXT = "SIMs"
+    SLASH_ACTION = "sims_search"
     AUTO_FOCUS = "#sims-list"
     BINDINGS: ClassVar = keys.bindings(keys.SIMS)
     COMMAND_SCOPES: ClassVar = (keys.SIMS, keys.LIST)
