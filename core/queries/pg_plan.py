@@ -20,6 +20,7 @@ leaks into the rest of a transaction.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -170,8 +171,9 @@ def _set(names: list[str], values: list[str]) -> None:
 def walk(query: pw.Select, seconds: float | None = None,
          over: Callable[[], Exception] = OverBudget) -> list[tuple[Any, ...]]:
     """The rows of a walk of the sort index (``query`` orders by the sort columns), stopped
-    with ``over()`` once it has run ``seconds`` (None: no limit)."""
-    timeout = None if seconds is None else max(1, int(seconds * 1000))
+    with ``over()`` once it has run ``seconds`` (None or infinite: no limit, as on SQLite)."""
+    timeout = (None if seconds is None or not math.isfinite(seconds)
+               else max(1, int(seconds * 1000)))
     try:
         return _run(query, WALK_SETTINGS, timeout)
     except pw.OperationalError as exc:

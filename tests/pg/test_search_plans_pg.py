@@ -184,3 +184,10 @@ def test_a_walk_over_its_statement_timeout_is_stopped_and_leaves_no_setting_behi
         assert db.database.execute_sql("SHOW statement_timeout").fetchone()[0] == "0"
         assert db.database.execute_sql("SHOW enable_seqscan").fetchone()[0] == "on"
 
+
+
+def test_a_walk_with_no_finite_budget_reads_its_rows(fleet: dict[str, list[str]]) -> None:
+    """A walk resumed with the sample's estimate of ``inf`` runs to its page, as on SQLite."""
+    query = Endpoint.select(Endpoint.id).order_by(Endpoint.id).limit(3)
+    assert [r[0] for r in pg_plan.walk(query, float("inf"))] == [
+        r.id for r in Endpoint.select(Endpoint.id).order_by(Endpoint.id).limit(3)]
