@@ -29,6 +29,8 @@ from .filters import (
     _where,
     all_of,
     endpoint_ids,
+    in_spans,
+    prefix_spans,
     target_condition,
     terms,
     tokenize,
@@ -521,35 +523,6 @@ def _tag_sets(found: list[Term]) -> list[Term]:
     return [both, *[t for t in found if t.tag is None]]
 
 
-def _prefix_end(prefix: str) -> str | None:
-    """The first string after every one that starts with ``prefix`` (None: no end)."""
-    if prefix[-1] == chr(0x10FFFF):
-        return None
-    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
-
-
-def _eid_ranges(wanted: list[tuple[str, bool]]) -> list[tuple[str, str | None]]:
-    """The EIDs that start with every prefix wanted and with none of the negated ones,
-    as ranges [low, high) (high None: no end); none when the wanted prefixes disagree."""
-    positive = sorted((p for p, negated in wanted if not negated), key=len)
-    longest = positive[-1]
-    if any(not longest.startswith(p) for p in positive):
-        return []
-    ranges: list[tuple[str, str | None]] = [(longest, _prefix_end(longest))]
-    for prefix, negated in wanted:
-        if not negated:
-            continue
-        cut, end = prefix, _prefix_end(prefix)
-        left: list[tuple[str, str | None]] = []
-        for low, high in ranges:  # [low, high) less [cut, end)
-            if low < cut:
-                left.append((low, cut if high is None or cut < high else high))
-            if end is not None and (high is None or end < high):
-                left.append((max(low, end), high))
-        ranges = left
-    return ranges
-
-
 def _eid_sets(found: list[Term]) -> list[Term]:
     """Two or more ``eid:`` tokens, one of them not negated (``eid:8 -eid:8904903200``),
     as one condition: an endpoint has one SIM, so they ask for its EID in the ranges
@@ -560,10 +533,14 @@ def _eid_sets(found: list[Term]) -> list[Term]:
         return found
     if any(t.eid is not None and not t.eid[0].isprintable() for t in eids):
         return found
-    ranges = _eid_ranges([t.eid for t in eids if t.eid is not None])
-    in_ranges = [((Sim.eid >= low) & (Sim.eid < high)) if high is not None else Sim.eid >= low
-                 for low, high in ranges]
-    sims = _any_of(in_ranges) if in_ranges else NOTHING
+    wanted = [t.eid for t in eids if t.eid is not None]
+    # An endpoint's one EID starts with every prefix wanted (so with the longest, if the
+    # others are its prefixes; else nothing matches) and with none of the negated ones.
+    positive = sorted((p for p, negated in wanted if not negated), key=len)
+    longest = positive[-1]
+    spans = ([] if any(not longest.startswith(p) for p in positive)
+             else prefix_spans(longest, [p for p, negated in wanted if negated]))
+    sims = in_spans(Sim.eid, spans)
     cond = Endpoint.id.in_(Sim.select(Sim.endpoint).where(sims & Sim.endpoint.is_null(False)))
     row_test = pw.fn.EXISTS(Sim.select(pw.SQL("1")).where((Sim.endpoint == Endpoint.id) & sims))
     probe_sql = Sim.select(pw.SQL("1")).where(sims).sql()

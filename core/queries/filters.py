@@ -121,14 +121,49 @@ def tokenize(search: str) -> list[Token]:
 NOTHING = pw.SQL("1 = 0")
 
 
+def prefix_end(prefix: str) -> str | None:
+    """The first value after every one that starts with ``prefix`` (None: no end)."""
+    if prefix[-1] == chr(0x10FFFF):
+        return None
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+Span = tuple[str, str | None]
+
+
+def prefix_spans(prefix: str, excluded: Sequence[str] = ()) -> list[Span]:
+    """The values that start with ``prefix`` and with none of ``excluded``, as ranges
+    [low, high) (high None: no end): the prefix's range less each excluded one's."""
+    spans: list[Span] = [(prefix, prefix_end(prefix))]
+    for cut in excluded:
+        end = prefix_end(cut)
+        left: list[Span] = []
+        for low, high in spans:  # [low, high) less [cut, end)
+            if low < cut:
+                left.append((low, cut if high is None or cut < high else high))
+            if end is not None and (high is None or end < high):
+                left.append((max(low, end), high))
+        spans = left
+    return spans
+
+
+def in_spans(column: pw.Field, spans: Sequence[Span]) -> pw.Expression:
+    """``column`` in any of ``spans``, as index ranges (NOTHING for none)."""
+    if not spans:
+        return NOTHING
+    parts = [(column >= low) & (column < high) if high is not None else column >= low
+             for low, high in spans]
+    out = parts[0]
+    for part in parts[1:]:
+        out = out | part
+    return out
+
+
 def _prefix_range(column: pw.Field, prefix: str) -> pw.Expression:
     """``column`` starts with ``prefix``, as an index range (no LIKE, no pattern)."""
     if not prefix or not prefix.isprintable():
         return NOTHING
-    if prefix[-1] == chr(0x10FFFF):
-        return column >= prefix
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return (column >= prefix) & (column < upper)
+    return in_spans(column, prefix_spans(prefix))
 
 
 def _like_escape(text: str) -> str:
@@ -355,45 +390,6 @@ def _indexed_term(cond: pw.Expression, covered: bool = False) -> Term:
     return Term(cond, cond, cond, _sql(Endpoint.select(pw.SQL("1")).where(cond)), covered)
 
 
-def _upper(prefix: str) -> str | None:
-    """The first value after every one that starts with ``prefix`` (None: no end)."""
-    if prefix[-1] == chr(0x10FFFF):
-        return None
-    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
-
-
-def _ranges_outside(column: pw.Field, prefix: str, excluded: Sequence[str]
-                    ) -> pw.Expression:
-    """``column`` starts with ``prefix`` and with none of ``excluded``, as index ranges
-    (an OR of ``>= low AND < high``): the ranges of the prefix less those of the others."""
-    def below(a: str, b: str | None) -> bool:  # a < b, None being past every value
-        return b is None or a < b
-
-    spans: list[tuple[str, str | None]] = [(prefix, _upper(prefix))]
-    for other in excluded:
-        cut_low, cut_high = other, _upper(other)
-        kept: list[tuple[str, str | None]] = []
-        for low, high in spans:
-            left_high = cut_low if below(cut_low, high) else high
-            if below(low, left_high) and left_high is not None:
-                kept.append((low, left_high))
-            elif left_high is None:
-                kept.append((low, None))
-            if cut_high is not None:
-                right_low = max(low, cut_high)
-                if below(right_low, high):
-                    kept.append((right_low, high))
-        spans = kept
-    if not spans:
-        return NOTHING
-    parts = [(column >= lo) & (column < hi) if hi is not None else column >= lo
-             for lo, hi in spans]
-    out = parts[0]
-    for part in parts[1:]:
-        out = out | part
-    return out
-
-
 def token_term(tok: Token, excluded: Sequence[str] = ()) -> Term:
     """The forms of one search token, not negated (``Term``); ``excluded``: the prefixes of
     the same field (``imsi:``, ``eid:``) negated elsewhere in the search, which its driver
@@ -424,7 +420,7 @@ def token_term(tok: Token, excluded: Sequence[str] = ()) -> Term:
             Sim.select(pw.SQL("1")).join(Imsi, on=(Imsi.sim == Sim.id))
             .where((Sim.endpoint == Endpoint.id) & rng))
         if excluded:
-            left = _ranges_outside(Imsi.imsi, _digits(value), excluded)
+            left = in_spans(Imsi.imsi, prefix_spans(_digits(value), excluded))
             driver = _sim_endpoints(Sim.id.in_(Imsi.select(Imsi.sim).where(left))) & row_test
             return Term(cond, row_test, driver, _sql(Imsi.select(pw.SQL("1")).where(left)),
                         needs_sim=True)
@@ -438,7 +434,7 @@ def token_term(tok: Token, excluded: Sequence[str] = ()) -> Term:
         row_test = pw.fn.EXISTS(
             Sim.select(pw.SQL("1")).where((Sim.endpoint == Endpoint.id) & rng))
         if excluded:
-            left = _ranges_outside(Sim.eid, _digits(value), excluded)
+            left = in_spans(Sim.eid, prefix_spans(_digits(value), excluded))
             return Term(cond, row_test, _sim_endpoints(left) & row_test,
                         _sql(Sim.select(pw.SQL("1")).where(left)), needs_sim=True)
         return Term(cond, row_test, cond, _sql(Sim.select(pw.SQL("1")).where(rng)),
@@ -477,9 +473,8 @@ def _outside_range(column: pw.Field, prefix: str, *, set_only: bool) -> pw.Expre
     """``column`` does not start with ``prefix`` (a printable one), as two index ranges;
     ``set_only`` leaves out the empty value (an endpoint without a SIM has ICCID '')."""
     low = (column > "") & (column < prefix) if set_only else column < prefix
-    if prefix[-1] == chr(0x10FFFF):
-        return low
-    return low | (column >= prefix[:-1] + chr(ord(prefix[-1]) + 1))
+    end = prefix_end(prefix)
+    return low if end is None else low | (column >= end)
 
 
 def _iccid_prefix(tok: Token) -> str | None:
