@@ -150,13 +150,20 @@ def _timed_out(exc: Exception) -> bool:
 
 def _run(query: pw.Select, settings: dict[str, str], timeout_ms: int | None
          ) -> list[tuple[Any, ...]]:
-    names = list(settings) + (["statement_timeout"] if timeout_ms is not None else [])
-    values = list(settings.values()) + ([str(timeout_ms)] if timeout_ms is not None else [])
+    if timeout_ms is not None:
+        settings = {**settings, "statement_timeout": str(timeout_ms)}
+    return _under(settings, lambda: list(query.tuples()))
+
+
+def _under(settings: dict[str, str], read: Callable[[], list[tuple[Any, ...]]]
+           ) -> list[tuple[Any, ...]]:
+    """``read()`` with ``settings`` set local to it, each put back after."""
+    names = list(settings)
     with database.atomic():
         before = database.execute_sql(
             "SELECT " + ", ".join(["current_setting(%s)"] * len(names)), names).fetchone()
-        _set(names, values)
-        rows = list(query.tuples())
+        _set(names, list(settings.values()))
+        rows = read()
         # A savepoint released keeps its SET LOCAL: put each back.
         _set(names, [str(v) for v in before])
     return rows
@@ -187,22 +194,13 @@ def count_within(sql: str, params: tuple[Any, ...], cap: int, seconds: float) ->
     past ``seconds`` (a condition that dense is walked, not counted)."""
     counted = f"SELECT count(*) FROM ({sql} LIMIT {int(cap)}) AS probe"
     try:
-        rows = _run_sql(counted, params, max(1, int(seconds * 1000)))
+        rows = _under({"statement_timeout": str(max(1, int(seconds * 1000)))},
+                      lambda: list(database.execute_sql(counted, params).fetchall()))
     except pw.OperationalError as exc:
         if _timed_out(exc):
             return cap
         raise
     return int(rows[0][0])
-
-
-def _run_sql(sql: str, params: tuple[Any, ...], timeout_ms: int) -> list[tuple[Any, ...]]:
-    with database.atomic():
-        before = database.execute_sql("SELECT current_setting('statement_timeout')"
-                                      ).fetchone()[0]
-        _set(["statement_timeout"], [str(timeout_ms)])
-        rows = list(database.execute_sql(sql, params).fetchall())
-        _set(["statement_timeout"], [str(before)])
-    return rows
 
 
 def scan(query: pw.Select) -> list[tuple[Any, ...]]:
