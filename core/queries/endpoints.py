@@ -28,6 +28,7 @@ from .filters import (
     Term,
     _where,
     all_of,
+    any_of,
     endpoint_ids,
     in_spans,
     prefix_spans,
@@ -290,13 +291,6 @@ class Sample:
     columns: dict[int, tuple[float, float]] | None = None
 
 
-def _any_of(conds: list[pw.Expression]) -> pw.Expression:
-    out = conds[0]
-    for c in conds[1:]:
-        out = out | c
-    return out
-
-
 def _sum(cond: pw.Expression | None) -> pw.Node:
     return pw.fn.SUM(pw.Case(None, [(cond, 1)], 0)) if cond is not None else pw.Value(0)
 
@@ -328,21 +322,20 @@ def _sample(found: list[Term], tests: pw.Expression, text: pw.Expression | None,
         columns += [_sum(on_name), _sum(on_reference)]
     # The runs in one statement (its SQL built once: building it costs more than testing
     # a run of rows).
-    in_runs = _any_of([Endpoint.id.between(low, high) for low, high in spans])
+    in_runs = any_of([Endpoint.id.between(low, high) for low, high in spans])
     start = time.perf_counter()
     got = Endpoint.select(*columns).where(in_runs).tuples()[0]
     sums = [int(v or 0) if k != 3 else 0 for k, v in enumerate(got)]
-    firsts = [got[3]] if got[3] is not None else []
+    first = got[3]  # the sample's first match ahead, along the order (None: none)
     rows = sums[0]
     if not rows:
         return Sample(0.0, 0.0, dict.fromkeys(range(len(found)), 0.0), 0.0, math.inf)
     walk = math.inf
     per_row = (time.perf_counter() - start) / rows
-    if firsts:
+    if first is not None:
         # The rows the walk passes before the matches start, each tested (on the covering
         # name index, an entry whose text fails costs a fraction of a row), then the page
         # at the density found.
-        first = max(firsts) if reverse else min(firsts)
         before = col > first if reverse else col < first
         if ahead is not None:
             before = before & ahead

@@ -151,11 +151,15 @@ def in_spans(column: pw.Field, spans: Sequence[Span]) -> pw.Expression:
     """``column`` in any of ``spans``, as index ranges (NOTHING for none)."""
     if not spans:
         return NOTHING
-    parts = [(column >= low) & (column < high) if high is not None else column >= low
-             for low, high in spans]
-    out = parts[0]
-    for part in parts[1:]:
-        out = out | part
+    return any_of([(column >= low) & (column < high) if high is not None else column >= low
+                   for low, high in spans])
+
+
+def any_of(conds: Sequence[pw.Expression]) -> pw.Expression:
+    """The disjunction of ``conds`` (at least one)."""
+    out = conds[0]
+    for c in conds[1:]:
+        out = out | c
     return out
 
 
