@@ -5,28 +5,22 @@ when a name or a reference changes), and the search still finds every change."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 
-from simdeck.core import actions, auth, db, models, records
+from simdeck.core import actions, auth, db, records
 from simdeck.core.actions import Targets
 from simdeck.core.lifecycle import Role
 from simdeck.core.models import Endpoint
 from simdeck.core.queries import Filter, count, page
-from tests.conftest import _drop_pg_database, _fresh_pg_database
 
 ADMIN = auth.Actor("admin", Role.SUPPORT)
 
 
 @pytest.fixture
-def url() -> Iterator[str]:
-    url = _fresh_pg_database()
-    db.open_database(url)
-    models.create_schema()
-    yield url
-    db.database.close()
-    _drop_pg_database(url)
+def url(store: str) -> str:
+    """A fresh, empty PostgreSQL database (this lane's ``store``)."""
+    return store
 
 
 def _text_rows() -> dict[int, tuple[str, str]]:
