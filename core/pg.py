@@ -52,11 +52,26 @@ def group_role(role: Role) -> str:
 REPLACED = ("endpoint_iccid", "endpoint_name", "endpoint_state", "endpoint_last_activity",
             "endpoint_tags")
 
+#: The name and the reference in lower case, in one column the server keeps
+#: (``GENERATED … STORED``): ``lower(name) || U+001F || lower(reference)``. A free text is
+#: tested on it by ``LIKE`` with the pattern in lower case, which is what ``ILIKE`` does
+#: on a UTF-8 database, without folding two strings on every row: a walk of the name
+#: index testing every entry took 1.45 s with two ``ILIKE``s, 0.21 s with this one
+#: ``LIKE`` (1M demo). The separator is a control character, which no name, reference or
+#: search holds: ``%text%`` + U+001F + ``%`` is the name alone, U+001F + ``%text%`` the
+#: reference alone.
+FOLDED = "folded"
+FOLD_SEPARATOR = "\x1f"
+FOLDED_SQL = (
+    f"ALTER TABLE endpoint ADD COLUMN IF NOT EXISTS {FOLDED} text GENERATED ALWAYS AS"
+    " (lower(name) || chr(31) || lower(reference)) STORED"
+)
+
 #: The columns a search tests and a list row shows, beside the ICCID and the name: a walk of
 #: those two orders is an index-only scan that tests every condition on the index entry
 #: and reads no row (``INCLUDE``; the visibility map set by a VACUUM, which the demo
 #: build runs and autovacuum keeps up).
-COVERED = "reference, state, group_id, tags, last_activity"
+COVERED = f"{FOLDED}, state, group_id, tags, last_activity"
 
 #: One index per keyset sort of core.queries (``ORDER BY <columns>, id``).
 SORT_INDEXES: list[str] = [
@@ -186,9 +201,16 @@ def drop_write_only() -> None:
         database.execute_sql(f"DROP INDEX IF EXISTS {name}")
 
 
+def add_folded_column() -> None:
+    """The name and reference in lower case (``FOLDED``), if missing."""
+    database.execute_sql(FOLDED_SQL)
+
+
 def cover_sort_indexes() -> None:
     """The ICCID and name sort indexes again, with the columns a search tests
-    (``COVERED``): a schema before 10 made them without."""
+    (``COVERED``): a schema before 10 made them without, one before 11 with the
+    reference instead of ``FOLDED``."""
+    add_folded_column()
     for name in ("endpoint_iccid_id", "endpoint_name_id"):
         database.execute_sql(f"DROP INDEX IF EXISTS {name}")
     for sql in SORT_INDEXES[:2]:
@@ -429,6 +451,7 @@ def install() -> None:
         "PRIMARY KEY (from_state, to_state))")
     database.execute_sql("DELETE FROM lifecycle_transition")
     database.execute_sql(f"INSERT INTO lifecycle_transition VALUES {_transition_rows()}")
+    add_folded_column()
     install_text_table()
     database.execute_sql(_TRUSTED_SQL)
     database.execute_sql(_MAY_SQL)

@@ -8,7 +8,7 @@ PostgreSQL when SIMDECK_TEST_PG names a server.
 
 from __future__ import annotations
 
-from simdeck.core import auth, db, invariants, jobs, models, queries, store
+from simdeck.core import auth, db, invariants, jobs, models, queries, records, store
 from simdeck.core.actions import Targets, run
 from simdeck.core.lifecycle import JobStatus, State
 from simdeck.core.queries import Filter
@@ -214,10 +214,12 @@ def test_a_version_8_database_gets_postgresql_s_covering_and_pair_indexes(blank:
     admin = auth.login(user="admin")
     _fill(admin)
     if not db.is_sqlite():
-        # Schema 8's sort indexes, without the covered columns, and no pair index.
+        # Schema 8's sort indexes, without the covered columns, and no pair index nor
+        # folded text.
         for name, column in (("endpoint_iccid_id", "iccid"), ("endpoint_name_id", "name")):
             db.database.execute_sql(f"DROP INDEX {name}")
             db.database.execute_sql(f"CREATE INDEX {name} ON endpoint ({column}, id)")
+        db.database.execute_sql("ALTER TABLE endpoint DROP COLUMN folded")
         db.database.execute_sql("DROP INDEX IF EXISTS endpoint_text_pairs")
     models.Setting.update(value="8").where(models.Setting.key == "schema_version").execute()
     db.database.close()
@@ -229,8 +231,8 @@ def test_a_version_8_database_gets_postgresql_s_covering_and_pair_indexes(blank:
         found = dict(db.database.execute_sql(
             "SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN "
             "('endpoint_iccid_id', 'endpoint_name_id', 'endpoint_text_pairs')").fetchall())
-        assert "INCLUDE (name, reference, state" in found["endpoint_iccid_id"]
-        assert "INCLUDE (iccid, reference, state" in found["endpoint_name_id"]
+        assert "INCLUDE (name, folded, state" in found["endpoint_iccid_id"]
+        assert "INCLUDE (iccid, folded, state" in found["endpoint_name_id"]
         assert "simdeck_pairs" in found["endpoint_text_pairs"]
     # A two-character search reads the rows the plain query reads.
     names = [str(n) for (n,) in models.Endpoint.select(models.Endpoint.name).tuples()]
@@ -239,6 +241,45 @@ def test_a_version_8_database_gets_postgresql_s_covering_and_pair_indexes(blank:
         rows = queries.page(Filter(search=text), "name", limit=500)
         assert rows == queries.page(Filter(search=text), "name", limit=500, plan="plain")
         assert len(rows) == queries.count(Filter(search=text))
+
+
+def test_a_version_10_database_gets_postgresql_s_folded_text(blank: str) -> None:
+    db.open_database(blank)
+    models.create_schema()
+    admin = auth.login(user="admin")
+    _fill(admin)
+    if not db.is_sqlite():
+        # Schema 10: the sort indexes cover the reference, and there is no folded text.
+        db.database.execute_sql("ALTER TABLE endpoint DROP COLUMN folded")
+        for name, column, other in (("endpoint_iccid_id", "iccid", "name"),
+                                    ("endpoint_name_id", "name", "iccid")):
+            db.database.execute_sql(
+                f"CREATE INDEX {name} ON endpoint ({column}, id) INCLUDE ({other}, reference, "
+                "state, group_id, tags, last_activity)")
+    models.Setting.update(value="10").where(models.Setting.key == "schema_version").execute()
+    db.database.close()
+
+    store.open_store(blank)
+
+    assert models.schema_version() == models.SCHEMA_VERSION
+    if not db.is_sqlite():
+        found = dict(db.database.execute_sql(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN "
+            "('endpoint_iccid_id', 'endpoint_name_id')").fetchall())
+        assert "INCLUDE (iccid, folded, state" in found["endpoint_name_id"]
+        assert "INCLUDE (name, folded, state" in found["endpoint_iccid_id"]
+    # The server keeps the folded text: a renamed endpoint is found by its new name, in
+    # any case, and no longer by its old one; the reference is found alone by ref:.
+    first = models.Endpoint.select().order_by(models.Endpoint.id).first()
+    old_name = first.name
+    records.edit_endpoint(admin, first.id, name="Zürich-Ölpumpe-7", reference="Ref-Quay-7")
+    for text in ("zürich-öl", "ZÜRICH-ÖL", "name:RICH-ÖLP", "ölpumpe-7 ref:quay", "ay-7"):
+        for sort in ("name", "iccid"):
+            rows = queries.page(Filter(search=text), sort)
+            assert [r.id for r in rows] == [first.id], (text, sort)
+    assert queries.page(Filter(search="ref:zürich"), "name") == []
+    assert queries.page(Filter(search="name:quay"), "name") == []
+    assert first.id not in [r.id for r in queries.page(Filter(search=old_name), "name")]
 
 
 def test_a_version_8_database_gets_the_trigram_list_and_finds_short_texts(blank: str) -> None:

@@ -180,10 +180,19 @@ def _like_pattern(text: str) -> str:
 
 
 def _contains(column: pw.Field, text: str) -> pw.Expression:
-    """Literal substring, case-insensitive, by a scan (for 1 or 2 characters)."""
+    """Literal substring, case-insensitive, tested on the row (no index)."""
+    if not is_sqlite():
+        return pg_plan.folded_contains(_like_pattern(text), column.column_name)
     pattern = _like_pattern(text)
     # Peewee writes ILIKE as LIKE on SQLite (its LIKE would become GLOB, which has no ESCAPE).
     return pw.Expression(column, pw.OP.ILIKE, pw.NodeList((pattern, pw.SQL("ESCAPE '\\'"))))
+
+
+def _holds(text: str) -> pw.Expression:
+    """Name or reference contains ``text``, tested on the row (no index)."""
+    if not is_sqlite():
+        return pg_plan.folded_contains(_like_pattern(text))
+    return _contains(Endpoint.name, text) | _contains(Endpoint.reference, text)
 
 
 def _text_match(text: str) -> pw.Expression:
@@ -199,7 +208,7 @@ def _text_match(text: str) -> pw.Expression:
         return Endpoint.id.in_(sub)
     if not is_sqlite() and pg_plan.trigram_driven(text):
         return Endpoint.id.in_(pg_plan.text_ids(_like_pattern(text)))
-    return _contains(Endpoint.name, text) | _contains(Endpoint.reference, text)
+    return _holds(text)
 
 
 def _digits(text: str) -> str:
@@ -325,6 +334,8 @@ def _text_term(text: str, column: pw.Field | None = None) -> Term:
     """Name or reference (or only ``column``) contains ``text``."""
     if not text.isprintable():
         return Term(NOTHING, NOTHING, on_name_index=True)
+    if not is_sqlite():
+        return _pg_text_term(text, column)
     columns = None
     if column is None:
         on_name, on_reference = _contains(Endpoint.name, text), _contains(Endpoint.reference, text)
@@ -332,8 +343,6 @@ def _text_term(text: str, column: pw.Field | None = None) -> Term:
         columns = (on_name, on_reference, False)
     else:
         scan = _contains(column, text)
-    if not is_sqlite():
-        return _pg_text_term(scan, text, column)
     if len(text) < 3:
         short = _short_text_ids(text)
         if short is None:
@@ -356,23 +365,22 @@ PAIRS_PROBE_SECONDS = 0.01
 TRIGRAM_PROBE_SECONDS = 0.015
 
 
-def _pg_text_term(scan: pw.Expression, text: str, column: pw.Field | None) -> Term:
+def _pg_text_term(text: str, column: pw.Field | None) -> Term:
     """PostgreSQL: the ids pg_trgm's indexes over ``endpoint_text`` hold (three characters
-    or more), as a driver and a probe. The test of one row is the ``ILIKE`` over
-    ``column || ''``, which no index answers."""
-    columns = [Endpoint.name, Endpoint.reference] if column is None else [column]
-    tests = [_contains(pg_plan.unindexed(c), text) for c in columns]
-    row_test = tests[0] if len(tests) == 1 else tests[0] | tests[1]
+    or more), as a driver and a probe. The test of one row is one ``LIKE`` on the name
+    and reference in lower case (``pg_plan.folded_contains``), which the covering sort
+    indexes hold."""
+    row_test = _contains(column, text) if column is not None else _holds(text)
     if pg_plan.pairs_driven(text):
         # Two characters: the index of doubled characters yields a superset of the rows,
         # each then tested. Counting a common pair's rows costs more than walking to
         # them: the probe gives up after PAIRS_PROBE_SECONDS.
         pattern = _like_pattern(pg_plan.pairs(text))
         driver = Endpoint.id.in_(pg_plan.pairs_ids(pattern)) & row_test
-        return Term(scan, row_test, driver, pg_plan.pairs_probe(pattern),
+        return Term(row_test, row_test, driver, pg_plan.pairs_probe(pattern),
                     probe_seconds=PAIRS_PROBE_SECONDS)
     if not pg_plan.trigram_driven(text):
-        return Term(scan, row_test)
+        return Term(row_test, row_test)
     which = None if column is None else column.column_name
     ids = pg_plan.text_ids(_like_pattern(text), which)
     driver = Endpoint.id.in_(ids)

@@ -29,6 +29,7 @@ import peewee as pw
 
 from .. import pg
 from ..db import database
+from ..models import Endpoint
 
 #: Planner settings of a walk of the sort index: no other way to read the page is cheap.
 WALK_SETTINGS = {"enable_seqscan": "off", "enable_bitmapscan": "off", "enable_sort": "off"}
@@ -120,6 +121,21 @@ def text_probe(pattern: str, column: str | None = None) -> tuple[str, tuple[Any,
     """``text_ids``'s matches as a probe (``endpoints.probe`` counts them, capped)."""
     params = (pattern,) if column else (pattern, pattern)
     return f"SELECT 1 FROM endpoint_text WHERE {_text_where(column)}", params
+
+
+def folded_contains(pattern: str, column: str | None = None) -> pw.Expression:
+    """The endpoint's name or reference (or ``column``, "name" or "reference") is
+    ``ILIKE`` ``pattern`` (``%text%``, escaped): ``LIKE`` on ``pg.FOLDED``, the two in
+    lower case, with the pattern in lower case too (which is how PostgreSQL's ``ILIKE``
+    folds on a UTF-8 database)."""
+    if column == "name":
+        pattern = pattern + pg.FOLD_SEPARATOR + "%"
+    elif column == "reference":
+        pattern = "%" + pg.FOLD_SEPARATOR + pattern
+    else:
+        assert column is None
+    return pw.Expression(pw.Column(Endpoint, pg.FOLDED), pw.OP.LIKE,
+                         pw.NodeList((pw.fn.lower(pattern), pw.SQL("ESCAPE '\\'"))))
 
 
 def unindexed(column: pw.Field) -> Any:

@@ -128,10 +128,14 @@ def test_a_two_character_text_is_found_through_the_index_of_doubled_characters(
     if not Endpoint.select().where(Endpoint.name == "Xqj-1").exists():
         records.create_endpoint(auth.Actor("admin", Role.ADMIN), name="Xqj-1",
                                 reference="r-qj")
-    for text in ("qj", "QJ", "name:qj", "ref:Qj", "qj -ref:r-qj", "qj state:hold"):
+    for text in ("qj", "QJ", "name:qj", "ref:Qj", "qj -ref:r-qj"):
         rows, read = _indexes_read(text, sort, monkeypatch)
         assert rows == page(Filter(search=text), sort, plan="plain"), text
         assert "endpoint_text_pairs" in read, (text, read)
+    # With a state, the server may read that state's few endpoints instead: the same rows.
+    rows, read = _indexes_read("qj state:hold", sort, monkeypatch)
+    assert [r.name for r in rows] == ["Xqj-1"]
+    assert read & {"endpoint_text_pairs", "endpoint_state_iccid_id"}, read
     assert [r.name for r in page(Filter(search="name:qJ"), sort)] == ["Xqj-1"]
     assert page(Filter(search="qj -ref:r-qj"), sort) == []
     # Two characters that are not both letters or digits hold no trigram once doubled:
