@@ -152,7 +152,7 @@ SORT_INDEX["name"] = TEXT_INDEX
 #: thought. A walk the second look resumes stops after WALK_SECONDS.
 FIRST_WALK = 0.008
 #: PostgreSQL's first walk (a statement timeout: planning and the round trip count too).
-PG_FIRST_WALK = 0.06
+PG_FIRST_WALK = 0.012
 WALK_SECONDS = 0.05
 #: How often (in SQLite virtual machine steps) the walk looks at the clock.
 STEP_CHECK = 2000
@@ -163,13 +163,16 @@ SPARSE_PER_MATCH = 1.0
 TEXT_SCAN_PER_ROW = 0.12
 #: Rows of the sample the second look tests, in runs of ids spread over the table.
 DENSITY_SAMPLE = 1_600
-#: PostgreSQL: a row a walk (an index-only scan of a covering sort index) or a scan of
-#: the table passes, and one match of a driver (read through its index, fetched, sorted),
-#: as shares of what testing a row of the sample cost (16 statements of 100 rows each,
-#: whose round trips and planning dominate). Measured on the 1M demo: a walk 0.5 µs a
-#: row, a match 2–3.5 µs, the sample 7–12 µs a row.
-PG_ROW_SHARE = 0.06
-PG_MATCH_SHARE = 0.4
+#: PostgreSQL: an entry the second look's walk passes (an index-only scan of a covering
+#: sort index, in parallel), a row a scan of the table passes (in parallel too), and one
+#: match of a driver (read through its index, fetched, sorted), as shares of what testing
+#: a row of the sample cost (one statement of 1,600 rows read by id, whose row reads,
+#: round trip and planning dominate). Measured on the 1M demo (schema 11, text tests on
+#: the folded column): the sample 1.5–2.5 µs a row for text and tag tests, a walk
+#: 0.13 µs an entry (0.2 µs in one process), a scan 0.12 µs a row, a match 2–2.4 µs.
+PG_WALK_SHARE = 0.06
+PG_SCAN_SHARE = 0.05
+PG_MATCH_SHARE = 1.0
 
 
 @dataclass(frozen=True)
@@ -248,10 +251,11 @@ class _OverBudget(Exception):
     pass
 
 
-def _walk(query: pw.Select, seconds: float) -> list[tuple[Any, ...]]:
-    """Run a dense walk, stopped with ``_OverBudget`` once it has taken ``seconds``."""
+def _walk(query: pw.Select, seconds: float, *, long: bool = False) -> list[tuple[Any, ...]]:
+    """Run a dense walk, stopped with ``_OverBudget`` once it has taken ``seconds``
+    (``long``: the second look's, which PostgreSQL walks in parallel)."""
     if not is_sqlite():
-        return pg_plan.walk(query, seconds, _OverBudget)
+        return pg_plan.walk(query, seconds, _OverBudget, parallel=long)
     conn = database.connection()
     deadline = time.perf_counter() + seconds
     over = [False]
@@ -345,7 +349,7 @@ def _sample(found: list[Term], tests: pw.Expression, text: pw.Expression | None,
         passes = float(Endpoint.select(weight).where(in_runs).scalar() or 0.0)
         walk = (passes * top / rows + limit * rows / max(1, sums[1])) * per_row
         if not is_sqlite():
-            walk *= PG_ROW_SHARE
+            walk *= PG_WALK_SHARE
     at = 4 + len(found)
     by_column = {i: (sums[at + 2 * k] / rows, sums[at + 2 * k + 1] / rows)
                  for k, i in enumerate(texts)}
@@ -373,7 +377,7 @@ def _after_budget(found: list[Term], seen: Sample, text: pw.Expression | None,
     n = table_size()
     per_row = seen.per_row
     per_match = SPARSE_PER_MATCH if is_sqlite() else PG_MATCH_SHARE
-    scanned = 1.0 if is_sqlite() else PG_ROW_SHARE
+    scanned = 1.0 if is_sqlite() else PG_SCAN_SHARE
     # The probes counted each driver to the crossover, and found it denser.
     counted = [(max(cross, seen.terms[i] * n) * per_row * per_match, i)
                for i in drivers]
@@ -583,7 +587,8 @@ def _planned_page(f: Filter, sort: str, key: Key | None, limit: int, reverse: bo
             if second == WALK_ON:
                 try:
                     # Twice the time the sample says, and a little: else it was wrong.
-                    return _rows(_walk(walk, 2 * seen.walk + WALK_SECONDS), groups)
+                    return _rows(_walk(walk, 2 * seen.walk + WALK_SECONDS, long=True),
+                                 groups)
                 except _OverBudget:
                     second = _after_budget(found, seen, text, sort, cross, walk_on=False)
             # From here on every row is tested: the rarest condition first, so that a

@@ -104,6 +104,39 @@ def test_a_walk_reads_the_sort_index_in_order_and_sorts_nothing(
             == [index], (sort, kinds)
 
 
+def test_the_second_look_s_walk_is_read_in_parallel_in_order(
+    fleet: dict[str, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[dict[str, str], list[dict[str, Any]]]] = []
+    run = pg_plan._run
+
+    def spy(query: Any, settings: dict[str, str], timeout_ms: int | None) -> Any:
+        seen.append((settings, _plan_of(query, settings)))
+        return run(query, settings, timeout_ms)
+
+    walk = planner._walk
+
+    def first_runs_out(query: Any, seconds: float, *, long: bool = False) -> Any:
+        if not long:
+            seen.append(({}, []))
+            raise planner._OverBudget
+        return walk(query, seconds, long=long)
+
+    monkeypatch.setattr(pg_plan, "_run", spy)
+    # The first walk runs out; the sample says walk on: that walk is parallel.
+    monkeypatch.setattr(planner, "_walk", first_runs_out)
+    monkeypatch.setattr(planner, "_after_budget", lambda *a, **k: planner.WALK_ON)
+    for sort in ("name", "iccid"):
+        seen.clear()
+        rows = page(Filter(search="VM- -tag:pilot"), sort)
+        assert rows == page(Filter(search="VM- -tag:pilot"), sort, plan="plain")
+        assert len(rows) == 50
+        (first, _), (second, nodes) = seen[:2]
+        assert second["parallel_setup_cost"] == "0"
+        kinds = [n["Node Type"] for n in nodes]
+        assert "Gather Merge" in kinds and "Sort" not in kinds, (sort, kinds)
+
+
 def _indexes_read(search: str, sort: str, monkeypatch: pytest.MonkeyPatch
                   ) -> tuple[list[Any], set[str]]:
     """The rows of ``search``'s first page, and the indexes its statements read."""
