@@ -71,6 +71,16 @@ def test_counts_follow_the_filter(fleet: list[int]) -> None:
     assert count(Filter(tag="t0")) + count(Filter(tag="t1")) == len(range(0, 35, 3))
 
 
+def test_a_field_is_read_in_any_case(fleet: list[int], admin: auth.Actor) -> None:
+    assert count(Filter(search="State:Idle")) == count(Filter(search="state:idle")) == 5
+    some = count(Filter(search="name:unit -tag:t0"))
+    assert 0 < some < count(Filter(search="name:unit"))
+    assert count(Filter(search="NAME:unit -TAG:t0")) == some
+    # A word that is no field stays a word, in any case.
+    records.edit_endpoint(admin, fleet[0], name="Colour:Red 1")
+    assert [r.id for r in page(Filter(search="colour:red"), "name")] == [fleet[0]]
+
+
 def test_one_row_follows_the_filter(fleet: list[int]) -> None:
     idle = next(i for n, i in enumerate(fleet) if STATES[n % len(STATES)] == "idle")
     found = row(Filter(states=("idle",)), idle)

@@ -98,17 +98,20 @@ def parse_state(value: str) -> State:
     raise ValidationError("state", ids.shown(value), f"is not a state; use one of {names}")
 
 
-_TOKEN = re.compile(r'(-?)(?:([a-z]+):)?("([^"]*)"?|\S+)')
+_TOKEN = re.compile(r'(-?)(?:([A-Za-z]+):)?("([^"]*)"?|\S+)')
 
 
 def tokenize(search: str) -> list[Token]:
-    """Split the search box into tokens; unknown ``field:`` prefixes stay free words."""
+    """Split the search box into tokens (a field in any case: ``State:idle``); unknown
+    ``field:`` prefixes stay free words."""
     tokens: list[Token] = []
     for m in _TOKEN.finditer(search):
         negated, fld, raw, quoted = m.group(1) == "-", m.group(2), m.group(3), m.group(4)
         value = quoted if quoted is not None else raw
-        if fld is not None and fld not in TOKEN_FIELDS:
+        if fld is not None and fld.lower() not in TOKEN_FIELDS:
             value, fld = f"{fld}:{value}", None
+        elif fld is not None:
+            fld = fld.lower()
         if fld is None and negated and not value:
             continue
         if not value:

@@ -63,6 +63,7 @@ def test_check_search_explains_a_bad_state_and_an_unknown_field() -> None:
     error, warning = check_search(Filter(search="colour:red"))
     assert error is None and warning is not None and "colour:" in warning
     assert check_search(Filter(search="state:idle -tag:eu berlin")) == (None, None)
+    assert check_search(Filter(search="State:idle Name:berlin")) == (None, None)
 
 
 def test_fleet_is_what_the_tests_expect(fleet_db: str) -> None:
