@@ -21,7 +21,7 @@ from simdeck.tui.widgets.debounce import Debounce
 #: Typing in the search box waits this long for the next key before the list follows.
 #: Short: the reader thread already drops a query a newer one replaced, and interrupts
 #: one that is running, so the debounce only spares the queries of a burst of keys.
-DEBOUNCE = 0.015
+DEBOUNCE = 0.008
 
 SEARCH_HINT = (
     "Search: ICCID prefix, name or reference; or "
