@@ -208,6 +208,22 @@ def test_a_version_7_database_gets_the_search_index_and_the_merge_settings(blank
     assert len(rows) == queries.count(Filter(search="a"))
 
 
+def _reopened_at(url: str, version: int) -> None:
+    """Mark the database as schema ``version``, then open it as simdeck does: migrated."""
+    models.Setting.update(value=str(version)).where(
+        models.Setting.key == "schema_version").execute()
+    db.database.close()
+    store.open_store(url)
+    assert models.schema_version() == models.SCHEMA_VERSION
+
+
+def _index_definitions() -> dict[str, str]:
+    """PostgreSQL: the two covering sort indexes' and the pair index's definitions."""
+    return dict(db.database.execute_sql(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN "
+        "('endpoint_iccid_id', 'endpoint_name_id', 'endpoint_text_pairs')").fetchall())
+
+
 def test_a_version_8_database_gets_postgresql_s_covering_and_pair_indexes(blank: str) -> None:
     db.open_database(blank)
     models.create_schema()
@@ -221,16 +237,11 @@ def test_a_version_8_database_gets_postgresql_s_covering_and_pair_indexes(blank:
             db.database.execute_sql(f"CREATE INDEX {name} ON endpoint ({column}, id)")
         db.database.execute_sql("ALTER TABLE endpoint DROP COLUMN folded")
         db.database.execute_sql("DROP INDEX IF EXISTS endpoint_text_pairs")
-    models.Setting.update(value="8").where(models.Setting.key == "schema_version").execute()
-    db.database.close()
 
-    store.open_store(blank)
+    _reopened_at(blank, 8)
 
-    assert models.schema_version() == models.SCHEMA_VERSION
     if not db.is_sqlite():
-        found = dict(db.database.execute_sql(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN "
-            "('endpoint_iccid_id', 'endpoint_name_id', 'endpoint_text_pairs')").fetchall())
+        found = _index_definitions()
         assert "INCLUDE (name, folded, state" in found["endpoint_iccid_id"]
         assert "INCLUDE (iccid, folded, state" in found["endpoint_name_id"]
         assert "simdeck_pairs" in found["endpoint_text_pairs"]
@@ -256,16 +267,11 @@ def test_a_version_10_database_gets_postgresql_s_folded_text(blank: str) -> None
             db.database.execute_sql(
                 f"CREATE INDEX {name} ON endpoint ({column}, id) INCLUDE ({other}, reference, "
                 "state, group_id, tags, last_activity)")
-    models.Setting.update(value="10").where(models.Setting.key == "schema_version").execute()
-    db.database.close()
 
-    store.open_store(blank)
+    _reopened_at(blank, 10)
 
-    assert models.schema_version() == models.SCHEMA_VERSION
     if not db.is_sqlite():
-        found = dict(db.database.execute_sql(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN "
-            "('endpoint_iccid_id', 'endpoint_name_id')").fetchall())
+        found = _index_definitions()
         assert "INCLUDE (iccid, folded, state" in found["endpoint_name_id"]
         assert "INCLUDE (name, folded, state" in found["endpoint_iccid_id"]
     # The server keeps the folded text: a renamed endpoint is found by its new name, in
