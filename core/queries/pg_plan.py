@@ -20,6 +20,7 @@ leaks into the rest of a transaction.
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Callable
@@ -213,6 +214,15 @@ def walk(query: pw.Select, seconds: float | None = None,
         if timeout is not None and _timed_out(exc):
             raise over() from None
         raise
+
+
+def estimate(sql: str, params: tuple[Any, ...]) -> float:
+    """The server's estimate of how many rows ``sql`` yields (its plan's, from the
+    table's statistics: for a ``LIKE`` pattern, the share of a sample of values it
+    matches; planning only, no row read)."""
+    raw = database.execute_sql("EXPLAIN (FORMAT JSON) " + sql, params).fetchone()[0]
+    plan = json.loads(raw) if isinstance(raw, str) else raw
+    return float(plan[0]["Plan"]["Plan Rows"])
 
 
 def count_within(sql: str, params: tuple[Any, ...], cap: int, seconds: float) -> int:

@@ -137,6 +137,32 @@ def test_the_second_look_s_walk_is_read_in_parallel_in_order(
         assert "Gather Merge" in kinds and "Sort" not in kinds, (sort, kinds)
 
 
+def test_a_text_the_statistics_call_common_is_not_counted(
+    fleet: dict[str, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db.database.execute_sql("ANALYZE endpoint_text")
+    counted: list[str] = []
+    count_within = pg_plan.count_within
+
+    def spy(sql: str, params: tuple[Any, ...], cap: int, seconds: float) -> int:
+        counted.append(sql)
+        return count_within(sql, params, cap, seconds)
+
+    monkeypatch.setattr(pg_plan, "count_within", spy)
+    common, = terms(Filter(search="VM-"))
+    total = Endpoint.select().where(Endpoint.name.contains("VM-")).count()
+    assert total > 2 * 200
+    assert planner.probe(common, 200) == 200 and counted == []
+    # A rare one is counted, exactly.
+    rare_name = fleet["name"][7]
+    rare, = terms(Filter(search=f"name:{rare_name}"))
+    assert planner.probe(rare, 200) == Endpoint.select().where(
+        Endpoint.name.contains(rare_name)).count()
+    assert len(counted) == 1
+    # And the page of the common one is the plain query's.
+    assert page(Filter(search="VM-"), "name") == page(Filter(search="VM-"), "name", plan="plain")
+
+
 def _indexes_read(search: str, sort: str, monkeypatch: pytest.MonkeyPatch
                   ) -> tuple[list[Any], set[str]]:
     """The rows of ``search``'s first page, and the indexes its statements read."""
