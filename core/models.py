@@ -474,7 +474,7 @@ def _v11_postgres_folded_text() -> None:
     server (``pg.FOLDED``), which the ICCID and name sort indexes cover instead of the
     reference: a search tests one ``LIKE`` where it folded two strings with ``ILIKE``.
     Adding the column writes the table anew (about 10 s at a million endpoints, with
-    the table locked); ``migrate`` then runs ``VACUUM endpoint``."""
+    the table locked); ``migrate`` then runs ``VACUUM ANALYZE endpoint``."""
     if is_sqlite():
         return
     from . import pg

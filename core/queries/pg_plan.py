@@ -37,7 +37,8 @@ WALK_SETTINGS = {"enable_seqscan": "off", "enable_bitmapscan": "off", "enable_so
 #: A walk that passes many entries before its page fills (its matches sort late) is read
 #: by the server's parallel workers as well, as PostgreSQL does for a long scan: starting
 #: them costs a few milliseconds, which the planner's defaults price as if the walk
-#: stopped early. 1.5× faster on two cores (``VM-LATAM`` sorted by name, 1M: 130 → 85 ms).
+#: stopped early. 1.2–1.5× faster on two cores (``VM-LATAM`` sorted by name, 1M: 92–130
+#: → 77–89 ms).
 PARALLEL_WALK_SETTINGS = {"parallel_setup_cost": "0", "parallel_tuple_cost": "0",
                           "min_parallel_index_scan_size": "0"}
 #: A scan of the table in its own order: no index walk at all.
