@@ -179,35 +179,6 @@ def test_a_version_4_database_gets_the_audit_logs_action_and_job_indexes(blank: 
         by_job) + 3
 
 
-def test_a_version_7_database_gets_the_search_index_and_the_merge_settings(blank: str) -> None:
-    db.open_database(blank)
-    models.create_schema()
-    admin = auth.login(user="admin")
-    _fill(admin)
-    if db.is_sqlite():
-        db.database.execute_sql("DROP INDEX endpoint_name_text")
-        db.database.execute_sql("DELETE FROM endpoint_text_config WHERE k IN "
-                                "('automerge', 'crisismerge')")
-    models.Setting.update(value="7").where(models.Setting.key == "schema_version").execute()
-    db.database.close()
-
-    store.open_store(blank)
-
-    assert models.schema_version() == models.SCHEMA_VERSION
-    if db.is_sqlite():
-        names = {n for (n,) in db.database.execute_sql(
-            "SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()}
-        assert "endpoint_name_text" in names
-        settings = dict(db.database.execute_sql(
-            "SELECT k, v FROM endpoint_text_config").fetchall())
-        assert {k: int(settings[k]) for k in ("automerge", "crisismerge")} == {
-            "automerge": 8, "crisismerge": 32}
-    # The list sorted by name reads the same rows through the new index.
-    rows = queries.page(Filter(search="a"), "name", limit=500)
-    assert [r.name for r in rows] == sorted(r.name for r in rows)
-    assert len(rows) == queries.count(Filter(search="a"))
-
-
 def _reopened_at(url: str, version: int) -> None:
     """Mark the database as schema ``version``, then open it as simdeck does: migrated."""
     models.Setting.update(value=str(version)).where(
@@ -222,6 +193,32 @@ def _index_definitions() -> dict[str, str]:
     return dict(db.database.execute_sql(
         "SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN "
         "('endpoint_iccid_id', 'endpoint_name_id', 'endpoint_text_pairs')").fetchall())
+
+
+def test_a_version_7_database_gets_the_search_index_and_the_merge_settings(blank: str) -> None:
+    db.open_database(blank)
+    models.create_schema()
+    admin = auth.login(user="admin")
+    _fill(admin)
+    if db.is_sqlite():
+        db.database.execute_sql("DROP INDEX endpoint_name_text")
+        db.database.execute_sql("DELETE FROM endpoint_text_config WHERE k IN "
+                                "('automerge', 'crisismerge')")
+
+    _reopened_at(blank, 7)
+
+    if db.is_sqlite():
+        names = {n for (n,) in db.database.execute_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()}
+        assert "endpoint_name_text" in names
+        settings = dict(db.database.execute_sql(
+            "SELECT k, v FROM endpoint_text_config").fetchall())
+        assert {k: int(settings[k]) for k in ("automerge", "crisismerge")} == {
+            "automerge": 8, "crisismerge": 32}
+    # The list sorted by name reads the same rows through the new index.
+    rows = queries.page(Filter(search="a"), "name", limit=500)
+    assert [r.name for r in rows] == sorted(r.name for r in rows)
+    assert len(rows) == queries.count(Filter(search="a"))
 
 
 def test_a_version_8_database_gets_postgresql_s_covering_and_pair_indexes(blank: str) -> None:
@@ -299,12 +296,9 @@ def test_a_version_8_database_gets_the_trigram_list_and_finds_short_texts(blank:
         db.database.execute_sql("DROP TABLE endpoint_trigram")
         for name in ("sim_endpoint_eid", "imsi_sim_imsi", "endpoint_odd_text"):
             db.database.execute_sql(f"DROP INDEX {name}")
-    models.Setting.update(value="8").where(models.Setting.key == "schema_version").execute()
-    db.database.close()
 
-    store.open_store(blank)
+    _reopened_at(blank, 8)
 
-    assert models.schema_version() == models.SCHEMA_VERSION
     if db.is_sqlite():
         names = {n for (n,) in db.database.execute_sql(
             "SELECT name FROM sqlite_master WHERE type IN ('index', 'trigger')").fetchall()}

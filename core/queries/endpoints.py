@@ -32,6 +32,7 @@ from .filters import (
     endpoint_ids,
     in_spans,
     prefix_spans,
+    sim_endpoints,
     target_condition,
     terms,
     tokenize,
@@ -549,7 +550,7 @@ def _eid_sets(found: list[Term]) -> list[Term]:
     spans = ([] if any(not longest.startswith(p) for p in positive)
              else prefix_spans(longest, [p for p, negated in wanted if negated]))
     sims = in_spans(Sim.eid, spans)
-    cond = Endpoint.id.in_(Sim.select(Sim.endpoint).where(sims & Sim.endpoint.is_null(False)))
+    cond = sim_endpoints(sims)
     row_test = pw.fn.EXISTS(Sim.select(pw.SQL("1")).where((Sim.endpoint == Endpoint.id) & sims))
     probe_sql = Sim.select(pw.SQL("1")).where(sims).sql()
     both = Term(cond, row_test, cond, (str(probe_sql[0]), tuple(probe_sql[1])), needs_sim=True)

@@ -218,7 +218,8 @@ def _digits(text: str) -> str:
     return re.sub(r"[\s\-]", "", text)
 
 
-def _sim_endpoints(cond: pw.Expression) -> pw.Expression:
+def sim_endpoints(cond: pw.Expression) -> pw.Expression:
+    """The endpoints whose SIM meets ``cond`` (a condition on ``Sim``)."""
     return Endpoint.id.in_(Sim.select(Sim.endpoint).where(cond & Sim.endpoint.is_null(False)))
 
 
@@ -239,11 +240,11 @@ def _token_condition(tok: Token) -> pw.Expression:
             EndpointTag.select(EndpointTag.endpoint).where(EndpointTag.tag == value.lower())
         )
     if fld == "imsi":
-        return _sim_endpoints(
+        return sim_endpoints(
             Sim.id.in_(Imsi.select(Imsi.sim).where(_prefix_range(Imsi.imsi, _digits(value))))
         )
     if fld == "eid":
-        return _sim_endpoints(_prefix_range(Sim.eid, _digits(value)))
+        return sim_endpoints(_prefix_range(Sim.eid, _digits(value)))
     if fld == "imei":
         return _prefix_range(Endpoint.imei_lock, re.sub(r"[\s\-/]", "", value))
     if fld == "ip":
@@ -433,7 +434,7 @@ def token_term(tok: Token, excluded: Sequence[str] = ()) -> Term:
             .where((Sim.endpoint == Endpoint.id) & rng))
         if excluded:
             left = in_spans(Imsi.imsi, prefix_spans(_digits(value), excluded))
-            driver = _sim_endpoints(Sim.id.in_(Imsi.select(Imsi.sim).where(left))) & row_test
+            driver = sim_endpoints(Sim.id.in_(Imsi.select(Imsi.sim).where(left))) & row_test
             return Term(cond, row_test, driver, _sql(Imsi.select(pw.SQL("1")).where(left)),
                         needs_sim=True)
         return Term(cond, row_test, cond, _sql(Imsi.select(pw.SQL("1")).where(rng)),
@@ -447,7 +448,7 @@ def token_term(tok: Token, excluded: Sequence[str] = ()) -> Term:
             Sim.select(pw.SQL("1")).where((Sim.endpoint == Endpoint.id) & rng))
         if excluded:
             left = in_spans(Sim.eid, prefix_spans(_digits(value), excluded))
-            return Term(cond, row_test, _sim_endpoints(left) & row_test,
+            return Term(cond, row_test, sim_endpoints(left) & row_test,
                         _sql(Sim.select(pw.SQL("1")).where(left)), needs_sim=True)
         return Term(cond, row_test, cond, _sql(Sim.select(pw.SQL("1")).where(rng)),
                     needs_sim=True, eid=(_digits(value), False))

@@ -146,18 +146,13 @@ def folded_contains(pattern: str, column: str | None = None) -> pw.Expression:
                          pw.NodeList((pw.fn.lower(pattern), pw.SQL("ESCAPE '\\'"))))
 
 
-def unindexed(column: pw.Field) -> Any:
-    """``column`` as an expression no index answers (``iccid || ''``, ``id + 0``): the same
-    values, the same collation, so the same order and the same matches."""
+def unindexed_order(column: pw.Field) -> Any:
+    """``column`` as a sort key no index gives in order (``iccid || ''``, ``id + 0``): the
+    same values, the same collation, so the same order."""
     if isinstance(column, (pw.IntegerField, pw.BigIntegerField, pw.AutoField,
                            pw.ForeignKeyField)):
         return column + 0
     return column.concat("")
-
-
-def unindexed_order(column: pw.Field) -> Any:
-    """``column`` as a sort key no index gives in order (``unindexed``)."""
-    return unindexed(column)
 
 
 class OverBudget(Exception):

@@ -264,24 +264,6 @@ async def test_a_job_this_console_just_ran_gets_the_cursor_so_r_resumes_it(
     assert state_of("berlin-taxi-0001") == "suspended"
 
 
-# --- snapshots -------------------------------------------------------------------------------
-
-
-async def _jobs(pilot: Any) -> None:
-    await open_jobs(pilot)
-    await pilot.press("down", "down")
-    await pilot.pause()
-
-
-def test_jobs_120x36(snap_compare: Any, jobs_db: str, make_app: Any) -> None:
-    assert snap_compare(make_app(jobs_db), terminal_size=(120, 36), run_before=_jobs)
-
-
-def test_jobs_80x24(snap_compare: Any, jobs_db: str, make_app: Any) -> None:
-    assert snap_compare(make_app(jobs_db), terminal_size=(80, 24), run_before=_jobs)
-
-
-
 async def test_a_failed_read_is_said_in_words_and_ctrl_l_reads_again(
     jobs_db: str, make_app: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -308,3 +290,20 @@ async def test_a_failed_read_is_said_in_words_and_ctrl_l_reads_again(
         await pilot.press("ctrl+l")
         await wait_for(pilot, lambda: screen.problem is None)
         assert screen.table.row_count == 3
+
+
+# --- snapshots -------------------------------------------------------------------------------
+
+
+async def _jobs(pilot: Any) -> None:
+    await open_jobs(pilot)
+    await pilot.press("down", "down")
+    await pilot.pause()
+
+
+def test_jobs_120x36(snap_compare: Any, jobs_db: str, make_app: Any) -> None:
+    assert snap_compare(make_app(jobs_db), terminal_size=(120, 36), run_before=_jobs)
+
+
+def test_jobs_80x24(snap_compare: Any, jobs_db: str, make_app: Any) -> None:
+    assert snap_compare(make_app(jobs_db), terminal_size=(80, 24), run_before=_jobs)
